@@ -1,0 +1,19 @@
+//! Pingan drivers: everything between a device and the gateway's pipeline.
+//!
+//! - [`reading`]: the [`Reading`] and [`Measurement`] types every driver produces.
+//! - [`driver`]: the [`Driver`] trait, the [`ReadingSink`] drivers write into (lossless for
+//!   critical readings, drop-and-count for telemetry) and [`DriverError`].
+//! - [`config`]: [`DriverConfig`], the closed registry of driver kinds.
+//! - [`sim`]: a whole simulated facility with scripted incidents.
+//!
+//! Data flows one way: device → driver → [`ReadingSink`] → the gateway's pipeline. This crate
+//! knows nothing of the gateway.
+
+pub mod config;
+pub mod driver;
+pub mod reading;
+pub mod sim;
+
+pub use config::DriverConfig;
+pub use driver::{Driver, DriverError, DriverEvent, HealthState, ReadingSink, SinkClosed};
+pub use reading::{ButtonKind, DeviceId, Measurement, Reading, Timestamp};

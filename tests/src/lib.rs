@@ -1,0 +1,1 @@
+//! End-to-end test support: starting real peers (Mosquitto, pymodbus) and the gateway.
