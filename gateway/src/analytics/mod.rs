@@ -1,0 +1,91 @@
+//! Analytics: pure rules that turn normalized readings into [`Finding`]s for the alert engine.
+//!
+//! Every rule is a state machine without I/O: readings and clock ticks go in with the time as a
+//! value, findings come out. [`Analytics`] runs them all; the pipeline calls it.
+
+mod config;
+mod sos;
+
+use pingan_drivers::{Reading, Timestamp};
+
+pub use config::AnalyticsConfig;
+
+use crate::alert::{Event, Subject};
+use crate::facility::{Binding, Facility};
+
+/// A reading with what the facility knows about its device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Normalized {
+    /// The reading as the driver produced it.
+    pub reading: Reading,
+    /// The device's binding (resident, location).
+    pub binding: Binding,
+}
+
+/// What analytics conclude.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Finding {
+    /// A condition is present or has cleared.
+    Event(Event),
+    /// The resident pressed cancel: open SOS/fall alerts of `subject` inside their cancel window
+    /// resolve.
+    Cancel { subject: Subject, at: Timestamp },
+}
+
+/// What rules may look at besides the reading.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// Residents, rooms, devices.
+    pub facility: &'a Facility,
+    /// The site's time zone (night windows are local).
+    pub timezone: chrono_tz::Tz,
+    /// Rule settings.
+    pub config: &'a AnalyticsConfig,
+}
+
+/// One analytics rule.
+pub trait Rule: std::fmt::Debug + Send {
+    /// Looks at one reading.
+    fn on_reading(&mut self, reading: &Normalized, ctx: &Context<'_>) -> Vec<Finding>;
+    /// Time passes (called about once a second with the current time).
+    fn on_tick(&mut self, _now: Timestamp, _ctx: &Context<'_>) -> Vec<Finding> {
+        Vec::new()
+    }
+}
+
+/// All rules of the gateway, run in order.
+#[derive(Debug)]
+pub struct Analytics {
+    rules: Vec<Box<dyn Rule>>,
+}
+
+impl Analytics {
+    /// The gateway's rule set.
+    pub fn new() -> Self {
+        Self {
+            rules: vec![Box::new(sos::SosRule)],
+        }
+    }
+
+    /// Runs every rule on one reading.
+    pub fn on_reading(&mut self, reading: &Normalized, ctx: &Context<'_>) -> Vec<Finding> {
+        self.rules
+            .iter_mut()
+            .flat_map(|r| r.on_reading(reading, ctx))
+            .collect()
+    }
+
+    /// Advances every rule's timers.
+    pub fn on_tick(&mut self, now: Timestamp, ctx: &Context<'_>) -> Vec<Finding> {
+        self.rules
+            .iter_mut()
+            .flat_map(|r| r.on_tick(now, ctx))
+            .collect()
+    }
+}
+
+impl Default for Analytics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,151 @@
+use super::*;
+
+const MINIMAL: &str = r#"
+[site]
+id = "t-home"
+name = "Test"
+
+[[drivers]]
+id = "sim"
+driver = "sim"
+
+[[floors]]
+id = "1F"
+
+[[rooms]]
+id = "101"
+floor = "1F"
+beds = ["101-A"]
+
+[[residents]]
+id = "R1"
+name = "Chen"
+birth_year = 1940
+sex = "female"
+room = "101"
+bed = "101-A"
+care_flags = ["fall_risk"]
+
+[[devices]]
+id = "w1"
+model = "wristband"
+driver = "sim"
+resident = "R1"
+"#;
+
+fn problems(text: &str) -> Vec<String> {
+    Config::parse(text, "f.toml")
+        .unwrap_err()
+        .problems
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn minimal_config_parses() {
+    let c = Config::parse(MINIMAL, "f.toml").unwrap();
+    assert_eq!(c.site.locale, crate::alert::Locale::ZhCn);
+    assert_eq!(c.devices.len(), 1);
+    assert_eq!(
+        c.storage.retention,
+        std::time::Duration::from_secs(30 * 86_400)
+    );
+}
+
+#[test]
+fn built_in_default_is_valid() {
+    let c = Config::default_config();
+    assert_eq!(c.site.id, "my-home");
+}
+
+#[test]
+fn missing_key_names_the_table_and_field() {
+    let text = MINIMAL.replace("name = \"Test\"\n", "");
+    assert_eq!(
+        problems(&text),
+        vec!["f.toml:2:1: site.name: missing field `name`"]
+    );
+}
+
+#[test]
+fn wrong_type_points_at_the_value() {
+    let text = MINIMAL.replace("birth_year = 1940", "birth_year = \"1940\"");
+    assert_eq!(
+        problems(&text),
+        vec!["f.toml:21:14: residents[0].birth_year: invalid type: string \"1940\", expected u16"]
+    );
+}
+
+#[test]
+fn unknown_key_is_caught() {
+    let text = MINIMAL.replace("sex = \"female\"", "sex = \"female\"\ncolour = \"blue\"");
+    let p = problems(&text);
+    assert_eq!(p.len(), 1);
+    assert!(
+        p[0].starts_with(
+            "f.toml:23:1: residents[0].colour: unknown field `colour`, expected one of"
+        ),
+        "{}",
+        p[0]
+    );
+}
+
+#[test]
+fn device_bound_to_unknown_resident_is_reported_at_the_value() {
+    let text = MINIMAL.replace("resident = \"R1\"", "resident = \"R9\"");
+    assert_eq!(
+        problems(&text),
+        vec![
+            "f.toml:31:12: devices[0].resident: unknown resident \"R9\"; expected one of the ids in [[residents]]"
+        ]
+    );
+}
+
+#[test]
+fn every_cross_check_problem_is_reported() {
+    let text = MINIMAL
+        .replace("resident = \"R1\"", "resident = \"R9\"")
+        .replace("floor = \"1F\"", "floor = \"9F\"")
+        .replace("id = \"t-home\"", "id = \"T Home\"");
+    let p = problems(&text);
+    assert_eq!(p.len(), 3, "{p:#?}");
+    assert!(p[0].starts_with("f.toml:3:6: site.id: \"T Home\" is not a valid site id"));
+    assert!(p[1].starts_with("f.toml:15:9: rooms[0].floor: unknown floor \"9F\""));
+    assert!(p[2].starts_with("f.toml:31:12: devices[0].resident"));
+}
+
+#[test]
+fn escalation_levels_need_known_contacts_and_timeouts() {
+    let text = format!(
+        "{MINIMAL}\n[[contacts]]\nid = \"nurse\"\nname = \"N\"\n\n[[escalation.policies]]\nname = \"m\"\nkinds = [\"sos\"]\n[[escalation.policies.levels]]\ncontacts = [\"nurse\"]\n[[escalation.policies.levels]]\ncontacts = [\"ghost\"]\n"
+    );
+    let p = problems(&text);
+    assert_eq!(p.len(), 2, "{p:#?}");
+    assert!(
+        p.iter()
+            .any(|m| m.contains("escalation.policies[0].levels[0].timeout: expected a timeout"))
+    );
+    assert!(p.iter().any(|m| {
+        m.contains("escalation.policies[0].levels[1].contacts[0]: unknown contact \"ghost\"")
+    }));
+}
+
+#[test]
+fn syntax_error_has_line_and_column() {
+    let p = problems("[site\nid = 1");
+    assert_eq!(p.len(), 1);
+    assert!(p[0].starts_with("f.toml:1:"), "{}", p[0]);
+}
+
+#[test]
+fn mqtts_uplink_needs_a_ca_file() {
+    let text = format!("{MINIMAL}\n[[uplinks]]\nid = \"inst\"\nurl = \"mqtts://broker:8883\"\n");
+    let p = problems(&text);
+    assert_eq!(p.len(), 1);
+    assert!(
+        p[0].contains("uplinks[0].ca_file: an mqtts:// uplink needs `ca_file`"),
+        "{}",
+        p[0]
+    );
+}

@@ -1,0 +1,284 @@
+//! Cross-checks of a parsed config. Each problem is (key path, what was expected).
+
+use std::collections::{HashMap, HashSet};
+
+use pingan_drivers::DriverConfig;
+
+use super::model::{Config, DeviceModel};
+use crate::alert::AlertKind;
+
+type Problems = Vec<(String, String)>;
+
+pub(super) fn check(c: &Config) -> Problems {
+    let mut p = Problems::new();
+    site(c, &mut p);
+    let floors = unique(c.floors.iter().map(|f| f.id.as_str()), "floors", &mut p);
+    let rooms = unique(c.rooms.iter().map(|r| r.id.as_str()), "rooms", &mut p);
+    let residents = unique(
+        c.residents.iter().map(|r| r.id.as_str()),
+        "residents",
+        &mut p,
+    );
+    let drivers = unique(c.drivers.iter().map(|d| d.id.as_str()), "drivers", &mut p);
+    let contacts = unique(c.contacts.iter().map(|d| d.id.as_str()), "contacts", &mut p);
+    let uplinks = unique(c.uplinks.iter().map(|d| d.id.as_str()), "uplinks", &mut p);
+    unique(c.devices.iter().map(|d| d.id.as_str()), "devices", &mut p);
+    let beds: HashMap<&str, HashSet<&str>> = c
+        .rooms
+        .iter()
+        .map(|r| (r.id.as_str(), r.beds.iter().map(String::as_str).collect()))
+        .collect();
+    for (i, r) in c.rooms.iter().enumerate() {
+        expect_in(
+            &floors,
+            &r.floor,
+            &format!("rooms[{i}].floor"),
+            "floor",
+            "[[floors]]",
+            &mut p,
+        );
+    }
+    for (i, r) in c.residents.iter().enumerate() {
+        expect_in(
+            &rooms,
+            &r.room,
+            &format!("residents[{i}].room"),
+            "room",
+            "[[rooms]]",
+            &mut p,
+        );
+        if let (Some(bed), Some(room_beds)) = (&r.bed, beds.get(r.room.as_str())) {
+            if !room_beds.contains(bed.as_str()) {
+                p.push((
+                    format!("residents[{i}].bed"),
+                    format!(
+                        "bed \"{bed}\" is not one of the beds of room \"{}\"",
+                        r.room
+                    ),
+                ));
+            }
+        }
+    }
+    devices(c, &residents, &rooms, &drivers, &mut p);
+    for (i, ct) in c.contacts.iter().enumerate() {
+        if let Some(u) = &ct.uplink {
+            expect_in(
+                &uplinks,
+                u,
+                &format!("contacts[{i}].uplink"),
+                "uplink",
+                "[[uplinks]]",
+                &mut p,
+            );
+        }
+    }
+    escalation(c, &contacts, &mut p);
+    uplink_settings(c, &mut p);
+    p
+}
+
+fn site(c: &Config, p: &mut Problems) {
+    let id = &c.site.id;
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_');
+    if !ok {
+        p.push((
+            "site.id".into(),
+            format!("\"{id}\" is not a valid site id; expected 1–64 of a-z, 0-9, '-' and '_' (it is part of MQTT topics)"),
+        ));
+    }
+    if c.site.timezone.parse::<chrono_tz::Tz>().is_err() {
+        p.push((
+            "site.timezone".into(),
+            format!(
+                "unknown time zone \"{}\"; expected an IANA name such as \"Asia/Shanghai\"",
+                c.site.timezone
+            ),
+        ));
+    }
+    if c.storage.retention.is_zero() {
+        p.push((
+            "storage.retention".into(),
+            "expected a duration above zero, e.g. \"30d\"".into(),
+        ));
+    }
+}
+
+fn unique<'a>(
+    ids: impl Iterator<Item = &'a str>,
+    table: &str,
+    p: &mut Problems,
+) -> HashSet<&'a str> {
+    let mut seen = HashSet::new();
+    for (i, id) in ids.enumerate() {
+        if id.trim().is_empty() {
+            p.push((format!("{table}[{i}].id"), "expected a non-empty id".into()));
+        } else if !seen.insert(id) {
+            p.push((
+                format!("{table}[{i}].id"),
+                format!("duplicate id \"{id}\"; ids must be unique in [[{table}]]"),
+            ));
+        }
+    }
+    seen
+}
+
+fn expect_in(
+    set: &HashSet<&str>,
+    value: &str,
+    key: &str,
+    what: &str,
+    table: &str,
+    p: &mut Problems,
+) {
+    if !set.contains(value) {
+        p.push((
+            key.to_owned(),
+            format!("unknown {what} \"{value}\"; expected one of the ids in {table}"),
+        ));
+    }
+}
+
+fn devices(
+    c: &Config,
+    residents: &HashSet<&str>,
+    rooms: &HashSet<&str>,
+    drivers: &HashSet<&str>,
+    p: &mut Problems,
+) {
+    let sim_drivers: HashSet<&str> = c
+        .drivers
+        .iter()
+        .filter(|d| matches!(d.config, DriverConfig::Sim(_)))
+        .map(|d| d.id.as_str())
+        .collect();
+    for (i, d) in c.devices.iter().enumerate() {
+        let at = |k: &str| format!("devices[{i}].{k}");
+        expect_in(
+            drivers,
+            &d.driver,
+            &at("driver"),
+            "driver",
+            "[[drivers]]",
+            p,
+        );
+        match (&d.resident, &d.room) {
+            (Some(r), None) => expect_in(
+                residents,
+                r,
+                &at("resident"),
+                "resident",
+                "[[residents]]",
+                p,
+            ),
+            (None, Some(r)) => expect_in(rooms, r, &at("room"), "room", "[[rooms]]", p),
+            (Some(_), Some(_)) => p.push((
+                at("room"),
+                "a device is bound to a resident or a room, not both".into(),
+            )),
+            (None, None) => p.push((
+                at("id"),
+                format!(
+                    "device \"{}\" needs `resident = \"…\"` or `room = \"…\"`",
+                    d.id
+                ),
+            )),
+        }
+        if sim_drivers.contains(d.driver.as_str()) && crate::facility::sim_model(d.model).is_none()
+        {
+            p.push((
+                at("model"),
+                format!("the simulator cannot play a {:?}", d.model),
+            ));
+        }
+        if d.report_interval.is_some_and(|t| t.is_zero()) {
+            p.push((
+                at("report_interval"),
+                "expected a duration above zero".into(),
+            ));
+        }
+        let wearable = matches!(d.model, DeviceModel::Wristband | DeviceModel::Pendant);
+        if wearable && d.resident.is_none() {
+            p.push((
+                at("resident"),
+                "a wearable must be bound to the resident who wears it".into(),
+            ));
+        }
+    }
+}
+
+fn escalation(c: &Config, contacts: &HashSet<&str>, p: &mut Problems) {
+    let mut claimed: HashMap<AlertKind, usize> = HashMap::new();
+    let mut defaults = 0;
+    for (i, pol) in c.escalation.policies.iter().enumerate() {
+        let at = |k: &str| format!("escalation.policies[{i}].{k}");
+        if pol.kinds.is_empty() {
+            defaults += 1;
+            if defaults > 1 {
+                p.push((
+                    at("kinds"),
+                    "only one policy may leave `kinds` empty (the default policy)".into(),
+                ));
+            }
+        }
+        for k in &pol.kinds {
+            if let Some(other) = claimed.insert(*k, i) {
+                p.push((
+                    at("kinds"),
+                    format!("kind \"{k}\" is already governed by escalation.policies[{other}]"),
+                ));
+            }
+        }
+        if pol.levels.is_empty() {
+            p.push((at("levels"), "expected at least one level".into()));
+        }
+        let last = pol.levels.len().saturating_sub(1);
+        for (j, l) in pol.levels.iter().enumerate() {
+            for (k, ct) in l.contacts.iter().enumerate() {
+                expect_in(
+                    contacts,
+                    ct,
+                    &format!("escalation.policies[{i}].levels[{j}].contacts[{k}]"),
+                    "contact",
+                    "[[contacts]]",
+                    p,
+                );
+            }
+            if j < last && l.timeout.is_none_or(|t| t.is_zero()) {
+                p.push((
+                    format!("escalation.policies[{i}].levels[{j}].timeout"),
+                    "expected a timeout above zero on every level but the last, e.g. \"60s\""
+                        .into(),
+                ));
+            }
+        }
+    }
+}
+
+fn uplink_settings(c: &Config, p: &mut Problems) {
+    for (i, u) in c.uplinks.iter().enumerate() {
+        let at = |k: &str| format!("uplinks[{i}].{k}");
+        match crate::mqtt::uplink_url::UplinkUrl::parse(&u.url) {
+            Ok(url) if url.tls && u.ca_file.is_none() => {
+                p.push((
+                    at("ca_file"),
+                    "an mqtts:// uplink needs `ca_file` (PEM) to verify the broker".into(),
+                ));
+            }
+            Ok(_) => {}
+            Err(e) => p.push((at("url"), e.to_string())),
+        }
+        if u.client_cert.is_some() != u.client_key.is_some() {
+            p.push((
+                at("client_key"),
+                "`client_cert` and `client_key` go together".into(),
+            ));
+        }
+        if u.password_file.is_some() && u.username.is_none() {
+            p.push((at("username"), "`password_file` needs `username`".into()));
+        }
+    }
+}

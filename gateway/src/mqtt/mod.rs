@@ -1,0 +1,3 @@
+//! MQTT: topics, the embedded broker, uplinks.
+
+pub mod uplink_url;
