@@ -14,3 +14,4 @@ pub mod analytics;
 pub mod config;
 pub mod facility;
 pub mod mqtt;
+pub mod web;

@@ -1,0 +1,156 @@
+//! What the dashboard needs from the gateway: the [`Backend`] trait and the JSON views of the REST
+//! API. The gateway's service implements it; tests use an in-memory implementation.
+
+use futures::future::BoxFuture;
+use pingan_drivers::{HealthState, Timestamp};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+use ulid::Ulid;
+
+use crate::alert::{Alert, AuditEntry, CommandError, Location};
+use crate::config::{CareFlag, DeviceModel};
+
+/// A resident on the floor view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResidentView {
+    /// Pseudonymous id.
+    pub id: String,
+    /// Name (the dashboard is local to the site).
+    pub name: String,
+    /// Room, bed, floor.
+    pub location: Location,
+    /// Care flags.
+    pub care_flags: Vec<CareFlag>,
+    /// Whether the bed mat feels them (None: no bed mat or no reading yet).
+    pub in_bed: Option<bool>,
+    /// Latest vitals.
+    pub vitals: VitalsView,
+    /// Latest NEWS2, when enough parameters are fresh.
+    pub news2: Option<News2View>,
+}
+
+/// Latest vital signs of a resident; each with its time.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VitalsView {
+    /// Heart rate, bpm.
+    pub heart_rate: Option<f32>,
+    /// SpO2, %.
+    pub spo2: Option<f32>,
+    /// Respiration rate, per minute.
+    pub respiration_rate: Option<f32>,
+    /// Body temperature, °C.
+    pub temperature: Option<f32>,
+    /// Systolic blood pressure, mmHg.
+    pub systolic: Option<f32>,
+    /// When the newest of these was measured.
+    pub at: Option<Timestamp>,
+}
+
+/// A NEWS2 score for the floor view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct News2View {
+    /// Total score.
+    pub score: u8,
+    /// Computed from fewer parameters than the chart has.
+    pub partial: bool,
+    /// "routine" | "ward" | "urgent" | "emergency".
+    pub response: String,
+}
+
+/// A device on the device-health view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceView {
+    /// Device id.
+    pub id: String,
+    /// What it is.
+    pub model: DeviceModel,
+    /// The resident it belongs to.
+    pub resident: Option<String>,
+    /// Where it is.
+    pub location: Location,
+    /// Link health.
+    pub health: HealthState,
+    /// Battery, %.
+    pub battery: Option<f32>,
+    /// Last reading.
+    pub last_seen: Option<Timestamp>,
+}
+
+/// One uplink on the status view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UplinkView {
+    /// Uplink id.
+    pub id: String,
+    /// Connected to its broker now.
+    pub connected: bool,
+    /// Messages waiting in its durable outbox.
+    pub outbox_depth: u64,
+}
+
+/// Gateway status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusView {
+    /// Site id.
+    pub site: String,
+    /// Site name.
+    pub site_name: String,
+    /// "zh-CN" | "en".
+    pub locale: String,
+    /// Seconds since start.
+    pub uptime_s: u64,
+    /// Readings per second over the last interval.
+    pub readings_per_s: f64,
+    /// Readings stored since start.
+    pub readings_total: u64,
+    /// Open alerts.
+    pub open_alerts: u64,
+    /// Uplinks.
+    pub uplinks: Vec<UplinkView>,
+    /// Database size on disk, bytes.
+    pub storage_bytes: u64,
+    /// Disk budget, bytes.
+    pub storage_max_bytes: u64,
+    /// Fall detection runs (the ONNX runtime loaded).
+    pub fall_detection: bool,
+}
+
+/// An alert with its audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertDetail {
+    /// The alert's latest revision.
+    pub alert: Alert,
+    /// Every change, oldest first.
+    pub audit: Vec<AuditEntry>,
+}
+
+/// What the gateway offers the dashboard.
+pub trait Backend: Send + Sync + 'static {
+    /// Open alerts and alerts resolved in the last `recent_s` seconds, newest first.
+    fn alerts(&self, recent_s: u64) -> Vec<Alert>;
+    /// One alert (open or not) with its audit trail.
+    fn alert(&self, id: Ulid) -> Option<AlertDetail>;
+    /// A person acknowledges an alert; the same engine path as MQTT commands.
+    fn acknowledge(
+        &self,
+        id: Ulid,
+        by: String,
+        note: Option<String>,
+    ) -> BoxFuture<'_, Result<Alert, CommandError>>;
+    /// A person resolves an alert.
+    fn resolve(
+        &self,
+        id: Ulid,
+        by: String,
+        note: Option<String>,
+    ) -> BoxFuture<'_, Result<Alert, CommandError>>;
+    /// Residents for the floor view.
+    fn residents(&self) -> Vec<ResidentView>;
+    /// Devices for the health view.
+    fn devices(&self) -> Vec<DeviceView>;
+    /// Gateway status.
+    fn status(&self) -> StatusView;
+    /// Every alert change as it happens (each new revision).
+    fn subscribe(&self) -> broadcast::Receiver<Alert>;
+    /// The sled database, for staff accounts and sessions (tree names prefixed `web/`).
+    fn db(&self) -> &sled::Db;
+}

@@ -1,0 +1,3 @@
+//! The nurse-station dashboard and REST API.
+
+pub mod backend;
