@@ -14,4 +14,5 @@ pub mod analytics;
 pub mod config;
 pub mod facility;
 pub mod mqtt;
+pub mod store;
 pub mod web;

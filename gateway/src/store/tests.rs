@@ -1,0 +1,207 @@
+use super::*;
+use crate::alert::engine::Via;
+use crate::alert::{AlertKind, AlertState, Location, Priority, Subject};
+
+fn alert(id: Ulid) -> Alert {
+    Alert {
+        id,
+        revision: 1,
+        kind: AlertKind::Sos,
+        priority: Priority::High,
+        subject: Subject::Resident("R1".into()),
+        resident: Some("R1".into()),
+        location: Location::default(),
+        device: None,
+        raised_at: Timestamp(1),
+        last_seen: Timestamp(1),
+        count: 1,
+        state: AlertState::Raised,
+        escalation_level: 0,
+        escalate_at: None,
+        condition_cleared: false,
+        cancel_until: None,
+        green_channel: false,
+        acknowledged_by: None,
+        acknowledged_at: None,
+        resolved_at: None,
+        resolution: None,
+        detail: String::new(),
+        evidence: serde_json::Value::Null,
+    }
+}
+
+#[test]
+fn readings_round_trip_in_time_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let d = DeviceId::new("w1");
+    let rs: Vec<Reading> = (0..10)
+        .rev()
+        .map(|i| {
+            Reading::new(
+                "w1",
+                Timestamp(i * 1000),
+                Measurement::HeartRate {
+                    bpm: 60.0 + i as f32,
+                },
+            )
+        })
+        .collect();
+    store.put_readings(&rs).unwrap();
+    store
+        .put_readings(&[Reading::new(
+            "w2",
+            Timestamp(0),
+            Measurement::SpO2 { percent: 97.0 },
+        )])
+        .unwrap();
+    let got = store
+        .readings(&d, Timestamp(2000), Timestamp(5000))
+        .unwrap();
+    assert_eq!(
+        got.iter().map(|r| r.at.0).collect::<Vec<_>>(),
+        vec![2000, 3000, 4000]
+    );
+    assert_eq!(
+        got[0].measurement(),
+        Some(Measurement::HeartRate { bpm: 62.0 })
+    );
+}
+
+#[test]
+fn motion_is_stored_as_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let samples = vec![[0.0, 0.0, 1.0], [0.0, 0.0, 3.0]];
+    store
+        .put_readings(&[Reading::new(
+            "w1",
+            Timestamp(0),
+            Measurement::Motion { samples, hz: 50.0 },
+        )])
+        .unwrap();
+    let got = store
+        .readings(&"w1".into(), Timestamp(0), Timestamp(1))
+        .unwrap();
+    assert_eq!(got[0].value["kind"], "motion_summary");
+    assert_eq!(got[0].value["mag_max"], 3.0);
+    assert_eq!(got[0].value["n"], 2);
+}
+
+#[test]
+fn retention_sweep_removes_only_old_readings_of_every_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut rs = Vec::new();
+    for dev in ["a", "b", "c"] {
+        for t in 0..1000 {
+            rs.push(Reading::new(
+                dev,
+                Timestamp(t),
+                Measurement::Battery { percent: 50.0 },
+            ));
+        }
+    }
+    store.put_readings(&rs).unwrap();
+    assert_eq!(store.sweep_readings(Timestamp(600)).unwrap(), 1800);
+    assert_eq!(store.count_readings(), 1200);
+    for dev in ["a", "b", "c"] {
+        let left = store
+            .readings(&dev.into(), Timestamp(i64::MIN), Timestamp(i64::MAX))
+            .unwrap();
+        assert_eq!(left.first().map(|r| r.at), Some(Timestamp(600)));
+    }
+}
+
+#[tokio::test]
+async fn alerts_and_audit_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = Ulid::from_parts(5, 5);
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let a = alert(id);
+        let audit = AuditEntry {
+            alert: id,
+            revision: 1,
+            at: Timestamp(1),
+            action: "raised".into(),
+            by: None,
+            via: Via::System,
+            note: None,
+        };
+        store.put_alert(&a, Some(&audit)).await.unwrap();
+        let mut b = a.clone();
+        b.revision = 2;
+        b.state = AlertState::Acknowledged;
+        let audit2 = AuditEntry {
+            revision: 2,
+            action: "acknowledged".into(),
+            by: Some("Li".into()),
+            via: Via::Mqtt,
+            ..audit
+        };
+        store.put_alert(&b, Some(&audit2)).await.unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let a = store.alert(id).unwrap().unwrap();
+    assert_eq!((a.revision, a.state), (2, AlertState::Acknowledged));
+    let trail: Vec<String> = store
+        .audit(id)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(trail, vec!["raised", "acknowledged"]);
+    assert_eq!(store.alerts().unwrap().len(), 1);
+}
+
+#[test]
+fn schema_mismatch_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = sled::open(dir.path()).unwrap();
+        db.open_tree("meta")
+            .unwrap()
+            .insert("schema_version", "99")
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(
+        matches!(err, StoreError::SchemaMismatch { ref found, expected: 1, .. } if found == "99")
+    );
+    assert!(
+        err.to_string()
+            .contains("schema version 99, this pingan reads version 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn outbox_keeps_send_order_across_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let entry = |n: usize| OutboxEntry {
+        topic: format!("t/{n}"),
+        payload: "{}".into(),
+        retain: false,
+        alert: None,
+    };
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let ob = store.outbox("inst").unwrap();
+        for n in 0..3 {
+            ob.push(store.db(), &entry(n)).unwrap();
+        }
+        store.flush_blocking().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let ob = store.outbox("inst").unwrap();
+    ob.push(store.db(), &entry(3)).unwrap();
+    let all = ob.after(None, 100).unwrap();
+    let topics: Vec<&str> = all.iter().map(|(_, e)| e.topic.as_str()).collect();
+    assert_eq!(topics, vec!["t/0", "t/1", "t/2", "t/3"]);
+    ob.remove(all[0].0).unwrap();
+    let rest = ob.after(Some(all[1].0), 100).unwrap();
+    assert_eq!(rest.len(), 2);
+    assert_eq!(ob.len(), 3);
+}
