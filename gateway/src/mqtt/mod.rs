@@ -1,3 +1,11 @@
-//! MQTT: topics, the embedded broker, uplinks.
+//! MQTT: the embedded broker, connections out (the local link and uplinks) with durable
+//! outboxes, topics and payloads, and commands in.
 
+pub mod broker;
+pub mod command;
+pub mod link;
+pub mod payload;
+pub mod tls;
 pub mod uplink_url;
+
+pub use payload::Topics;

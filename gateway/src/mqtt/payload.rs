@@ -1,0 +1,142 @@
+//! Topics and JSON payloads on MQTT (`"v": 1` in every payload). The scheme is documented in
+//! docs/MQTT.md; it is a contract with regional platforms and nurse apps.
+
+use chrono::{DateTime, Utc};
+use pingan_drivers::{DeviceId, HealthState, Reading, Timestamp};
+use serde_json::{Value, json};
+
+use crate::alert::{Alert, Locale};
+use crate::facility::Binding;
+
+/// Payload format version.
+pub const VERSION: u32 = 1;
+
+/// Topic names of one site.
+#[derive(Debug, Clone)]
+pub struct Topics {
+    site: String,
+}
+
+impl Topics {
+    /// Topics of `site`.
+    pub fn new(site: &str) -> Self {
+        Self {
+            site: site.to_owned(),
+        }
+    }
+
+    /// `pingan/{site}/status` (retained online/offline).
+    pub fn status(&self) -> String {
+        format!("pingan/{}/status", self.site)
+    }
+
+    /// `pingan/{site}/readings/{device}`.
+    pub fn reading(&self, device: &DeviceId) -> String {
+        format!("pingan/{}/readings/{}", self.site, device)
+    }
+
+    /// `pingan/{site}/alerts/{id}`.
+    pub fn alert(&self, id: ulid::Ulid) -> String {
+        format!("pingan/{}/alerts/{}", self.site, id)
+    }
+
+    /// `pingan/{site}/referrals/{contact}/{alert_id}`: green-channel referral packets.
+    pub fn referral(&self, contact: &str, id: ulid::Ulid) -> String {
+        format!("pingan/{}/referrals/{}/{}", self.site, contact, id)
+    }
+
+    /// `pingan/{site}/devices/{device}/health`.
+    pub fn health(&self, device: &DeviceId) -> String {
+        format!("pingan/{}/devices/{}/health", self.site, device)
+    }
+
+    /// The filter for alert commands: `pingan/{site}/cmd/alerts/+/+`.
+    pub fn commands_filter(&self) -> String {
+        format!("pingan/{}/cmd/alerts/+/+", self.site)
+    }
+
+    /// The prefix of command topics.
+    pub fn commands_prefix(&self) -> String {
+        format!("pingan/{}/cmd/alerts/", self.site)
+    }
+}
+
+/// RFC 3339 UTC with milliseconds.
+pub fn rfc3339(t: Timestamp) -> String {
+    DateTime::<Utc>::from_timestamp_millis(t.millis())
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn opt_time(t: Option<Timestamp>) -> Value {
+    t.map_or(Value::Null, |t| Value::String(rfc3339(t)))
+}
+
+/// The alert snapshot published on every change.
+pub fn alert(a: &Alert, locale: Locale, notify: &[String]) -> Value {
+    json!({
+        "v": VERSION,
+        "id": a.id.to_string(),
+        "revision": a.revision,
+        "kind": a.kind,
+        "title": a.kind.label(locale),
+        "priority": a.priority,
+        "state": a.state,
+        "resident": a.resident,
+        "subject": a.subject,
+        "floor": a.location.floor,
+        "room": a.location.room,
+        "bed": a.location.bed,
+        "device": a.device,
+        "raised_at": rfc3339(a.raised_at),
+        "last_seen": rfc3339(a.last_seen),
+        "count": a.count,
+        "escalation_level": a.escalation_level,
+        "escalate_at": opt_time(a.escalate_at),
+        "cancel_until": opt_time(a.cancel_until),
+        "condition_cleared": a.condition_cleared,
+        "green_channel": a.green_channel,
+        "acknowledged_by": a.acknowledged_by,
+        "acknowledged_at": opt_time(a.acknowledged_at),
+        "resolved_at": opt_time(a.resolved_at),
+        "resolution": a.resolution,
+        "notify": notify,
+        "detail": a.detail,
+        "evidence": a.evidence,
+    })
+}
+
+/// A reading as published on the local broker (and downsampled on uplinks).
+pub fn reading(r: &Reading, binding: &Binding) -> Value {
+    let mut v = serde_json::to_value(&r.measurement).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        m.insert("v".into(), json!(VERSION));
+        m.insert("device".into(), json!(r.device));
+        m.insert("at".into(), json!(rfc3339(r.at)));
+        m.insert("at_ms".into(), json!(r.at.millis()));
+        m.insert("resident".into(), json!(binding.resident));
+        m.insert("room".into(), json!(binding.location.room));
+    }
+    v
+}
+
+/// The retained gateway status.
+pub fn status(site: &str, online: bool, at: Timestamp) -> Value {
+    json!({
+        "v": VERSION,
+        "site": site,
+        "status": if online { "online" } else { "offline" },
+        "at": rfc3339(at),
+    })
+}
+
+/// A device's health.
+pub fn health(device: &DeviceId, state: HealthState, detail: &str, at: Timestamp) -> Value {
+    json!({
+        "v": VERSION,
+        "device": device,
+        "state": state,
+        "detail": detail,
+        "at": rfc3339(at),
+    })
+}
