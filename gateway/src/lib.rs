@@ -11,8 +11,10 @@
 
 pub mod alert;
 pub mod analytics;
+pub mod cli;
 pub mod config;
 pub mod facility;
 pub mod mqtt;
+pub mod service;
 pub mod store;
 pub mod web;

@@ -1,1 +1,35 @@
-fn main() {}
+//! The `pingan` binary: parses the command line and hands over to `pingan_gateway::cli`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use pingan_gateway::cli::{Cli, Command, alerts, check, run};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rumqttd=off,rumqttc=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pingan: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Run { config } => run::run(&config).await,
+            Command::Demo(args) => run::demo(args).await,
+            Command::CheckConfig { files } => check::check_config(&files),
+            Command::PrintDefaultConfig => check::print_default_config(),
+            Command::Alerts { command } => alerts::run(command).await,
+        }
+    })
+}

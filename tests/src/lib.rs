@@ -1,1 +1,286 @@
-//! End-to-end test support: starting real peers (Mosquitto, pymodbus) and the gateway.
+//! End-to-end test support: real peers (Mosquitto, mosquitto_sub, paho-mqtt, pymodbus) and the
+//! `pingan` binary, each started by the test on 127.0.0.1 with an ephemeral port and killed by
+//! PID when its guard drops (also when a test panics).
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// The `pingan` binary of the same build as this test (target/<profile>/pingan).
+pub fn pingan_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> → target/<profile>/pingan
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let bin = dir.join("pingan");
+    assert!(
+        bin.exists(),
+        "{} missing: build it first (cargo build -p pingan-gateway --bin pingan)",
+        bin.display()
+    );
+    bin
+}
+
+/// The project's Python (the venv made by scripts/setup).
+pub fn python() -> PathBuf {
+    let p = repo_root().join(".venv/bin/python");
+    assert!(p.exists(), "{} missing: run scripts/setup", p.display());
+    p
+}
+
+/// A free TCP port on 127.0.0.1 (bound, then released for the peer to take).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Waits until something accepts on `port`.
+pub fn wait_for_port(port: u16, timeout: Duration) -> bool {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// A child process killed (SIGKILL) on drop.
+#[derive(Debug)]
+pub struct Guard {
+    /// The child.
+    pub child: Child,
+}
+
+impl Guard {
+    /// Its PID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends a signal by PID (e.g. "TERM", "KILL", "STOP", "CONT").
+    pub fn signal(&self, sig: &str) {
+        let _ = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.pid().to_string())
+            .status();
+    }
+
+    /// Waits for exit up to `timeout`; returns the exit code.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let end = Instant::now() + timeout;
+        while Instant::now() < end {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A Mosquitto broker on an ephemeral port with its own config.
+#[derive(Debug)]
+pub struct Mosquitto {
+    /// Its port.
+    pub port: u16,
+    /// Its config file.
+    pub conf: PathBuf,
+    guard: Option<Guard>,
+    _dir: tempfile::TempDir,
+}
+
+impl Mosquitto {
+    /// Starts a plain broker (anonymous, persistence on so sessions survive a restart).
+    pub fn start() -> Self {
+        Self::start_with(free_port(), "")
+    }
+
+    /// Starts a broker on `port` with extra listener config lines.
+    pub fn start_with(port: u16, extra: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conf = dir.path().join("mosquitto.conf");
+        let listener = if extra.contains("listener") {
+            String::new()
+        } else {
+            format!("listener {port} 127.0.0.1\n")
+        };
+        let text = format!(
+            "{listener}{extra}\nallow_anonymous true\npersistence true\npersistence_location {}/\nautosave_interval 1\nmax_queued_messages 100000\nlog_dest stderr\nlog_type error\n",
+            dir.path().display()
+        );
+        std::fs::write(&conf, text).expect("write mosquitto.conf");
+        let mut m = Self {
+            port,
+            conf,
+            guard: None,
+            _dir: dir,
+        };
+        m.restart();
+        m
+    }
+
+    /// (Re)starts the broker process with the same config and port.
+    pub fn restart(&mut self) {
+        let child = Command::new("mosquitto")
+            .arg("-c")
+            .arg(&self.conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start mosquitto (Debian package mosquitto; run scripts/setup)");
+        self.guard = Some(Guard { child });
+        assert!(
+            wait_for_port(self.port, Duration::from_secs(10)),
+            "mosquitto did not listen on {}",
+            self.port
+        );
+    }
+
+    /// Stops the broker cleanly (SIGTERM: it saves its sessions) and waits for it.
+    pub fn stop(&mut self) {
+        if let Some(mut g) = self.guard.take() {
+            g.signal("TERM");
+            g.wait_exit(Duration::from_secs(10));
+        }
+    }
+}
+
+/// A subscriber process printing one line per message; lines arrive on a channel.
+#[derive(Debug)]
+pub struct Subscriber {
+    guard: Guard,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Subscriber {
+    /// `mosquitto_sub -v` on `filters`.
+    pub fn mosquitto_sub(port: u16, filters: &[&str]) -> Self {
+        let mut cmd = Command::new("mosquitto_sub");
+        cmd.args(["-h", "127.0.0.1", "-p", &port.to_string(), "-v", "-q", "1"]);
+        for f in filters {
+            cmd.args(["-t", f]);
+        }
+        Self::spawn(cmd)
+    }
+
+    /// The paho-mqtt nurse-station script (tests/peers/nurse_station.py) with its arguments.
+    pub fn paho(args: &[&str]) -> Self {
+        let mut cmd = Command::new(python());
+        cmd.arg("-u")
+            .arg(repo_root().join("tests/peers/nurse_station.py"))
+            .args(args);
+        Self::spawn(cmd)
+    }
+
+    fn spawn(mut cmd: Command) -> Self {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start subscriber");
+        let out = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            guard: Guard { child },
+            lines,
+        }
+    }
+
+    /// The next line within `timeout`.
+    pub fn next(&self, timeout: Duration) -> Option<String> {
+        self.lines.recv_timeout(timeout).ok()
+    }
+
+    /// Lines until one matches `pred` (returned) or `timeout` passes (None).
+    pub fn until(&self, timeout: Duration, mut pred: impl FnMut(&str) -> bool) -> Option<String> {
+        let end = Instant::now() + timeout;
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(l) if pred(&l) => return Some(l),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
+    /// Every line received within `timeout` of quiet.
+    pub fn drain(&self, quiet: Duration) -> Vec<String> {
+        let mut v = Vec::new();
+        while let Ok(l) = self.lines.recv_timeout(quiet) {
+            v.push(l);
+        }
+        v
+    }
+
+    /// The subscriber's process.
+    pub fn guard(&self) -> &Guard {
+        &self.guard
+    }
+}
+
+/// Splits a `mosquitto_sub -v` line into topic and JSON payload.
+pub fn topic_json(line: &str) -> Option<(String, serde_json::Value)> {
+    let (topic, payload) = line.split_once(' ')?;
+    Some((topic.to_owned(), serde_json::from_str(payload).ok()?))
+}
+
+/// A `pingan` process.
+pub fn pingan(args: &[&str], log: &Path) -> Guard {
+    let logf = std::fs::File::create(log).expect("log file");
+    let child = Command::new(pingan_bin())
+        .args(args)
+        .env("RUST_LOG", "info,rumqttd=off")
+        .stdout(logf.try_clone().expect("log"))
+        .stderr(logf)
+        .spawn()
+        .expect("start pingan");
+    Guard { child }
+}
+
+/// Runs `pingan` to completion: (exit code, stdout, stderr).
+pub fn pingan_output(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(pingan_bin())
+        .args(args)
+        .output()
+        .expect("run pingan");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Writes `text` to `path` (test fixtures made at run time).
+pub fn write(path: &Path, text: &str) {
+    let mut f = std::fs::File::create(path).expect("create");
+    f.write_all(text.as_bytes()).expect("write");
+}

@@ -91,6 +91,10 @@ pub struct StorageConfig {
     /// How long readings are kept, e.g. `"30d"`. Alerts and audit are kept forever.
     #[serde(default = "default_retention", with = "humantime_serde")]
     pub retention: Duration,
+    /// Routine telemetry is stored at most once per device and kind per this interval (alarm
+    /// states, buttons, doors and beds always); `"0s"` stores everything.
+    #[serde(default = "default_downsample", with = "humantime_serde")]
+    pub downsample: Duration,
     /// How often the retention sweep runs.
     #[serde(default = "default_sweep", with = "humantime_serde")]
     pub sweep_interval: Duration,
@@ -104,7 +108,10 @@ fn default_data_dir() -> PathBuf {
     PathBuf::from("/var/lib/pingan")
 }
 fn default_retention() -> Duration {
-    Duration::from_secs(30 * 86_400)
+    Duration::from_secs(14 * 86_400)
+}
+fn default_downsample() -> Duration {
+    Duration::from_secs(30)
 }
 fn default_sweep() -> Duration {
     Duration::from_secs(600)
@@ -118,6 +125,7 @@ impl Default for StorageConfig {
         Self {
             data_dir: default_data_dir(),
             retention: default_retention(),
+            downsample: default_downsample(),
             sweep_interval: default_sweep(),
             max_bytes: default_max_bytes(),
         }

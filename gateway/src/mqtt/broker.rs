@@ -11,7 +11,9 @@ use rumqttd::{Config, ConnectionSettings, RouterConfig, ServerSettings};
 #[derive(Debug, thiserror::Error)]
 pub enum BrokerError {
     /// The address is taken or not ours.
-    #[error("cannot listen on {addr} for the embedded MQTT broker: {source} (is another broker, e.g. a system mosquitto, using the port? set [mqtt] bind or --mqtt-port)")]
+    #[error(
+        "cannot listen on {addr} for the embedded MQTT broker: {source} (is another broker, e.g. a system mosquitto, using the port? set [mqtt] bind or --mqtt-port)"
+    )]
     Bind {
         addr: SocketAddr,
         #[source]
@@ -69,9 +71,7 @@ fn config(addr: SocketAddr, max_connections: usize) -> Config {
 pub async fn start(addr: SocketAddr, max_connections: usize) -> Result<(), BrokerError> {
     // rumqttd logs a bind failure on its own thread and carries on; check first so the user gets
     // a clear error instead of a gateway without a broker.
-    drop(
-        std::net::TcpListener::bind(addr).map_err(|source| BrokerError::Bind { addr, source })?,
-    );
+    drop(std::net::TcpListener::bind(addr).map_err(|source| BrokerError::Bind { addr, source })?);
     let cfg = config(addr, max_connections);
     std::thread::Builder::new()
         .name("mqtt-broker".into())

@@ -106,8 +106,21 @@ mod tests {
     #[test]
     fn parses_ack_and_resolve() {
         let id = Ulid::from_parts(1, 2);
-        let c = parse(P, &format!("{P}{id}/ack"), br#"{"by":"Nurse Li","note":"on my way"}"#).unwrap();
-        assert_eq!(c, Command { alert: id, action: Action::Ack, by: "Nurse Li".into(), note: Some("on my way".into()) });
+        let c = parse(
+            P,
+            &format!("{P}{id}/ack"),
+            br#"{"by":"Nurse Li","note":"on my way"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c,
+            Command {
+                alert: id,
+                action: Action::Ack,
+                by: "Nurse Li".into(),
+                note: Some("on my way".into())
+            }
+        );
         let c = parse(P, &format!("{P}{id}/resolve"), br#"{"by":"Li"}"#).unwrap();
         assert_eq!((c.action, c.note), (Action::Resolve, None));
     }
@@ -115,14 +128,35 @@ mod tests {
     #[test]
     fn malformed_commands_get_typed_errors() {
         let id = Ulid::from_parts(1, 2);
-        assert_eq!(parse(P, &format!("{P}nope/ack"), b"{}"), Err(CommandParseError::AlertId("nope".into())));
-        assert_eq!(parse(P, &format!("{P}{id}/delete"), b"{}"), Err(CommandParseError::Action("delete".into())));
-        assert!(matches!(parse(P, &format!("{P}{id}/ack"), b"\xff\xfe"), Err(CommandParseError::Payload(_))));
-        assert!(matches!(parse(P, &format!("{P}{id}/ack"), br#"{"note":"x"}"#), Err(CommandParseError::Payload(_))));
-        assert_eq!(parse(P, &format!("{P}{id}/ack"), br#"{"by":"  "}"#), Err(CommandParseError::MissingPerson));
+        assert_eq!(
+            parse(P, &format!("{P}nope/ack"), b"{}"),
+            Err(CommandParseError::AlertId("nope".into()))
+        );
+        assert_eq!(
+            parse(P, &format!("{P}{id}/delete"), b"{}"),
+            Err(CommandParseError::Action("delete".into()))
+        );
+        assert!(matches!(
+            parse(P, &format!("{P}{id}/ack"), b"\xff\xfe"),
+            Err(CommandParseError::Payload(_))
+        ));
+        assert!(matches!(
+            parse(P, &format!("{P}{id}/ack"), br#"{"note":"x"}"#),
+            Err(CommandParseError::Payload(_))
+        ));
+        assert_eq!(
+            parse(P, &format!("{P}{id}/ack"), br#"{"by":"  "}"#),
+            Err(CommandParseError::MissingPerson)
+        );
         let big = vec![b' '; MAX_COMMAND_BYTES + 1];
-        assert_eq!(parse(P, &format!("{P}{id}/ack"), &big), Err(CommandParseError::TooLarge(MAX_COMMAND_BYTES + 1)));
-        assert!(matches!(parse(P, "other/topic", b"{}"), Err(CommandParseError::Topic(_))));
+        assert_eq!(
+            parse(P, &format!("{P}{id}/ack"), &big),
+            Err(CommandParseError::TooLarge(MAX_COMMAND_BYTES + 1))
+        );
+        assert!(matches!(
+            parse(P, "other/topic", b"{}"),
+            Err(CommandParseError::Topic(_))
+        ));
     }
 
     proptest! {

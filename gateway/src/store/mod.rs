@@ -314,6 +314,36 @@ impl Store {
         Ok(Outbox::new(tree))
     }
 
+    /// Records a small fact about the running gateway (site id, broker address) so tools that
+    /// only have the data directory can find it.
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let meta = self.db.open_tree("meta").map_err(|e| self.err(e))?;
+        meta.insert(key, value.as_bytes())
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// A fact recorded with [`Store::set_meta`].
+    pub fn meta(&self, key: &str) -> Option<String> {
+        let meta = self.db.open_tree("meta").ok()?;
+        let v = meta.get(key).ok()??;
+        Some(String::from_utf8_lossy(&v).into_owned())
+    }
+
+    /// Names of the uplinks that have an outbox here.
+    pub fn outbox_names(&self) -> Vec<String> {
+        self.db
+            .tree_names()
+            .iter()
+            .filter_map(|n| {
+                std::str::from_utf8(n)
+                    .ok()?
+                    .strip_prefix("outbox/")
+                    .map(str::to_owned)
+            })
+            .collect()
+    }
+
     /// Size of the database on disk, bytes.
     pub fn size_on_disk(&self) -> u64 {
         self.db.size_on_disk().unwrap_or(0)

@@ -1,0 +1,309 @@
+//! `pingan alerts list|ack|resolve|audit`: the store seen from the command line.
+//!
+//! With the gateway stopped, the CLI opens the database itself and applies acknowledgements
+//! through the same engine (they are published from the outboxes at the next start). With the
+//! gateway running (the database is locked), `ack` and `resolve` are sent as MQTT commands to the
+//! embedded broker, the same path a nurse app uses.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Subcommand;
+use pingan_drivers::Timestamp;
+use ulid::Ulid;
+
+use crate::alert::{Engine, EngineSettings, Locale, Output, Policies, Via};
+use crate::config::Config;
+use crate::mqtt::command::Action;
+use crate::mqtt::{Topics, payload};
+use crate::store::{OutboxEntry, Store, StoreError};
+
+/// Where the database is.
+#[derive(Debug, clap::Args)]
+pub struct Location {
+    /// Data directory of the gateway.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Site config (its storage.data_dir is used).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// Alert subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Every alert ever raised, oldest first.
+    List {
+        /// One JSON object per line (the MQTT alert payload).
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        at: Location,
+    },
+    /// Acknowledge an alert as a person.
+    Ack {
+        /// Alert id (ULID).
+        id: String,
+        /// Who acknowledges.
+        #[arg(long)]
+        by: String,
+        /// A note.
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        at: Location,
+    },
+    /// Resolve an alert as a person.
+    Resolve {
+        /// Alert id (ULID).
+        id: String,
+        /// Who resolves.
+        #[arg(long)]
+        by: String,
+        /// A note.
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        at: Location,
+    },
+    /// An alert's audit trail.
+    Audit {
+        /// Alert id (ULID).
+        id: String,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        at: Location,
+    },
+}
+
+/// Runs an alerts subcommand.
+pub async fn run(cmd: AlertsCommand) -> ExitCode {
+    match execute(cmd).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("pingan alerts: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn data_dir(at: &Location) -> Result<PathBuf, String> {
+    if let Some(d) = &at.data_dir {
+        return Ok(d.clone());
+    }
+    if let Some(c) = &at.config {
+        return Config::load(c)
+            .map(|c| c.storage.data_dir)
+            .map_err(|e| e.to_string());
+    }
+    Ok(Config::default_config().storage.data_dir)
+}
+
+fn locale(store: &Store) -> Locale {
+    if store.meta("locale").as_deref() == Some("en") {
+        Locale::En
+    } else {
+        Locale::ZhCn
+    }
+}
+
+fn parse_id(id: &str) -> Result<Ulid, String> {
+    Ulid::from_string(id).map_err(|_| format!("\"{id}\" is not an alert id (a 26-character ULID)"))
+}
+
+async fn execute(cmd: AlertsCommand) -> Result<(), String> {
+    match cmd {
+        AlertsCommand::List { json, at } => {
+            let store = Store::open(&data_dir(&at)?).map_err(|e| e.to_string())?;
+            let loc = locale(&store);
+            for a in store.alerts().map_err(|e| e.to_string())? {
+                if json {
+                    println!("{}", payload::alert(&a, loc, &[]));
+                } else {
+                    println!(
+                        "{}  {:<19}  {:<6}  {:<12}  {:<10}  {:<6}  {}",
+                        a.id,
+                        payload::rfc3339(a.raised_at),
+                        format!("{:?}", a.priority).to_lowercase(),
+                        format!("{:?}", a.state).to_lowercase(),
+                        a.kind,
+                        a.location.room.as_deref().unwrap_or("-"),
+                        a.resident.as_deref().unwrap_or("-"),
+                    );
+                }
+            }
+            Ok(())
+        }
+        AlertsCommand::Audit { id, json, at } => {
+            let id = parse_id(&id)?;
+            let store = Store::open(&data_dir(&at)?).map_err(|e| e.to_string())?;
+            let trail = store.audit(id).map_err(|e| e.to_string())?;
+            if trail.is_empty() {
+                return Err(format!("no alert with id {id}"));
+            }
+            for e in trail {
+                if json {
+                    println!("{}", serde_json::to_string(&e).unwrap_or_default());
+                } else {
+                    println!(
+                        "{}  r{:<3} {:<18} {:<8} {:<12} {}",
+                        payload::rfc3339(e.at),
+                        e.revision,
+                        e.action,
+                        format!("{:?}", e.via).to_lowercase(),
+                        e.by.as_deref().unwrap_or("-"),
+                        e.note.as_deref().unwrap_or("")
+                    );
+                }
+            }
+            Ok(())
+        }
+        AlertsCommand::Ack { id, by, note, at } => person(Action::Ack, &id, &by, note, &at).await,
+        AlertsCommand::Resolve { id, by, note, at } => {
+            person(Action::Resolve, &id, &by, note, &at).await
+        }
+    }
+}
+
+async fn person(
+    action: Action,
+    id: &str,
+    by: &str,
+    note: Option<String>,
+    at: &Location,
+) -> Result<(), String> {
+    let id = parse_id(id)?;
+    let dir = data_dir(at)?;
+    match Store::open(&dir) {
+        Ok(store) => offline(&store, action, id, by, note.as_deref()).await,
+        Err(StoreError::Locked { .. }) => online(&dir, action, id, by, note).await,
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The gateway is stopped: apply through the engine, queue for every outbox, flush.
+async fn offline(
+    store: &Store,
+    action: Action,
+    id: Ulid,
+    by: &str,
+    note: Option<&str>,
+) -> Result<(), String> {
+    let mut engine = Engine::new(
+        EngineSettings {
+            cancel_window: Duration::ZERO,
+            clear_debounce: Duration::ZERO,
+        },
+        Policies::default(),
+    );
+    engine.restore(store.alerts().map_err(|e| e.to_string())?);
+    let now = Timestamp::now();
+    let outputs = match action {
+        Action::Ack => engine.acknowledge(id, by, note, Via::Cli, now),
+        Action::Resolve => engine.resolve(id, by, note, Via::Cli, now),
+    };
+    let outputs = outputs.map_err(|e| match store.alert(id) {
+        Ok(Some(a)) if !a.state.is_open() => format!("alert {id} is already resolved"),
+        _ => e.to_string(),
+    })?;
+    let site = store.meta("site_id").unwrap_or_else(|| "unknown".into());
+    let topics = Topics::new(&site);
+    for o in outputs {
+        if let Output::Changed { alert, audit, .. } = o {
+            store
+                .put_alert_unflushed(&alert, audit.as_ref())
+                .map_err(|e| e.to_string())?;
+            let body = payload::alert(&alert, locale(store), &[]).to_string();
+            for name in store.outbox_names() {
+                let ob = store.outbox(&name).map_err(|e| e.to_string())?;
+                ob.push(
+                    store.db(),
+                    &OutboxEntry {
+                        topic: topics.alert(alert.id),
+                        payload: body.clone(),
+                        retain: false,
+                        alert: Some(alert.id),
+                    },
+                )
+                .map_err(|e| e.to_string())?;
+            }
+            println!("{body}");
+        }
+    }
+    store.flush().await.map_err(|e| e.to_string())
+}
+
+/// The gateway is running: send the command over MQTT and wait for the new revision.
+async fn online(
+    dir: &Path,
+    action: Action,
+    id: Ulid,
+    by: &str,
+    note: Option<String>,
+) -> Result<(), String> {
+    let meta = |key: &str| -> Result<String, String> {
+        std::fs::read_to_string(dir.join(format!("pingan-{key}"))).map_err(|_| {
+            format!(
+                "the gateway holds {} and did not leave its {key}; use the dashboard or MQTT",
+                dir.display()
+            )
+        })
+    };
+    let site = meta("site")?;
+    let broker = meta("mqtt")?;
+    let (host, port) = broker.trim().rsplit_once(':').ok_or("bad broker address")?;
+    let port: u16 = port.parse().map_err(|_| "bad broker port")?;
+    let topics = Topics::new(site.trim());
+    let verb = match action {
+        Action::Ack => "ack",
+        Action::Resolve => "resolve",
+    };
+    let mut opts = rumqttc::MqttOptions::new(format!("pingan-cli-{}", Ulid::new()), host, port);
+    opts.set_max_packet_size(512 * 1024, 512 * 1024);
+    let (client, mut el) = rumqttc::AsyncClient::new(opts, 10);
+    client
+        .subscribe(topics.alert(id), rumqttc::QoS::AtLeastOnce)
+        .await
+        .map_err(|e| e.to_string())?;
+    let body = serde_json::json!({"by": by, "note": note}).to_string();
+    let cmd_topic = format!("{}{id}/{verb}", topics.commands_prefix());
+    let want = match action {
+        Action::Ack => "acknowledged",
+        Action::Resolve => "resolved",
+    };
+    let wait = async {
+        let mut sent = false;
+        loop {
+            match el.poll().await {
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_))) if !sent => {
+                    sent = true;
+                    client
+                        .publish(
+                            cmd_topic.clone(),
+                            rumqttc::QoS::AtLeastOnce,
+                            false,
+                            body.clone(),
+                        )
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                    let v: serde_json::Value =
+                        serde_json::from_slice(&p.payload).unwrap_or_default();
+                    if v["state"] == want || (action == Action::Ack && v["state"] == "resolved") {
+                        println!("{v}");
+                        return Ok(());
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => return Err(format!("MQTT {host}:{port}: {e}")),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), wait)
+        .await
+        .map_err(|_| format!("no confirmation from the gateway within 5 s (unknown or already {want} alert?); see the gateway log"))?
+}

@@ -1,0 +1,46 @@
+//! The `pingan` command line. Each subcommand's `--help` is its reference; docs/CLI.md lists them.
+
+pub mod alerts;
+pub mod check;
+pub mod run;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Pingan: the elderly-care IoT gateway.
+#[derive(Debug, Parser)]
+#[command(name = "pingan", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway with a site config.
+    Run {
+        /// The site config (TOML).
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Run the demo nursing home (seeds/demo, embedded): simulated devices, embedded broker,
+    /// dashboard.
+    Demo(run::DemoArgs),
+    /// Validate a config file without starting; prints every problem as FILE:LINE:COL.
+    CheckConfig {
+        /// Config files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print the built-in default config, documented.
+    PrintDefaultConfig,
+    /// Alerts in the store: list, acknowledge, audit trail.
+    Alerts {
+        /// What to do with alerts.
+        #[command(subcommand)]
+        command: alerts::AlertsCommand,
+    },
+}

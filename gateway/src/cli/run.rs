@@ -1,0 +1,269 @@
+//! `pingan run` and `pingan demo`: start the gateway, print status, stop cleanly on
+//! SIGINT/SIGTERM (drivers stop, channels drain, sled flushed, status offline, exit 0).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::config::{Config, UplinkConfig};
+use crate::service::{Gateway, StartOptions, Summary};
+
+/// The demo facility and scenario, embedded so `pingan demo` runs from anywhere.
+pub const DEMO_FACILITY: &str = include_str!("../../../seeds/demo/facility.toml");
+/// The demo's scripted incidents.
+pub const DEMO_SCENARIO: &str = include_str!("../../../seeds/demo/scenario.toml");
+
+/// Options of `pingan demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Stop after this long (e.g. 60s); without it, run until Ctrl-C.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub duration: Option<Duration>,
+    /// Data directory; default: a new temporary directory.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Port of the embedded MQTT broker (127.0.0.1).
+    #[arg(long, default_value_t = 1883)]
+    pub mqtt_port: u16,
+    /// Port of the dashboard (127.0.0.1).
+    #[arg(long, default_value_t = 8080)]
+    pub http_port: u16,
+    /// Scenario file replacing the built-in one.
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Add an institution uplink to this broker, e.g. mqtt://127.0.0.1:1884.
+    #[arg(long)]
+    pub uplink: Option<String>,
+}
+
+/// `pingan run --config FILE`.
+pub async fn run(config_path: &Path) -> ExitCode {
+    let config = match Config::load(config_path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let base_dir = config_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    serve(
+        StartOptions {
+            config,
+            base_dir,
+            scenario: None,
+        },
+        None,
+        false,
+    )
+    .await
+}
+
+/// `pingan demo`.
+pub async fn demo(args: DemoArgs) -> ExitCode {
+    let mut config = match Config::parse(DEMO_FACILITY, "seeds/demo/facility.toml") {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("the embedded demo facility is invalid (a build defect):\n{e}");
+            return ExitCode::from(1);
+        }
+    };
+    let data_dir = args.data_dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!(
+            "pingan-demo-{}",
+            ulid::Ulid::new().to_string().to_lowercase()
+        ))
+    });
+    config.storage.data_dir = data_dir.clone();
+    config.mqtt.bind = SocketAddr::from(([127, 0, 0, 1], args.mqtt_port));
+    config.http.bind = SocketAddr::from(([127, 0, 0, 1], args.http_port));
+    if let Some(url) = &args.uplink {
+        if let Err(e) = crate::mqtt::uplink_url::UplinkUrl::parse(url) {
+            eprintln!("--uplink: {e}");
+            return ExitCode::from(2);
+        }
+        config.uplinks.push(UplinkConfig {
+            id: "institution".into(),
+            url: url.clone(),
+            client_id: None,
+            username: None,
+            password_file: None,
+            ca_file: None,
+            client_cert: None,
+            client_key: None,
+            alerts: true,
+            telemetry_interval: None,
+            commands: true,
+        });
+        // The hospital's referrals travel over the institution's broker too.
+        for c in config.contacts.iter_mut().filter(|c| c.green_channel) {
+            c.uplink = Some("institution".into());
+        }
+    }
+    let scenario = match &args.scenario {
+        Some(p) => p.clone(),
+        None => {
+            let p = data_dir.join("scenario.toml");
+            if let Err(e) =
+                std::fs::create_dir_all(&data_dir).and_then(|()| std::fs::write(&p, DEMO_SCENARIO))
+            {
+                eprintln!(
+                    "cannot write the demo scenario into {}: {e}",
+                    data_dir.display()
+                );
+                return ExitCode::from(1);
+            }
+            p
+        }
+    };
+    println!(
+        "Pingan demo: {} — {} residents, {} devices",
+        config.site.name,
+        config.residents.len(),
+        config.devices.len()
+    );
+    println!("  data:      {}", data_dir.display());
+    println!(
+        "  MQTT:      mqtt://{}   watch: mosquitto_sub -h 127.0.0.1 -p {} -t 'pingan/#' -v",
+        config.mqtt.bind, args.mqtt_port
+    );
+    println!("  dashboard: http://{}/", config.http.bind);
+    let opts = StartOptions {
+        config,
+        base_dir: data_dir,
+        scenario: Some(scenario),
+    };
+    serve(opts, args.duration, true).await
+}
+
+async fn serve(opts: StartOptions, duration: Option<Duration>, status_lines: bool) -> ExitCode {
+    let gateway = match Gateway::start(opts).await {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("pingan: cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    systemd_ready();
+    let watchdog = tokio::spawn(feed_watchdog(gateway.heartbeat.clone()));
+    let status = status_lines.then(|| {
+        tokio::spawn(print_status(
+            gateway.live.clone(),
+            gateway.store.clone(),
+            gateway.links.clone(),
+        ))
+    });
+    let reason = wait_for_stop(duration).await;
+    println!("pingan: {reason}; shutting down");
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+    if let Some(s) = status {
+        s.abort();
+    }
+    watchdog.abort();
+    let summary = gateway.shutdown().await;
+    print_summary(&summary);
+    ExitCode::SUCCESS
+}
+
+async fn wait_for_stop(duration: Option<Duration>) -> &'static str {
+    let timer = async {
+        match duration {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot watch SIGTERM");
+                return "no signal handling";
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+            () = timer => "duration reached",
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        () = timer => "duration reached",
+    }
+}
+
+fn systemd_ready() {
+    // Outside systemd NOTIFY_SOCKET is unset and this does nothing.
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+}
+
+/// Feeds the systemd watchdog while the pipeline is turning: a wedged pipeline stops the feed and
+/// systemd restarts the service.
+async fn feed_watchdog(heartbeat: std::sync::Arc<std::sync::atomic::AtomicI64>) {
+    let mut usec = 0u64;
+    if !sd_notify::watchdog_enabled(false, &mut usec) || usec == 0 {
+        return;
+    }
+    let period = Duration::from_micros(usec / 2);
+    loop {
+        tokio::time::sleep(period).await;
+        let age_ms = pingan_drivers::Timestamp::now().millis() - heartbeat.load(Ordering::Relaxed);
+        if age_ms < (usec / 1000) as i64 {
+            let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
+        } else {
+            tracing::error!(age_ms, "pipeline stalled; not feeding the watchdog");
+        }
+    }
+}
+
+async fn print_status(
+    live: std::sync::Arc<crate::service::live::Live>,
+    store: crate::store::Store,
+    links: Vec<crate::service::LinkInfo>,
+) {
+    let start = std::time::Instant::now();
+    let mut last = 0u64;
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let c = &live.counters;
+        let n = c.readings_in.load(Ordering::Relaxed);
+        let outbox: usize = links.iter().map(|l| l.outbox.len()).sum();
+        println!(
+            "[{:>5}s] readings {:>6.0}/s  stored {:>8}  alerts {:>3}  store {:>6.1} MB  outbox {}",
+            start.elapsed().as_secs(),
+            (n - last) as f64 / 5.0,
+            c.readings_stored.load(Ordering::Relaxed),
+            c.alerts_raised.load(Ordering::Relaxed),
+            store.size_on_disk() as f64 / 1e6,
+            outbox,
+        );
+        last = n;
+    }
+}
+
+fn print_summary(s: &Summary) {
+    println!(
+        "pingan: stopped after {} s — readings received {}, stored {}, downsampled {}, shed {}, dropped at drivers {}, from unknown devices {}; alerts raised {}; outbox waiting {}; store {:.1} MB",
+        s.uptime_s,
+        s.readings_in,
+        s.readings_stored,
+        s.readings_downsampled,
+        s.readings_shed,
+        s.dropped_at_sink,
+        s.unknown_device_readings,
+        s.alerts_raised,
+        s.outbox_waiting,
+        s.store_bytes as f64 / 1e6
+    );
+}

@@ -1,0 +1,117 @@
+//! Starts and supervises driver instances: a driver whose error is retryable restarts with
+//! backoff; one with a fatal config error stays down, its devices are reported offline, and the
+//! rest of the gateway keeps running.
+
+use std::path::Path;
+use std::time::Duration;
+
+use pingan_drivers::sim::{Scenario, SimDriver};
+use pingan_drivers::{DeviceId, Driver, DriverConfig, DriverError, HealthState, ReadingSink};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, DriverInstance};
+use crate::facility;
+
+/// Spawns every driver instance of the config into `set`.
+pub(super) fn spawn_all(
+    config: &Config,
+    base_dir: &Path,
+    scenario_override: Option<&Path>,
+    sink: &ReadingSink,
+    shutdown: &CancellationToken,
+    set: &mut JoinSet<()>,
+) {
+    for inst in &config.drivers {
+        let devices: Vec<DeviceId> = config
+            .devices
+            .iter()
+            .filter(|d| d.driver == inst.id)
+            .map(|d| DeviceId::new(&d.id))
+            .collect();
+        let ctx = DriverContext {
+            config: config.clone(),
+            instance: inst.clone(),
+            base_dir: base_dir.to_path_buf(),
+            scenario_override: scenario_override.map(Path::to_path_buf),
+        };
+        set.spawn(supervise(ctx, devices, sink.clone(), shutdown.clone()));
+    }
+}
+
+struct DriverContext {
+    config: Config,
+    instance: DriverInstance,
+    base_dir: std::path::PathBuf,
+    scenario_override: Option<std::path::PathBuf>,
+}
+
+async fn supervise(
+    ctx: DriverContext,
+    devices: Vec<DeviceId>,
+    sink: ReadingSink,
+    shutdown: CancellationToken,
+) {
+    let id = ctx.instance.id.clone();
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let result = run_once(&ctx, sink.clone(), shutdown.clone()).await;
+        if shutdown.is_cancelled() {
+            return;
+        }
+        let error = match result {
+            Ok(()) => {
+                tracing::info!(driver = %id, "driver finished");
+                return;
+            }
+            Err(DriverError::SinkClosed(_)) => return,
+            Err(e) => e,
+        };
+        let retry = error.is_retryable();
+        tracing::error!(driver = %id, %error, retry, "driver stopped");
+        for d in &devices {
+            if sink
+                .health(
+                    d.clone(),
+                    HealthState::Offline,
+                    format!("driver {id}: {error}"),
+                )
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        if !retry {
+            return;
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(60));
+    }
+}
+
+async fn run_once(
+    ctx: &DriverContext,
+    sink: ReadingSink,
+    shutdown: CancellationToken,
+) -> Result<(), DriverError> {
+    match &ctx.instance.config {
+        DriverConfig::Sim(sim) => {
+            let path = ctx
+                .scenario_override
+                .clone()
+                .or_else(|| sim.scenario.as_ref().map(|p| ctx.base_dir.join(p)));
+            let scenario = match path {
+                Some(p) => Scenario::load(&p).map_err(|e| DriverError::Config(e.to_string()))?,
+                None => Scenario::default(),
+            };
+            let devices = facility::sim_devices(&ctx.config, &ctx.instance.id);
+            SimDriver::new(sim.clone(), devices, scenario)
+                .run(sink, shutdown)
+                .await
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Storage housekeeping: the readings writer thread, the retention sweep, and the disk budget
+//! (over budget: telemetry is shed and a technical alert raised; alerts keep being stored).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use pingan_drivers::{DeviceId, Reading, Timestamp};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::live::Live;
+use crate::alert::{AlertKind, Event, Priority, Subject};
+use crate::analytics::Finding;
+use crate::store::Store;
+
+/// Writes readings in batches on a blocking thread until the queue closes, then flushes.
+pub(super) fn spawn_writer(
+    store: Store,
+    mut rx: mpsc::Receiver<Reading>,
+    live: Arc<Live>,
+    shedding: Arc<AtomicBool>,
+    downsample: Duration,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut batch = Vec::with_capacity(2048);
+        let mut failures = 0u64;
+        let mut last: HashMap<(DeviceId, &'static str), Timestamp> = HashMap::new();
+        let mut keep = |r: &Reading| {
+            if downsample.is_zero() || r.measurement.is_critical() {
+                return true;
+            }
+            let key = (r.device.clone(), r.measurement.kind());
+            match last.get(&key) {
+                Some(t) if r.at >= *t && r.at.since(*t) < downsample => false,
+                _ => {
+                    last.insert(key, r.at);
+                    true
+                }
+            }
+        };
+        while let Some(first) = rx.blocking_recv() {
+            let mut skipped = 0u64;
+            let mut take = |r: Reading, batch: &mut Vec<Reading>| {
+                if keep(&r) {
+                    batch.push(r);
+                } else {
+                    skipped += 1;
+                }
+            };
+            take(first, &mut batch);
+            while batch.len() < 2048 {
+                match rx.try_recv() {
+                    Ok(r) => take(r, &mut batch),
+                    Err(_) => break,
+                }
+            }
+            live.counters
+                .readings_downsampled
+                .fetch_add(skipped, Ordering::Relaxed);
+            let n = batch.len() as u64;
+            let c = &live.counters;
+            if shedding.load(Ordering::Relaxed) {
+                c.readings_shed.fetch_add(n, Ordering::Relaxed);
+            } else if let Err(e) = store.put_readings(&batch) {
+                c.readings_shed.fetch_add(n, Ordering::Relaxed);
+                failures += 1;
+                if failures.is_power_of_two() {
+                    tracing::error!(error = %e, failures, "readings not stored");
+                }
+            } else {
+                c.readings_stored.fetch_add(n, Ordering::Relaxed);
+            }
+            batch.clear();
+        }
+        if let Err(e) = store.flush_blocking() {
+            tracing::error!(error = %e, "final flush of readings failed");
+        }
+    })
+}
+
+/// Retention and budget settings.
+#[derive(Debug, Clone)]
+pub(super) struct Budget {
+    /// Keep readings this long.
+    pub retention: Duration,
+    /// Sweep this often.
+    pub sweep_interval: Duration,
+    /// Disk budget, bytes.
+    pub max_bytes: u64,
+}
+
+/// Runs the sweep and the budget check until `shutdown`.
+pub(super) async fn run(
+    store: Store,
+    budget: Budget,
+    shedding: Arc<AtomicBool>,
+    findings: mpsc::Sender<Finding>,
+    swept: Arc<AtomicU64>,
+    shutdown: CancellationToken,
+) {
+    let mut sweep = tokio::time::interval(budget.sweep_interval);
+    let mut check = tokio::time::interval(Duration::from_secs(10));
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = sweep.tick() => sweep_now(&store, budget.retention, &swept).await,
+            _ = check.tick() => {
+                let size = store.size_on_disk();
+                let over = size > budget.max_bytes;
+                // Hysteresis: stop shedding only well under the budget.
+                let under = size < budget.max_bytes / 10 * 9;
+                let was = shedding.load(Ordering::Relaxed);
+                if over && !was {
+                    shedding.store(true, Ordering::Relaxed);
+                    tracing::error!(size, max = budget.max_bytes, "storage over budget: shedding telemetry, alerts continue");
+                    let mut ev = Event::raise(AlertKind::Technical, Subject::Site, Priority::Medium, Timestamp::now());
+                    ev.detail = format!("storage over budget ({size} of {} bytes): readings are not being stored", budget.max_bytes);
+                    let _ = findings.send(Finding::Event(ev)).await;
+                    sweep_now(&store, budget.retention / 2, &swept).await;
+                } else if under && was {
+                    shedding.store(false, Ordering::Relaxed);
+                    tracing::info!(size, "storage back under budget: storing readings again");
+                    let ev = Event::clear(AlertKind::Technical, Subject::Site, Timestamp::now());
+                    let _ = findings.send(Finding::Event(ev)).await;
+                }
+            }
+        }
+    }
+}
+
+async fn sweep_now(store: &Store, retention: Duration, swept: &AtomicU64) {
+    let cutoff = Timestamp(Timestamp::now().millis() - retention.as_millis() as i64);
+    let s = store.clone();
+    match tokio::task::spawn_blocking(move || s.sweep_readings(cutoff)).await {
+        Ok(Ok(n)) => {
+            swept.fetch_add(n, Ordering::Relaxed);
+            if n > 0 {
+                tracing::info!(removed = n, "retention sweep");
+            }
+        }
+        Ok(Err(e)) => tracing::error!(error = %e, "retention sweep failed"),
+        Err(e) => tracing::error!(error = %e, "retention sweep panicked"),
+    }
+}

@@ -1,0 +1,136 @@
+//! Live state for the dashboard and the status line: latest vitals per resident, last seen and
+//! battery per device, counters. Updated by the pipeline, read by the web API.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use pingan_drivers::{DeviceId, HealthState, Measurement, Reading, Timestamp};
+
+use crate::web::backend::VitalsView;
+
+/// What the gateway knows about a device right now.
+#[derive(Debug, Clone)]
+pub struct DeviceLive {
+    /// Link health as reported by its driver.
+    pub health: HealthState,
+    /// Latest battery level.
+    pub battery: Option<f32>,
+    /// Latest reading.
+    pub last_seen: Option<Timestamp>,
+}
+
+impl Default for DeviceLive {
+    fn default() -> Self {
+        Self {
+            health: HealthState::Online,
+            battery: None,
+            last_seen: None,
+        }
+    }
+}
+
+/// What the gateway knows about a resident right now.
+#[derive(Debug, Clone, Default)]
+pub struct ResidentLive {
+    /// Latest vitals.
+    pub vitals: VitalsView,
+    /// Bed mat occupancy.
+    pub in_bed: Option<bool>,
+}
+
+/// Counters since start.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Readings received from drivers.
+    pub readings_in: AtomicU64,
+    /// Readings written to the store.
+    pub readings_stored: AtomicU64,
+    /// Readings not stored by design: routine telemetry thinned to `storage.downsample`.
+    pub readings_downsampled: AtomicU64,
+    /// Readings not stored because the store was over budget or behind.
+    pub readings_shed: AtomicU64,
+    /// Readings from devices not in the config.
+    pub unknown_device_readings: AtomicU64,
+    /// Alerts raised.
+    pub alerts_raised: AtomicU64,
+    /// Commands refused (malformed, unknown alert, already resolved).
+    pub commands_rejected: AtomicU64,
+}
+
+impl Counters {
+    /// Adds one to a counter.
+    pub fn bump(c: &AtomicU64) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The live state. Locks are held for microseconds by single updates.
+#[derive(Debug, Default)]
+pub struct Live {
+    devices: Mutex<HashMap<DeviceId, DeviceLive>>,
+    residents: Mutex<HashMap<String, ResidentLive>>,
+    /// Counters.
+    pub counters: Counters,
+}
+
+impl Live {
+    /// Records a reading of a device bound to `resident`.
+    pub fn on_reading(&self, r: &Reading, resident: Option<&str>) {
+        if let Ok(mut devices) = self.devices.lock() {
+            let d = devices.entry(r.device.clone()).or_default();
+            d.last_seen = Some(r.at);
+            if let Measurement::Battery { percent } = r.measurement {
+                d.battery = Some(percent);
+            }
+        }
+        let Some(resident) = resident else { return };
+        let Ok(mut residents) = self.residents.lock() else {
+            return;
+        };
+        let live = residents.entry(resident.to_owned()).or_default();
+        let v = &mut live.vitals;
+        let mut vital = true;
+        match &r.measurement {
+            Measurement::HeartRate { bpm } => v.heart_rate = Some(*bpm),
+            Measurement::SpO2 { percent } => v.spo2 = Some(*percent),
+            Measurement::RespirationRate { per_min } => v.respiration_rate = Some(*per_min),
+            Measurement::BodyTemperature { celsius } => v.temperature = Some(*celsius),
+            Measurement::BloodPressure { systolic, .. } => v.systolic = Some(*systolic),
+            Measurement::BedOccupancy {
+                in_bed,
+                respiration_rate,
+                heart_rate,
+            } => {
+                live.in_bed = Some(*in_bed);
+                if let Some(rr) = respiration_rate {
+                    live.vitals.respiration_rate = Some(*rr);
+                }
+                if let Some(hr) = heart_rate {
+                    live.vitals.heart_rate = Some(*hr);
+                }
+            }
+            _ => vital = false,
+        }
+        if vital {
+            live.vitals.at = Some(r.at);
+        }
+    }
+
+    /// Records a device's health.
+    pub fn on_health(&self, device: &DeviceId, state: HealthState) {
+        if let Ok(mut devices) = self.devices.lock() {
+            devices.entry(device.clone()).or_default().health = state;
+        }
+    }
+
+    /// A device's live state.
+    pub fn device(&self, id: &DeviceId) -> Option<DeviceLive> {
+        self.devices.lock().ok()?.get(id).cloned()
+    }
+
+    /// A resident's live state.
+    pub fn resident(&self, id: &str) -> Option<ResidentLive> {
+        self.residents.lock().ok()?.get(id).cloned()
+    }
+}

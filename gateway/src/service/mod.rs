@@ -1,0 +1,468 @@
+//! The running gateway: wires drivers → pipeline → store + analytics → alert engine → delivery →
+//! MQTT links, and shuts them down in order (drivers stop, channels drain, sled is flushed, the
+//! status goes offline).
+
+mod alerts;
+mod delivery;
+mod drivers;
+mod housekeeping;
+pub mod live;
+mod pipeline;
+pub mod processor;
+pub mod referral;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use pingan_drivers::ReadingSink;
+use pingan_drivers::driver::SinkStats;
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
+
+use alerts::AlertTask;
+pub use alerts::CommandRequest;
+use delivery::{Delivery, Target};
+use live::Live;
+use pipeline::{PipelineTask, TelemetryOut};
+use processor::Processor;
+
+use crate::alert::{Alert, Engine, EngineSettings, Policies};
+use crate::config::{Config, UplinkConfig};
+use crate::facility::Facility;
+use crate::mqtt::link::{self, LinkSettings, LinkStats};
+use crate::mqtt::uplink_url::UplinkUrl;
+use crate::mqtt::{Topics, broker, payload, tls};
+use crate::store::{Outbox, Store, StoreError};
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data directory or database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The embedded broker.
+    #[error(transparent)]
+    Broker(#[from] broker::BrokerError),
+    /// An uplink's settings (URL, TLS files, password file).
+    #[error("uplink {id}: {detail}")]
+    Uplink { id: String, detail: String },
+    /// The data directory cannot be created.
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// How to start.
+#[derive(Debug, Clone)]
+pub struct StartOptions {
+    /// The validated config.
+    pub config: Config,
+    /// Relative paths in the config (scenarios, profiles) resolve against this.
+    pub base_dir: PathBuf,
+    /// A scenario that replaces the simulator's configured one.
+    pub scenario: Option<PathBuf>,
+}
+
+/// One link as the status view sees it.
+#[derive(Debug, Clone)]
+pub struct LinkInfo {
+    /// Link id (`local` or the uplink id).
+    pub id: String,
+    /// Counters.
+    pub stats: Arc<LinkStats>,
+    /// Its outbox.
+    pub outbox: Outbox,
+}
+
+/// What a run did, printed at exit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Seconds run.
+    pub uptime_s: u64,
+    /// Readings received.
+    pub readings_in: u64,
+    /// Readings stored.
+    pub readings_stored: u64,
+    /// Readings thinned by the storage downsampling (by design).
+    pub readings_downsampled: u64,
+    /// Readings shed (budget, pressure).
+    pub readings_shed: u64,
+    /// Telemetry dropped at driver sinks under pressure.
+    pub dropped_at_sink: u64,
+    /// Readings from unknown devices.
+    pub unknown_device_readings: u64,
+    /// Alerts raised.
+    pub alerts_raised: u64,
+    /// Messages still waiting in outboxes (delivered after the next start).
+    pub outbox_waiting: u64,
+    /// Database size, bytes.
+    pub store_bytes: u64,
+}
+
+/// A running gateway.
+#[derive(Debug)]
+pub struct Gateway {
+    /// Live state and counters.
+    pub live: Arc<Live>,
+    /// The store.
+    pub store: Store,
+    /// Commands from people (dashboard, CLI).
+    pub commands: mpsc::Sender<CommandRequest>,
+    /// Every alert change.
+    pub changes: broadcast::Sender<Alert>,
+    /// Links and their outboxes.
+    pub links: Vec<LinkInfo>,
+    /// The config it runs.
+    pub config: Arc<Config>,
+    /// The facility.
+    pub facility: Arc<Facility>,
+    /// Unix ms of the pipeline's last turn (watchdog).
+    pub heartbeat: Arc<AtomicI64>,
+    started: Instant,
+    sink_stats: Arc<SinkStats>,
+    drivers_stop: CancellationToken,
+    links_stop: CancellationToken,
+    housekeeping_stop: CancellationToken,
+    drivers: JoinSet<()>,
+    pipeline: JoinHandle<()>,
+    alerts: JoinHandle<()>,
+    housekeeping: JoinHandle<()>,
+    link_tasks: JoinSet<()>,
+    writer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Gateway {
+    /// Starts every part of the gateway.
+    pub async fn start(opts: StartOptions) -> Result<Self, StartError> {
+        tls::install_provider();
+        let config = Arc::new(opts.config);
+        let data_dir = &config.storage.data_dir;
+        std::fs::create_dir_all(data_dir).map_err(|source| StartError::DataDir {
+            path: data_dir.clone(),
+            source,
+        })?;
+        let store = Store::open(data_dir)?;
+        store.set_meta("site_id", &config.site.id)?;
+        store.set_meta("mqtt_bind", &config.mqtt.bind.to_string())?;
+        // Tools that only know the data directory find the running gateway's broker here (the
+        // database itself is locked while the gateway runs).
+        let _ = std::fs::write(data_dir.join("pingan-site"), &config.site.id);
+        let _ = std::fs::write(data_dir.join("pingan-mqtt"), config.mqtt.bind.to_string());
+        store.set_meta(
+            "locale",
+            if config.site.locale == crate::alert::Locale::En {
+                "en"
+            } else {
+                "zh-CN"
+            },
+        )?;
+        broker::start(config.mqtt.bind, config.mqtt.max_connections).await?;
+
+        let topics = Topics::new(&config.site.id);
+        let live = Arc::new(Live::default());
+        let (link_tx, link_rx) = mpsc::channel(1024);
+        let links_stop = CancellationToken::new();
+        let mut link_tasks = JoinSet::new();
+        let mut links = Vec::new();
+        let mut targets = HashMap::new();
+        let mut telemetry = Vec::new();
+        let mut command_links = HashSet::new();
+
+        let local_settings = local_link(&config, &topics);
+        let mut all = vec![(
+            local_settings,
+            true,
+            Some(config.mqtt.readings_min_interval),
+        )];
+        for u in &config.uplinks {
+            let settings = uplink_settings(&config, u, &topics)?;
+            if u.commands {
+                command_links.insert(u.id.clone());
+            }
+            all.push((settings, u.alerts, u.telemetry_interval));
+        }
+        command_links.insert("local".to_owned());
+        for (settings, all_alerts, telemetry_interval) in all {
+            let id = settings.id.to_string();
+            let outbox = store.outbox(&id)?;
+            let stats = Arc::new(LinkStats::default());
+            let (ttx, trx) = mpsc::channel(4096);
+            if let Some(interval) = telemetry_interval {
+                telemetry.push(TelemetryOut::new(interval, ttx, stats.clone()));
+            }
+            targets.insert(
+                id.clone(),
+                Target {
+                    outbox: outbox.clone(),
+                    all_alerts,
+                },
+            );
+            links.push(LinkInfo {
+                id,
+                stats: stats.clone(),
+                outbox: outbox.clone(),
+            });
+            link_tasks.spawn(link::run(
+                settings,
+                outbox,
+                trx,
+                link_tx.clone(),
+                stats,
+                links_stop.clone(),
+            ));
+        }
+        drop(link_tx);
+
+        let facility = Arc::new(Facility::from_config(&config));
+        let (changes, _) = broadcast::channel(1024);
+        let mut engine = Engine::new(
+            EngineSettings {
+                cancel_window: config.alerts.cancel_window,
+                clear_debounce: config.alerts.clear_debounce,
+            },
+            Policies::from_config(&config),
+        );
+        let open: Vec<Alert> = store
+            .alerts()?
+            .into_iter()
+            .filter(|a| a.state.is_open())
+            .collect();
+        if !open.is_empty() {
+            tracing::info!(
+                open = open.len(),
+                "restored open alerts; their escalation timers continue"
+            );
+        }
+        engine.restore(open);
+        let delivery = Delivery::new(
+            &config,
+            store.clone(),
+            targets,
+            facility.clone(),
+            changes.clone(),
+        );
+        let (findings_tx, findings_rx) = mpsc::channel(4096);
+        let (commands, commands_rx) = mpsc::channel(256);
+        let alert_task = AlertTask {
+            engine,
+            delivery,
+            store: store.clone(),
+            live: live.clone(),
+            command_prefix: topics.commands_prefix(),
+            command_links,
+        };
+        let alerts = tokio::spawn(alert_task.run(findings_rx, commands_rx, link_rx));
+
+        let shedding = Arc::new(AtomicBool::new(false));
+        let (store_tx, store_rx) = mpsc::channel(16_384);
+        let writer = housekeeping::spawn_writer(
+            store.clone(),
+            store_rx,
+            live.clone(),
+            shedding.clone(),
+            config.storage.downsample,
+        );
+        let housekeeping_stop = CancellationToken::new();
+        let housekeeping = tokio::spawn(housekeeping::run(
+            store.clone(),
+            housekeeping::Budget {
+                retention: config.storage.retention,
+                sweep_interval: config.storage.sweep_interval,
+                max_bytes: config.storage.max_bytes,
+            },
+            shedding,
+            findings_tx.clone(),
+            Arc::new(AtomicU64::new(0)),
+            housekeeping_stop.clone(),
+        ));
+
+        let heartbeat = Arc::new(AtomicI64::new(pingan_drivers::Timestamp::now().millis()));
+        let (sink, sink_rx) = ReadingSink::channel(8192);
+        let sink_stats = sink.stats();
+        let pipeline = tokio::spawn(
+            PipelineTask {
+                processor: Processor::new(&config),
+                live: live.clone(),
+                store_tx,
+                findings: findings_tx,
+                telemetry,
+                topics,
+                heartbeat: heartbeat.clone(),
+            }
+            .run(sink_rx),
+        );
+        let drivers_stop = CancellationToken::new();
+        let mut drivers = JoinSet::new();
+        drivers::spawn_all(
+            &config,
+            &opts.base_dir,
+            opts.scenario.as_deref(),
+            &sink,
+            &drivers_stop,
+            &mut drivers,
+        );
+        drop(sink);
+
+        Ok(Self {
+            live,
+            store,
+            commands,
+            changes,
+            links,
+            config,
+            facility,
+            heartbeat,
+            started: Instant::now(),
+            sink_stats,
+            drivers_stop,
+            links_stop,
+            housekeeping_stop,
+            drivers,
+            pipeline,
+            alerts,
+            housekeeping,
+            link_tasks,
+            writer: Some(writer),
+        })
+    }
+
+    /// Seconds since start.
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Counters now.
+    pub fn summary(&self) -> Summary {
+        let c = &self.live.counters;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        Summary {
+            uptime_s: self.started.elapsed().as_secs(),
+            readings_in: get(&c.readings_in),
+            readings_stored: get(&c.readings_stored),
+            readings_downsampled: get(&c.readings_downsampled),
+            readings_shed: get(&c.readings_shed),
+            dropped_at_sink: get(&self.sink_stats.dropped_telemetry),
+            unknown_device_readings: get(&c.unknown_device_readings),
+            alerts_raised: get(&c.alerts_raised),
+            outbox_waiting: self.links.iter().map(|l| l.outbox.len() as u64).sum(),
+            store_bytes: self.store.size_on_disk(),
+        }
+    }
+
+    /// Graceful shutdown: drivers stop, channels drain, alerts are flushed, outboxes get a moment
+    /// to drain, the status goes offline, sled is flushed.
+    pub async fn shutdown(mut self) -> Summary {
+        self.drivers_stop.cancel();
+        while self.drivers.join_next().await.is_some() {}
+        let _ = (&mut self.pipeline).await;
+        self.housekeeping_stop.cancel();
+        let _ = (&mut self.housekeeping).await;
+        let _ = (&mut self.alerts).await;
+        if let Some(writer) = self.writer.take() {
+            let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        }
+        // Give connected links a moment to empty their outboxes; what remains is replayed on
+        // the next start.
+        for _ in 0..40 {
+            let waiting = self
+                .links
+                .iter()
+                .any(|l| l.stats.connected.load(Ordering::Relaxed) && !l.outbox.is_empty());
+            if !waiting {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.links_stop.cancel();
+        while self.link_tasks.join_next().await.is_some() {}
+        if let Err(e) = self.store.flush().await {
+            tracing::error!(error = %e, "final flush failed");
+        }
+        self.summary()
+    }
+}
+
+fn local_link(config: &Config, topics: &Topics) -> LinkSettings {
+    let bind = config.mqtt.bind;
+    let host = if bind.ip().is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else {
+        bind.ip().to_string()
+    };
+    LinkSettings {
+        id: Arc::from("local"),
+        url: UplinkUrl {
+            host,
+            port: bind.port(),
+            tls: false,
+        },
+        client_id: format!("pingan-{}-gateway", config.site.id),
+        credentials: None,
+        tls: None,
+        // The outbox replays everything on reconnect; a broker-side session adds nothing locally.
+        clean_session: true,
+        subscribe: Some(topics.commands_filter()),
+        status_topic: topics.status(),
+        online_payload: status_payload(config, true),
+        offline_payload: status_payload(config, false),
+    }
+}
+
+fn status_payload(config: &Config, online: bool) -> String {
+    payload::status(&config.site.id, online, pingan_drivers::Timestamp::now()).to_string()
+}
+
+fn uplink_settings(
+    config: &Config,
+    u: &UplinkConfig,
+    topics: &Topics,
+) -> Result<LinkSettings, StartError> {
+    let err = |detail: String| StartError::Uplink {
+        id: u.id.clone(),
+        detail,
+    };
+    let url = UplinkUrl::parse(&u.url).map_err(|e| err(e.to_string()))?;
+    let tls = match (&u.ca_file, url.tls) {
+        (Some(ca), true) => {
+            let client = u.client_cert.as_deref().zip(u.client_key.as_deref());
+            Some(tls::client_config(ca, client).map_err(|e| err(e.to_string()))?)
+        }
+        _ => None,
+    };
+    let credentials = match (&u.username, &u.password_file) {
+        (Some(user), Some(file)) => {
+            let pass = read_secret(file).map_err(err)?;
+            Some((user.clone(), pass))
+        }
+        (Some(user), None) => Some((user.clone(), String::new())),
+        _ => None,
+    };
+    Ok(LinkSettings {
+        id: Arc::from(u.id.as_str()),
+        url,
+        client_id: u
+            .client_id
+            .clone()
+            .unwrap_or_else(|| format!("pingan-{}-{}", config.site.id, u.id)),
+        credentials,
+        tls,
+        clean_session: false,
+        subscribe: u.commands.then(|| topics.commands_filter()),
+        status_topic: topics.status(),
+        online_payload: status_payload(config, true),
+        offline_payload: status_payload(config, false),
+    })
+}
+
+fn read_secret(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim_end_matches(['\n', '\r']).to_owned())
+        .map_err(|e| format!("cannot read password file {}: {e}", path.display()))
+}

@@ -1,0 +1,162 @@
+//! The pipeline task: driver events in; the store writer, local MQTT telemetry, uplink
+//! telemetry (downsampled) and the alert task out. Telemetry paths drop and count under
+//! pressure; findings (the alert path) wait for room and are never dropped.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use pingan_drivers::{DeviceId, DriverEvent, Reading, Timestamp};
+use tokio::sync::mpsc;
+
+use super::live::{Counters, Live};
+use super::processor::{Processed, Processor};
+use crate::analytics::Finding;
+use crate::mqtt::Topics;
+use crate::mqtt::link::{LinkStats, Telemetry, offer_telemetry};
+use crate::mqtt::payload;
+
+/// A telemetry destination with its own downsampling interval.
+#[derive(Debug)]
+pub(super) struct TelemetryOut {
+    /// One reading per device and kind per this interval.
+    pub interval: Duration,
+    /// The link's telemetry queue.
+    pub tx: mpsc::Sender<Telemetry>,
+    /// The link's counters.
+    pub stats: Arc<LinkStats>,
+    last: HashMap<(DeviceId, &'static str), Timestamp>,
+}
+
+impl TelemetryOut {
+    /// A destination.
+    pub(super) fn new(
+        interval: Duration,
+        tx: mpsc::Sender<Telemetry>,
+        stats: Arc<LinkStats>,
+    ) -> Self {
+        Self {
+            interval,
+            tx,
+            stats,
+            last: HashMap::new(),
+        }
+    }
+
+    /// Whether this reading is due (critical readings always are).
+    fn due(&mut self, r: &Reading) -> bool {
+        if r.measurement.is_critical() {
+            return true;
+        }
+        let key = (r.device.clone(), r.measurement.kind());
+        match self.last.get(&key) {
+            Some(t) if r.at.since(*t) < self.interval && r.at >= *t => false,
+            _ => {
+                self.last.insert(key, r.at);
+                true
+            }
+        }
+    }
+}
+
+/// The pipeline task's state.
+#[derive(Debug)]
+pub(super) struct PipelineTask {
+    /// Normalization and analytics.
+    pub processor: Processor,
+    /// Live state and counters.
+    pub live: Arc<Live>,
+    /// The store writer's queue.
+    pub store_tx: mpsc::Sender<Reading>,
+    /// The alert task's queue.
+    pub findings: mpsc::Sender<Finding>,
+    /// Telemetry destinations: the local broker first, then uplinks that want telemetry.
+    pub telemetry: Vec<TelemetryOut>,
+    /// Topic names.
+    pub topics: Topics,
+    /// Unix ms of the last loop turn, for the systemd watchdog.
+    pub heartbeat: Arc<AtomicI64>,
+}
+
+impl PipelineTask {
+    /// Runs until every driver's sink is dropped and the channel is drained.
+    pub(super) async fn run(mut self, mut rx: mpsc::Receiver<DriverEvent>) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let findings = tokio::select! {
+                ev = rx.recv() => match ev {
+                    Some(ev) => self.on_event(ev),
+                    None => break,
+                },
+                _ = tick.tick() => self.processor.on_tick(Timestamp::now()),
+            };
+            self.heartbeat
+                .store(Timestamp::now().millis(), Ordering::Relaxed);
+            for f in findings {
+                if self.findings.send(f).await.is_err() {
+                    tracing::error!("the alert task is gone; finding lost");
+                }
+            }
+        }
+    }
+
+    fn on_event(&mut self, ev: DriverEvent) -> Vec<Finding> {
+        match ev {
+            DriverEvent::Reading(r) => self.on_reading(r),
+            DriverEvent::Health {
+                device,
+                at,
+                state,
+                detail,
+            } => {
+                self.live.on_health(&device, state);
+                let body = payload::health(&device, state, &detail, at).to_string();
+                if let Some(local) = self.telemetry.first() {
+                    offer_telemetry(
+                        &local.tx,
+                        &local.stats,
+                        (self.topics.health(&device), body.into_bytes()),
+                    );
+                }
+                self.processor.on_health(&device, state, &detail, at)
+            }
+        }
+    }
+
+    fn on_reading(&mut self, r: Reading) -> Vec<Finding> {
+        Counters::bump(&self.live.counters.readings_in);
+        match self.processor.on_reading(r) {
+            Processed::Unknown { first } => {
+                Counters::bump(&self.live.counters.unknown_device_readings);
+                if first {
+                    tracing::warn!(
+                        "readings from a device that is not in the config are counted and ignored (logged once per device)"
+                    );
+                }
+                Vec::new()
+            }
+            Processed::Known(n, findings) => {
+                let r = &n.reading;
+                self.live.on_reading(r, n.binding.resident.as_deref());
+                let mut body = None;
+                for out in &mut self.telemetry {
+                    if out.due(r) {
+                        let b =
+                            body.get_or_insert_with(|| payload::reading(r, &n.binding).to_string());
+                        offer_telemetry(
+                            &out.tx,
+                            &out.stats,
+                            (self.topics.reading(&r.device), b.clone().into_bytes()),
+                        );
+                    }
+                }
+                if self.store_tx.try_send(n.reading).is_err() {
+                    Counters::bump(&self.live.counters.readings_shed);
+                }
+                findings
+            }
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! The foundation end to end: `pingan demo` with its embedded broker, a real `mosquitto_sub`,
+//! graceful shutdown, and the CLI's config checks.
+
+use std::time::Duration;
+
+use pingan_tests::{
+    Subscriber, free_port, pingan, pingan_output, repo_root, topic_json, wait_for_port, write,
+};
+
+#[test]
+fn demo_sos_reaches_mosquitto_sub_and_sigterm_shuts_down_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (mqtt, http) = (free_port(), free_port());
+    let log = dir.path().join("pingan.log");
+    let mut gw = pingan(
+        &[
+            "demo",
+            "--mqtt-port",
+            &mqtt.to_string(),
+            "--http-port",
+            &http.to_string(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        &log,
+    );
+    assert!(
+        wait_for_port(mqtt, Duration::from_secs(20)),
+        "embedded broker did not listen"
+    );
+    let sub = Subscriber::mosquitto_sub(
+        mqtt,
+        &["pingan/demo-home/alerts/#", "pingan/demo-home/status"],
+    );
+    let sos = sub
+        .until(Duration::from_secs(30), |l| {
+            l.contains("/alerts/") && l.contains("\"kind\":\"sos\"")
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no SOS alert; log:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            )
+        });
+    let (topic, alert) = topic_json(&sos).unwrap();
+    let id = alert["id"].as_str().unwrap().to_owned();
+    assert_eq!(topic, format!("pingan/demo-home/alerts/{id}"));
+    assert_eq!(alert["v"], 1);
+    assert_eq!(alert["priority"], "high");
+    assert_eq!(alert["resident"], "R0007");
+    assert_eq!(alert["room"], "104");
+    assert!(alert["raised_at"].as_str().unwrap().ends_with('Z'));
+    assert!(alert["revision"].as_u64().unwrap() >= 1);
+
+    gw.signal("TERM");
+    assert_eq!(
+        gw.wait_exit(Duration::from_secs(20)),
+        Some(0),
+        "exit code after SIGTERM"
+    );
+    let offline = sub.until(Duration::from_secs(5), |l| {
+        l.contains("/status") && l.contains("\"offline\"")
+    });
+    assert!(offline.is_some(), "status did not go offline");
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    let summary = text
+        .lines()
+        .find(|l| l.contains("stopped after"))
+        .expect("summary line");
+    let num = |label: &str| -> u64 {
+        let at = summary
+            .find(label)
+            .unwrap_or_else(|| panic!("{label} in {summary}"))
+            + label.len();
+        summary[at..]
+            .trim_start()
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let (received, stored, thinned, shed) = (
+        num("readings received"),
+        num("stored"),
+        num("downsampled"),
+        num("shed"),
+    );
+    assert!(received > 100, "{summary}");
+    assert_eq!(shed, 0, "{summary}");
+    assert_eq!(
+        received,
+        stored + thinned,
+        "every buffered reading was stored or thinned by design: {summary}"
+    );
+
+    let (code, out, err) = pingan_output(&[
+        "alerts",
+        "list",
+        "--json",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.lines().any(|l| l.contains(&id)),
+        "alert {id} not in the store:\n{out}"
+    );
+}
+
+#[test]
+fn check_config_accepts_every_seed_config() {
+    let seeds = repo_root().join("seeds");
+    let mut files = Vec::new();
+    for entry in walk(&seeds) {
+        if entry.extension().is_some_and(|e| e == "toml")
+            && std::fs::read_to_string(&entry).is_ok_and(|t| t.contains("[site]"))
+        {
+            files.push(entry);
+        }
+    }
+    assert!(!files.is_empty());
+    for f in files {
+        let (code, out, err) = pingan_output(&["check-config", f.to_str().unwrap()]);
+        assert_eq!(code, 0, "{}: {out}{err}", f.display());
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p))
+        } else {
+            out.push(p)
+        }
+    }
+    out
+}
+
+#[test]
+fn check_config_prints_every_problem_with_file_line_column_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    write(
+        &bad,
+        "[site]\nid = \"home\"\nname = \"H\"\n\n[[rooms]]\nid = \"1\"\nfloor = \"nowhere\"\n\n[[devices]]\nid = \"w\"\nmodel = \"wristband\"\ndriver = \"none\"\nresident = \"ghost\"\n",
+    );
+    let (code, _, err) = pingan_output(&["check-config", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    let f = bad.display();
+    assert!(
+        err.contains(&format!(
+            "{f}:7:9: rooms[0].floor: unknown floor \"nowhere\""
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{f}:12:10: devices[0].driver: unknown driver \"none\""
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{f}:13:12: devices[0].resident: unknown resident \"ghost\""
+        )),
+        "{err}"
+    );
+
+    write(&bad, "[site]\nid = \"home\"\nname = 5\n");
+    let (code, _, err) = pingan_output(&["check-config", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err.trim(),
+        format!("{f}:3:8: site.name: invalid type: integer `5`, expected a string")
+    );
+}
+
+#[test]
+fn default_config_printed_by_the_cli_passes_check_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, _) = pingan_output(&["print-default-config"]);
+    assert_eq!(code, 0);
+    let f = dir.path().join("default.toml");
+    write(&f, &out);
+    let (code, out, err) = pingan_output(&["check-config", f.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+}
