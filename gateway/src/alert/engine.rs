@@ -121,7 +121,7 @@ impl Engine {
     /// Open alerts, newest first.
     pub fn open_alerts(&self) -> Vec<&Alert> {
         let mut v: Vec<&Alert> = self.open.values().collect();
-        v.sort_by(|a, b| b.id.cmp(&a.id));
+        v.sort_by_key(|a| std::cmp::Reverse(a.id));
         v
     }
 

@@ -160,3 +160,104 @@ impl PipelineTask {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::{AlertKind, Subject};
+    use crate::config::Config;
+    use pingan_drivers::{ButtonKind, Measurement, ReadingSink};
+
+    const CONFIG: &str = r#"
+[site]
+id = "t"
+name = "T"
+[[drivers]]
+id = "sim"
+driver = "sim"
+[[floors]]
+id = "1F"
+[[rooms]]
+id = "101"
+floor = "1F"
+[[residents]]
+id = "R1"
+name = "A"
+birth_year = 1940
+sex = "female"
+room = "101"
+[[residents]]
+id = "R2"
+name = "B"
+birth_year = 1941
+sex = "male"
+room = "101"
+[[devices]]
+id = "w1"
+model = "wristband"
+driver = "sim"
+resident = "R1"
+[[devices]]
+id = "w2"
+model = "wristband"
+driver = "sim"
+resident = "R2"
+"#;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn unknown_and_flooding_devices_do_not_stall_another_residents_sos() {
+        let config = Config::parse(CONFIG, "t.toml").unwrap();
+        let live = Arc::new(Live::default());
+        let (sink, rx) = ReadingSink::channel(64);
+        // Nobody drains the store or telemetry queues: they fill at once and must not block.
+        let (store_tx, _store_rx) = mpsc::channel(8);
+        let (findings_tx, mut findings) = mpsc::channel(8);
+        let (ttx, _trx) = mpsc::channel(4);
+        let stats = Arc::new(LinkStats::default());
+        let task = PipelineTask {
+            processor: Processor::new(&config),
+            live: live.clone(),
+            store_tx,
+            findings: findings_tx,
+            telemetry: vec![TelemetryOut::new(Duration::ZERO, ttx, stats.clone())],
+            topics: Topics::new("t"),
+            heartbeat: Arc::new(AtomicI64::new(0)),
+        };
+        tokio::spawn(task.run(rx));
+        let flood = |dev: &'static str, sink: ReadingSink| async move {
+            for i in 0..20_000 {
+                let r = Reading::new(dev, Timestamp(i), Measurement::HeartRate { bpm: 70.0 });
+                sink.send(r).await.unwrap();
+                if i % 64 == 0 {
+                    tokio::task::yield_now().await;
+                }
+            }
+        };
+        let a = tokio::spawn(flood("w1", sink.clone()));
+        let b = tokio::spawn(flood("ghost", sink.clone()));
+        let sos = Reading::new("w2", Timestamp(5), Measurement::Button { button: ButtonKind::Sos });
+        sink.send(sos).await.unwrap();
+        let found = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                match findings.recv().await {
+                    Some(Finding::Event(ev)) if ev.kind == AlertKind::Sos => return ev,
+                    Some(_) => {}
+                    None => panic!("pipeline ended"),
+                }
+            }
+        })
+        .await
+        .expect("the SOS got through the flood");
+        assert_eq!(found.subject, Subject::Resident("R2".into()));
+        a.await.unwrap();
+        b.await.unwrap();
+        drop(sink);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let c = &live.counters;
+        assert!(c.unknown_device_readings.load(Ordering::Relaxed) > 0);
+        let shed = c.readings_shed.load(Ordering::Relaxed);
+        let dropped_at_sink = 40_001 - c.readings_in.load(Ordering::Relaxed);
+        assert!(shed > 0 || dropped_at_sink > 0, "pressure was counted");
+        assert!(stats.telemetry_dropped.load(Ordering::Relaxed) > 0);
+    }
+}
