@@ -126,7 +126,7 @@ impl Mosquitto {
             format!("listener {port} 127.0.0.1\n")
         };
         let text = format!(
-            "{listener}{extra}\nallow_anonymous true\npersistence true\npersistence_location {}/\nautosave_interval 1\nmax_queued_messages 100000\nlog_dest stderr\nlog_type error\n",
+            "{listener}{extra}\nallow_anonymous true\n# Run as root (CI): stay root so the test's private temp files stay readable.\nuser root\npersistence true\npersistence_location {}/\nautosave_interval 1\nmax_queued_messages 100000\nlog_dest stderr\nlog_type error\n",
             dir.path().display()
         );
         std::fs::write(&conf, text).expect("write mosquitto.conf");
@@ -283,4 +283,52 @@ pub fn pingan_output(args: &[&str]) -> (i32, String, String) {
 pub fn write(path: &Path, text: &str) {
     let mut f = std::fs::File::create(path).expect("create");
     f.write_all(text.as_bytes()).expect("write");
+}
+
+/// A small site config for tests: `residents` residents in rooms of two, each with a pendant
+/// `p-N` (resident `R{N}`), the simulator playing `scenario`, the embedded broker on `mqtt`, the
+/// dashboard on `http`, plus `extra` TOML (contacts, policies, uplinks).
+pub fn site_config(
+    dir: &Path,
+    mqtt: u16,
+    http: u16,
+    residents: usize,
+    scenario: &str,
+    extra: &str,
+) -> PathBuf {
+    let mut t = format!(
+        "[site]\nid = \"t\"\nname = \"Test home\"\nlocale = \"en\"\ncallback_phone = \"+86 750 1234567\"\n\n\
+         [storage]\ndata_dir = \"{}\"\n\n[mqtt]\nbind = \"127.0.0.1:{mqtt}\"\n\n[http]\nbind = \"127.0.0.1:{http}\"\n\n\
+         [alerts]\ncancel_window = \"2s\"\n\n\
+         [[drivers]]\nid = \"sim\"\ndriver = \"sim\"\nscenario = \"scenario.toml\"\n\n[[floors]]\nid = \"1F\"\n\n",
+        dir.join("data").display()
+    );
+    for r in 0..residents.div_ceil(2) {
+        t.push_str(&format!(
+            "[[rooms]]\nid = \"{r}\"\nfloor = \"1F\"\nbeds = [\"{r}-A\", \"{r}-B\"]\n\n"
+        ));
+    }
+    for n in 0..residents {
+        let room = n / 2;
+        let bed = if n % 2 == 0 { "A" } else { "B" };
+        t.push_str(&format!(
+            "[[residents]]\nid = \"R{n}\"\nname = \"Resident {n}\"\nbirth_year = 1940\nsex = \"female\"\nroom = \"{room}\"\nbed = \"{room}-{bed}\"\ncare_flags = [\"fall_risk\"]\n\n\
+             [[devices]]\nid = \"p-{n}\"\nmodel = \"pendant\"\ndriver = \"sim\"\nresident = \"R{n}\"\n\n"
+        ));
+    }
+    t.push_str(extra);
+    let path = dir.join("site.toml");
+    write(&path, &t);
+    write(&dir.join("scenario.toml"), scenario);
+    path
+}
+
+/// Scenario TOML: an SOS on pendant `p-N` at each `(N, offset_ms)`.
+pub fn sos_scenario(presses: &[(usize, u64)]) -> String {
+    presses
+        .iter()
+        .map(|(n, ms)| {
+            format!("[[incident]]\nat = \"{ms}ms\"\nkind = \"sos\"\ndevice = \"p-{n}\"\n\n")
+        })
+        .collect()
 }

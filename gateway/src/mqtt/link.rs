@@ -97,7 +97,8 @@ struct InFlight {
     pkid: Option<u16>,
 }
 
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
+// Short enough that a returning broker gets the backlog within seconds.
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
 
 /// Runs the link until `shutdown`; on shutdown it publishes `offline` and disconnects.
 pub async fn run(

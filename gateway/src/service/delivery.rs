@@ -169,7 +169,8 @@ impl Delivery {
                 packet.to_string(),
             )
         } else {
-            let body = payload::alert(alert, self.locale, std::slice::from_ref(&contact.id)).to_string();
+            let body =
+                payload::alert(alert, self.locale, std::slice::from_ref(&contact.id)).to_string();
             (
                 format!("pingan/{}/notify/{}/{}", self.site.0, contact.id, alert.id),
                 body,

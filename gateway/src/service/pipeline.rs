@@ -235,7 +235,13 @@ resident = "R2"
         };
         let a = tokio::spawn(flood("w1", sink.clone()));
         let b = tokio::spawn(flood("ghost", sink.clone()));
-        let sos = Reading::new("w2", Timestamp(5), Measurement::Button { button: ButtonKind::Sos });
+        let sos = Reading::new(
+            "w2",
+            Timestamp(5),
+            Measurement::Button {
+                button: ButtonKind::Sos,
+            },
+        );
         sink.send(sos).await.unwrap();
         let found = tokio::time::timeout(Duration::from_secs(10), async {
             loop {

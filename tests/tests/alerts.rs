@@ -1,0 +1,451 @@
+//! Alerts that always arrive, tested against real peers: Mosquitto as the institution and
+//! hospital brokers, paho-mqtt as the nurse station, the gateway as a real process that is
+//! stopped, killed and restarted.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::time::Duration;
+
+use pingan_tests::{
+    Guard, Mosquitto, Subscriber, free_port, pingan, pingan_output, site_config, sos_scenario,
+    topic_json, wait_for_port,
+};
+use serde_json::Value;
+
+fn start(config: &Path, log: &Path, mqtt: u16) -> Guard {
+    let g = pingan(&["run", "--config", config.to_str().unwrap()], log);
+    assert!(
+        wait_for_port(mqtt, Duration::from_secs(20)),
+        "gateway broker did not listen; log:\n{}",
+        read(log)
+    );
+    g
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+fn alerts_in_store(dir: &Path) -> Vec<Value> {
+    let (code, out, err) = pingan_output(&[
+        "alerts",
+        "list",
+        "--json",
+        "--data-dir",
+        dir.join("data").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn institution(port: u16) -> String {
+    format!(
+        "[[uplinks]]\nid = \"institution\"\nurl = \"mqtt://127.0.0.1:{port}\"\nalerts = true\ncommands = true\n\n"
+    )
+}
+
+#[test]
+fn alerts_raised_while_the_broker_is_down_for_30s_arrive_in_order_after_it_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut broker = Mosquitto::start();
+    let station = Subscriber::paho(&[
+        "--port",
+        &broker.port.to_string(),
+        "--topic",
+        "pingan/t/alerts/#",
+        "--client-id",
+        "station-outage",
+        "--persistent",
+        "--site",
+        "t",
+    ]);
+    assert!(
+        station
+            .until(Duration::from_secs(10), |l| l == "#connected")
+            .is_some()
+    );
+    let (mqtt, http) = (free_port(), free_port());
+    let presses: Vec<(usize, u64)> = (0..5).map(|n| (n, 6000 + 500 * n as u64)).collect();
+    let config = site_config(
+        dir.path(),
+        mqtt,
+        http,
+        5,
+        &sos_scenario(&presses),
+        &institution(broker.port),
+    );
+    let log = dir.path().join("gw.log");
+    let mut gw = start(&config, &log, mqtt);
+    std::thread::sleep(Duration::from_secs(2));
+    broker.stop();
+    // The presses happen 6–8 s after start, while the institution broker is away.
+    std::thread::sleep(Duration::from_secs(30));
+    broker.restart();
+    let mut revisions: HashMap<String, Vec<u64>> = HashMap::new();
+    let ok = station.until(Duration::from_secs(40), |l| {
+        if let Some((_, a)) = topic_json(l) {
+            revisions
+                .entry(a["id"].as_str().unwrap().to_owned())
+                .or_default()
+                .push(a["revision"].as_u64().unwrap());
+        }
+        revisions.len() == 5 && revisions.values().all(|r| r.contains(&2))
+    });
+    assert!(ok.is_some(), "got {revisions:?}; log:\n{}", read(&log));
+    for (id, revs) in &revisions {
+        let mut first_seen: Vec<u64> = Vec::new();
+        for r in revs {
+            if !first_seen.contains(r) {
+                first_seen.push(*r);
+            }
+        }
+        let mut sorted = first_seen.clone();
+        sorted.sort();
+        assert_eq!(first_seen, sorted, "revisions of {id} out of order");
+        assert_eq!(first_seen[0], 1, "alert {id} lost its first revision");
+    }
+    gw.signal("TERM");
+    assert_eq!(gw.wait_exit(Duration::from_secs(20)), Some(0));
+    let stored: HashSet<String> = alerts_in_store(dir.path())
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(stored, revisions.keys().cloned().collect());
+}
+
+#[test]
+fn gateway_sigkilled_20_times_during_a_burst_of_200_alerts_loses_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Mosquitto::start();
+    let station = Subscriber::paho(&[
+        "--port",
+        &broker.port.to_string(),
+        "--topic",
+        "pingan/t/alerts/#",
+        "--client-id",
+        "station-kill",
+        "--site",
+        "t",
+    ]);
+    assert!(
+        station
+            .until(Duration::from_secs(10), |l| l == "#connected")
+            .is_some()
+    );
+    let (mqtt, http) = (free_port(), free_port());
+    // 200 residents press SOS 5 ms apart, starting 1 s after start.
+    let presses: Vec<(usize, u64)> = (0..200).map(|n| (n, 1000 + 5 * n as u64)).collect();
+    let config = site_config(
+        dir.path(),
+        mqtt,
+        http,
+        200,
+        &sos_scenario(&presses),
+        &institution(broker.port),
+    );
+    let log = dir.path().join("gw.log");
+    let mut seed = 0x5eed_u64;
+    for round in 0..20 {
+        let gw = start(&config, &log, mqtt);
+        // A deterministic pseudo-random moment in and around the burst.
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let ms = 600 + (seed >> 33) % 1600;
+        std::thread::sleep(Duration::from_millis(ms));
+        gw.signal("KILL");
+        drop(gw);
+        let _ = round;
+    }
+    let mut gw = start(&config, &log, mqtt);
+    std::thread::sleep(Duration::from_secs(6));
+    gw.signal("TERM");
+    assert_eq!(
+        gw.wait_exit(Duration::from_secs(20)),
+        Some(0),
+        "log:\n{}",
+        read(&log)
+    );
+    let raised: HashSet<String> = alerts_in_store(dir.path())
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        raised.len(),
+        200,
+        "one alert per resident (dedup across restarts)"
+    );
+    let mut seen = HashSet::new();
+    for l in station.drain(Duration::from_secs(3)) {
+        if let Some((_, a)) = topic_json(&l) {
+            seen.insert(a["id"].as_str().unwrap().to_owned());
+        }
+    }
+    let lost: Vec<&String> = raised.difference(&seen).collect();
+    assert!(
+        lost.is_empty(),
+        "{} alerts never arrived: {lost:?}",
+        lost.len()
+    );
+}
+
+fn escalation_extra(hospital_uplink: Option<u16>) -> String {
+    let mut t = String::new();
+    if let Some(p) = hospital_uplink {
+        t.push_str(&format!(
+            "[[uplinks]]\nid = \"hospital\"\nurl = \"mqtt://127.0.0.1:{p}\"\n\n"
+        ));
+    }
+    t.push_str("[[contacts]]\nid = \"nurse\"\nname = \"Nurse\"\n\n[[contacts]]\nid = \"charge\"\nname = \"Charge nurse\"\n\n");
+    t.push_str("[[contacts]]\nid = \"er\"\nname = \"Hospital ER\"\ngreen_channel = true\n");
+    if hospital_uplink.is_some() {
+        t.push_str("uplink = \"hospital\"\n");
+    }
+    t.push_str(
+        "\n[[escalation.policies]]\nname = \"medical\"\nkinds = [\"sos\", \"fall\", \"vitals\"]\n",
+    );
+    t.push_str("[[escalation.policies.levels]]\ncontacts = [\"nurse\"]\ntimeout = \"3s\"\n");
+    t.push_str("[[escalation.policies.levels]]\ncontacts = [\"charge\"]\ntimeout = \"3s\"\n");
+    t.push_str("[[escalation.policies.levels]]\ncontacts = [\"er\"]\n");
+    t
+}
+
+#[test]
+fn unacknowledged_sos_escalates_to_the_green_channel_also_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let hospital = Mosquitto::start();
+    let er = Subscriber::mosquitto_sub(hospital.port, &["pingan/t/referrals/#"]);
+    let (mqtt, http) = (free_port(), free_port());
+    let config = site_config(
+        dir.path(),
+        mqtt,
+        http,
+        2,
+        &sos_scenario(&[(1, 1000)]),
+        &escalation_extra(Some(hospital.port)),
+    );
+    let log = dir.path().join("gw.log");
+    let gw = start(&config, &log, mqtt);
+    let local = Subscriber::mosquitto_sub(mqtt, &["pingan/t/alerts/#"]);
+    // Level 1 (charge nurse) at 1 + 3 s; kill the gateway before level 2 is due at 7 s.
+    let escalated = local.until(Duration::from_secs(15), |l| {
+        l.contains("\"escalation_level\":1")
+    });
+    assert!(
+        escalated.is_some(),
+        "no escalation to level 1; log:\n{}",
+        read(&log)
+    );
+    gw.signal("KILL");
+    drop(gw);
+    let mut gw = start(&config, &log, mqtt);
+    let referral = er
+        .until(Duration::from_secs(20), |l| l.contains("/referrals/er/"))
+        .unwrap_or_else(|| {
+            panic!(
+                "no referral reached the hospital broker; log:\n{}",
+                read(&log)
+            )
+        });
+    let (topic, packet) = topic_json(&referral).unwrap();
+    assert!(topic.starts_with("pingan/t/referrals/er/"));
+    assert_eq!(packet["type"], "referral");
+    assert_eq!(packet["kind"], "sos");
+    assert_eq!(packet["resident"], "R1");
+    assert_eq!(packet["age_band"].as_str().unwrap().len(), 5);
+    assert_eq!(packet["name"], Value::Null, "pseudonymous by default");
+    assert_eq!(packet["callback_phone"], "+86 750 1234567");
+    assert_eq!(packet["bed"], "0-B");
+    assert_eq!(packet["escalation_level"], 2);
+    gw.signal("TERM");
+    assert_eq!(gw.wait_exit(Duration::from_secs(20)), Some(0));
+    let alerts = alerts_in_store(dir.path());
+    assert_eq!(alerts.len(), 1, "the restart did not raise a second alert");
+    assert_eq!(alerts[0]["escalation_level"], 2);
+}
+
+#[test]
+fn ack_from_a_paho_client_stops_escalation_and_bad_commands_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mqtt, http) = (free_port(), free_port());
+    let config = site_config(
+        dir.path(),
+        mqtt,
+        http,
+        2,
+        &sos_scenario(&[(0, 1500)]),
+        &escalation_extra(None),
+    );
+    let log = dir.path().join("gw.log");
+    let mut gw = start(&config, &log, mqtt);
+    let watch = Subscriber::mosquitto_sub(mqtt, &["pingan/t/alerts/#", "pingan/t/referrals/#"]);
+    let first = watch
+        .until(Duration::from_secs(15), |l| l.contains("\"kind\":\"sos\""))
+        .expect("sos alert");
+    let id = topic_json(&first).unwrap().1["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Malformed and misdirected commands: logged, counted, the alert untouched.
+    let pubs = [
+        (
+            format!("pingan/t/cmd/alerts/{id}/ack"),
+            "not json".to_owned(),
+        ),
+        (
+            format!("pingan/t/cmd/alerts/{id}/ack"),
+            "{\"note\":\"no person\"}".to_owned(),
+        ),
+        (
+            format!("pingan/t/cmd/alerts/{id}/explode"),
+            "{\"by\":\"x\"}".to_owned(),
+        ),
+        (
+            "pingan/t/cmd/alerts/01ARZ3NDEKTSV4RRFFQ69G5FAV/ack".to_owned(),
+            "{\"by\":\"x\"}".to_owned(),
+        ),
+    ];
+    for (t, m) in &pubs {
+        let ok = std::process::Command::new("mosquitto_pub")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &mqtt.to_string(),
+                "-q",
+                "1",
+                "-t",
+                t,
+                "-m",
+                m,
+            ])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+    let station = Subscriber::paho(&[
+        "--port",
+        &mqtt.to_string(),
+        "--topic",
+        &format!("pingan/t/alerts/{id}"),
+        "--ack-kind",
+        "sos",
+        "--ack-by",
+        "Nurse Li",
+        "--site",
+        "t",
+    ]);
+    // paho sees the alert only on its next revision; the delivered revision or the first
+    // escalation (at 4.5 s) comes soon.
+    let acked = watch.until(Duration::from_secs(15), |l| {
+        l.contains("\"state\":\"acknowledged\"")
+    });
+    let acked = acked.unwrap_or_else(|| panic!("no acknowledgement; log:\n{}", read(&log)));
+    let a = topic_json(&acked).unwrap().1;
+    assert_eq!(a["acknowledged_by"], "Nurse Li");
+    let level_at_ack = a["escalation_level"].as_u64().unwrap();
+    assert!(level_at_ack <= 1);
+    drop(station);
+    // Two more timeouts pass: no further escalation, no referral.
+    let later = watch.drain(Duration::from_secs(7));
+    assert!(
+        later.iter().all(|l| !l.contains("/referrals/")),
+        "{later:?}"
+    );
+    assert!(
+        later
+            .iter()
+            .all(|l| !l.contains(&format!("\"escalation_level\":{}", level_at_ack + 1))),
+        "{later:?}"
+    );
+    gw.signal("TERM");
+    assert_eq!(gw.wait_exit(Duration::from_secs(20)), Some(0));
+    let (code, out, err) = pingan_output(&[
+        "alerts",
+        "audit",
+        &id,
+        "--json",
+        "--data-dir",
+        dir.path().join("data").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let trail: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ack = trail
+        .iter()
+        .find(|e| e["action"] == "acknowledged")
+        .expect("ack in the audit trail");
+    assert_eq!(ack["by"], "Nurse Li");
+    assert_eq!(ack["via"], "mqtt");
+    assert_eq!(
+        trail
+            .iter()
+            .filter(|e| e["action"] == "acknowledged")
+            .count(),
+        1,
+        "bad commands left no trace: {trail:?}"
+    );
+    assert!(read(&log).contains("malformed command ignored"));
+}
+
+#[test]
+fn tls_uplink_verified_with_a_ca_made_by_the_test_delivers_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sh = |args: &str| {
+        let ok = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(args)
+            .current_dir(d)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "{args}");
+    };
+    sh(
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=pingan-test-ca -keyout ca.key -out ca.pem 2>/dev/null",
+    );
+    sh(
+        "openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr 2>/dev/null",
+    );
+    sh(
+        "printf 'subjectAltName=IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\n' > ext.cnf && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile ext.cnf -out server.pem 2>/dev/null",
+    );
+    let port = free_port();
+    let listener = format!(
+        "listener {port} 127.0.0.1\ncafile {0}/ca.pem\ncertfile {0}/server.pem\nkeyfile {0}/server.key\n",
+        d.display()
+    );
+    let broker = Mosquitto::start_with(port, &listener);
+    let ca = d.join("ca.pem");
+    let station = Subscriber::paho(&[
+        "--port",
+        &broker.port.to_string(),
+        "--topic",
+        "pingan/t/alerts/#",
+        "--cafile",
+        ca.to_str().unwrap(),
+        "--site",
+        "t",
+    ]);
+    assert!(
+        station
+            .until(Duration::from_secs(10), |l| l == "#connected")
+            .is_some()
+    );
+    let (mqtt, http) = (free_port(), free_port());
+    let extra = format!(
+        "[[uplinks]]\nid = \"institution\"\nurl = \"mqtts://127.0.0.1:{port}\"\nca_file = \"{}\"\nalerts = true\n",
+        ca.display()
+    );
+    let config = site_config(d, mqtt, http, 2, &sos_scenario(&[(0, 1000)]), &extra);
+    let log = d.join("gw.log");
+    let mut gw = start(&config, &log, mqtt);
+    let got = station.until(Duration::from_secs(20), |l| l.contains("\"kind\":\"sos\""));
+    assert!(got.is_some(), "no alert over TLS; log:\n{}", read(&log));
+    gw.signal("TERM");
+    assert_eq!(gw.wait_exit(Duration::from_secs(20)), Some(0));
+}
