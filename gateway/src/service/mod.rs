@@ -126,6 +126,7 @@ pub struct Gateway {
     /// Unix ms of the pipeline's last turn (watchdog).
     pub heartbeat: Arc<AtomicI64>,
     started: Instant,
+    sink: Option<ReadingSink>,
     sink_stats: Arc<SinkStats>,
     drivers_stop: CancellationToken,
     links_stop: CancellationToken,
@@ -308,7 +309,6 @@ impl Gateway {
             &drivers_stop,
             &mut drivers,
         );
-        drop(sink);
 
         Ok(Self {
             live,
@@ -320,6 +320,7 @@ impl Gateway {
             facility,
             heartbeat,
             started: Instant::now(),
+            sink: Some(sink),
             sink_stats,
             drivers_stop,
             links_stop,
@@ -331,6 +332,12 @@ impl Gateway {
             link_tasks,
             writer: Some(writer),
         })
+    }
+
+    /// A sink into the pipeline for in-process sources (benchmarks, tests, replay). Drop every
+    /// clone before [`Gateway::shutdown`] completes: the pipeline drains until all senders are gone.
+    pub fn sink(&self) -> Option<ReadingSink> {
+        self.sink.clone()
     }
 
     /// Seconds since start.
@@ -360,6 +367,7 @@ impl Gateway {
     /// to drain, the status goes offline, sled is flushed.
     pub async fn shutdown(mut self) -> Summary {
         self.drivers_stop.cancel();
+        self.sink = None;
         while self.drivers.join_next().await.is_some() {}
         let _ = (&mut self.pipeline).await;
         self.housekeeping_stop.cancel();
