@@ -11,6 +11,7 @@
 
 pub mod alert;
 pub mod analytics;
+pub mod cli;
 pub mod config;
 pub mod facility;
 pub mod mqtt;
