@@ -6,6 +6,7 @@
 //! - `session`: the session extractor (cookie + CSRF header); `throttle`: failed-login limits.
 //! - `request`: parsing of ids, bodies and queries; `error`: every failure as `{"error": …}`.
 //! - `assets`: the embedded single-page dashboard (`gateway/assets/`).
+//! - [`memory`]: an in-memory [`Backend`] around the real alert engine, for tests and demos.
 //!
 //! Acknowledge and resolve go to [`Backend::acknowledge`] / [`Backend::resolve`], the same alert
 //! engine path as MQTT commands.
@@ -16,6 +17,7 @@ pub mod auth;
 pub mod backend;
 mod error;
 mod events;
+pub mod memory;
 mod request;
 mod session;
 mod throttle;
