@@ -203,7 +203,7 @@ function upsert(a) {
 
 // ---------- alerts ----------
 function cmpOpen(a, b) {
-  return (isAcked(a) - isAcked(b)) || (PRIO_RANK[b.priority] - PRIO_RANK[a.priority]) || (a.raised_at - b.raised_at);
+  return (isAcked(a) - isAcked(b)) || (PRIO_RANK[b.priority] - PRIO_RANK[a.priority]) || (b.raised_at - a.raised_at);
 }
 function renderAlerts() {
   const all = [...S.alerts.values()];
@@ -234,7 +234,7 @@ function alertItem(a) {
     h('div', { class: 'bar' }),
     h('div', { class: 'title' }, h('span', { class: 'prio', text: t('priority.' + a.priority) }), t('kind.' + a.kind), a.count > 1 ? ' ×' + a.count : ''),
     h('div', { class: 'actions' }, actions),
-    h('div', { class: 'who' }, subjectText(a), a.location && a.location.room ? '  ·  ' + fmtLoc(a.location) : ''),
+    h('div', { class: 'who' }, subjectText(a), a.location && a.location.room && !(a.subject && a.subject.type === 'room') ? '  ·  ' + fmtLoc(a.location) : ''),
     h('div', { class: 'meta' }, meta));
 }
 function renderCounts(open) {

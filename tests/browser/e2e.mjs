@@ -98,7 +98,8 @@ try {
     await fall.click();
     await page.waitForSelector('#detail svg.plot polyline', { timeout: 3000 });
     result.fall_plot = true;
-    await page.screenshot({ path: ARTIFACTS + '05-fall-detail.png', fullPage: true });
+    await page.locator('#detail svg.plot').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: ARTIFACTS + '05-fall-detail.png' });
   }
 
   // 6. Other views, then English.

@@ -147,8 +147,8 @@ pub(crate) async fn not_found() -> ApiError {
 }
 
 /// The order nurses work in: alerts nobody acknowledged first, then acknowledged, then
-/// resolved; within each, higher priority first; open ones oldest first (waiting longest),
-/// resolved ones newest first.
+/// resolved; within each, higher priority first, then newest first (a new alert lands on top of
+/// its priority band, where it is seen).
 pub(crate) fn sort_for_list(list: &mut [Alert]) {
     list.sort_by_key(|a| {
         let group = match a.state {
@@ -157,11 +157,11 @@ pub(crate) fn sort_for_list(list: &mut [Alert]) {
             _ => 2,
         };
         let time = if group == 2 {
-            a.resolved_at.unwrap_or(a.raised_at).0.saturating_neg()
+            a.resolved_at.unwrap_or(a.raised_at)
         } else {
-            a.raised_at.0
+            a.raised_at
         };
-        (group, Reverse(a.priority), time, a.id)
+        (group, Reverse(a.priority), Reverse(time), a.id)
     });
 }
 
