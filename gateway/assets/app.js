@@ -137,7 +137,7 @@ function start() {
   S.timers.push(setInterval(loadAlerts, 30000)); // belt and braces behind SSE
   S.timers.push(setInterval(() => { loadStatus(); if (S.view === 'floor') loadResidents(); if (S.view === 'devices') loadDevices(); }, 10000));
   S.timers.push(setInterval(async () => { try { setMe(await api('/me')); } catch (e) { /* 401 shows the login */ } }, 300000));
-  applyStatic(); setView(S.view);
+  applyStatic(); setView(S.view); tick();
 }
 function stop() {
   S.timers.forEach(clearInterval); S.timers = [];
@@ -209,11 +209,25 @@ function renderAlerts() {
   const all = [...S.alerts.values()];
   const open = all.filter((a) => a.state !== 'resolved').sort(cmpOpen);
   const resolved = all.filter((a) => a.state === 'resolved').sort((a, b) => (b.resolved_at || 0) - (a.resolved_at || 0));
-  $('alert-list').replaceChildren(...(open.length ? open.map(alertItem) : [h('li', { class: 'empty', text: t('no_alerts') })]));
-  $('resolved-list').replaceChildren(...resolved.map(alertItem));
+  const cache = new Map();
+  const item = (a) => {
+    // Reuse an unchanged card so a tap in progress is not lost to a re-render.
+    const key = a.id + '/' + a.revision + '/' + lang() + '/' + (S.selected === a.id);
+    const el = renderAlerts.cache.get(key) || alertItem(a);
+    cache.set(key, el);
+    return el;
+  };
+  sync($('alert-list'), open.length ? open.map(item) : [h('li', { class: 'empty', text: t('no_alerts') })]);
+  sync($('resolved-list'), resolved.map(item));
+  renderAlerts.cache = cache;
   $('h-resolved').hidden = resolved.length === 0;
   renderCounts(open);
   soundBanner();
+}
+renderAlerts.cache = new Map();
+function sync(parent, nodes) {
+  const cur = [...parent.children];
+  if (cur.length !== nodes.length || cur.some((el, i) => el !== nodes[i])) parent.replaceChildren(...nodes);
 }
 function alertItem(a) {
   const acked = isAcked(a);

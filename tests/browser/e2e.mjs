@@ -71,12 +71,27 @@ try {
   const loginAt = Date.now();
   await page.click('#login-submit');
   await page.waitForSelector('#app:not([hidden])', { timeout: 5000 });
+  // Note when the SOS first shows, on the gateway's clock, to measure raise → visible.
+  await page.evaluate(() => {
+    const check = () => {
+      const el = document.querySelector('#alert-list .alert[data-kind="sos"]');
+      if (el && !window.__sosSeen) {
+        const a = S.alerts.get(el.dataset.id);
+        window.__sosSeen = { at: Date.now() + S.skew, raised: a ? a.raised_at : null };
+      }
+    };
+    new MutationObserver(check).observe(document.getElementById('alert-list'), { childList: true, subtree: true });
+    check();
+  });
 
   // 3. An SOS appears.
   const sos = '#alert-list .alert[data-kind="sos"]';
   await page.waitForSelector(sos, { timeout: SOS_TIMEOUT });
   result.sos_visible_after_login_ms = Date.now() - loginAt;
   result.sos_alert_id = await page.getAttribute(sos, 'data-id');
+  const seen = await page.evaluate(() => window.__sosSeen);
+  // Meaningful when the SOS was raised after login (it then came over the event stream).
+  if (seen && seen.raised) result.sos_raise_to_visible_ms = seen.at - seen.raised;
   await page.waitForLoadState('networkidle').catch(() => {});
   result.page_weight_after_login_bytes = bytes;
   await page.screenshot({ path: ARTIFACTS + '02-sos-raised.png', fullPage: true });
@@ -93,9 +108,10 @@ try {
   const audit = await page.textContent('#detail table.audit');
   if (!audit.includes('确认') && !audit.includes('Acknowledged')) throw new Error('audit trail lacks the acknowledgement');
   await page.screenshot({ path: ARTIFACTS + '04-sos-detail.png', fullPage: true });
-  const fall = await page.$('.alert[data-kind="fall"] button.details');
-  if (fall) {
-    await fall.click();
+  // Locators, not element handles: live updates re-render the list.
+  const fall = page.locator('#alert-list .alert[data-kind="fall"] button.details');
+  if (await fall.count()) {
+    await fall.first().click();
     await page.waitForSelector('#detail svg.plot polyline', { timeout: 3000 });
     result.fall_plot = true;
     await page.locator('#detail svg.plot').scrollIntoViewIfNeeded();

@@ -162,7 +162,7 @@ impl Backend for MemoryBackend {
             .filter(|a| a.state.is_open() || a.resolved_at.is_some_and(|t| t.0 >= since))
             .cloned()
             .collect();
-        v.sort_by(|a, b| b.id.cmp(&a.id));
+        v.sort_by_key(|a| std::cmp::Reverse(a.id));
         v
     }
 
