@@ -71,6 +71,7 @@ try {
   const loginAt = Date.now();
   await page.click('#login-submit');
   await page.waitForSelector('#app:not([hidden])', { timeout: 5000 });
+  result.login_ms = Date.now() - loginAt;
   // Note when the SOS first shows, on the gateway's clock, to measure raise → visible.
   await page.evaluate(() => {
     const check = () => {
@@ -89,6 +90,8 @@ try {
   await page.waitForSelector(sos, { timeout: SOS_TIMEOUT });
   result.sos_visible_after_login_ms = Date.now() - loginAt;
   result.sos_alert_id = await page.getAttribute(sos, 'data-id');
+  // The login click is the gesture that unlocks the High-priority tone.
+  result.alarm_audio = await page.evaluate(() => (S.audio ? S.audio.state : 'none'));
   const seen = await page.evaluate(() => window.__sosSeen);
   // Meaningful when the SOS was raised after login (it then came over the event stream).
   if (seen && seen.raised) result.sos_raise_to_visible_ms = seen.at - seen.raised;

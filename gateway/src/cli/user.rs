@@ -96,3 +96,56 @@ fn add(a: AddArgs, out: &mut impl Write) -> Result<(), UserCliError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pingan_drivers::Timestamp;
+
+    fn add_args(dir: &std::path::Path, replace: bool) -> UserArgs {
+        UserArgs {
+            command: UserCommand::Add(AddArgs {
+                name: "li.na".into(),
+                data_dir: dir.to_owned(),
+                replace,
+                generate: true,
+            }),
+        }
+    }
+
+    fn printed_password(out: &[u8]) -> String {
+        String::from_utf8_lossy(out)
+            .lines()
+            .find_map(|l| l.strip_prefix("password: "))
+            .map(str::to_owned)
+            .unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn adding_a_user_prints_a_generated_password_that_logs_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut out = Vec::new();
+        run(add_args(dir.path(), false), &mut out).unwrap();
+        let password = printed_password(&out);
+        assert_eq!(password.len(), 19);
+        let db = sled::open(dir.path()).unwrap();
+        let auth = crate::web::auth::Auth::open(&db).unwrap();
+        assert!(
+            auth.login("li.na", &password, Timestamp::now())
+                .await
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn adding_an_existing_user_fails_unless_replacing() {
+        let dir = tempfile::tempdir().unwrap();
+        run(add_args(dir.path(), false), &mut Vec::new()).unwrap();
+        let again = run(add_args(dir.path(), false), &mut Vec::new());
+        assert!(matches!(
+            again,
+            Err(UserCliError::Auth(AuthError::UserExists(_)))
+        ));
+        run(add_args(dir.path(), true), &mut Vec::new()).unwrap();
+    }
+}
