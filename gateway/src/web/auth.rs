@@ -222,7 +222,13 @@ pub(crate) struct Auth {
     users: sled::Tree,
     sessions: sled::Tree,
     throttle: Mutex<Throttle>,
+    /// Each argon2 verification takes ~19 MiB and a core for tens of milliseconds: bound how
+    /// many run at once so a login flood cannot starve or OOM the gateway that sends alerts.
+    verifying: tokio::sync::Semaphore,
 }
+
+/// Password verifications running at once.
+const MAX_VERIFYING: usize = 2;
 
 impl Auth {
     /// Opens the trees.
@@ -231,6 +237,7 @@ impl Auth {
             users: db.open_tree(USERS_TREE)?,
             sessions: db.open_tree(SESSIONS_TREE)?,
             throttle: Mutex::new(Throttle::default()),
+            verifying: tokio::sync::Semaphore::new(MAX_VERIFYING),
         })
     }
 
@@ -241,6 +248,10 @@ impl Auth {
         password: &str,
         now: Timestamp,
     ) -> Result<(String, SessionRecord), ApiError> {
+        // A name that cannot exist is refused before it costs memory in the throttle or CPU.
+        if check_name(name).is_err() {
+            return Err(ApiError::BadCredentials);
+        }
         if let Err(wait) = self.throttled(name, now) {
             return Err(ApiError::Throttled {
                 retry_after_s: wait.as_secs().max(1),
@@ -260,6 +271,11 @@ impl Auth {
         let known = stored.is_some();
         let phc = stored.unwrap_or_else(|| dummy_phc().to_owned());
         let pw = password.to_owned();
+        let _permit = self
+            .verifying
+            .acquire()
+            .await
+            .map_err(|e| AuthError::Hash(e.to_string()))?;
         // argon2 takes tens of milliseconds of CPU: keep it off the reactor.
         let ok = tokio::task::spawn_blocking(move || verify(&phc, &pw))
             .await
