@@ -287,6 +287,7 @@ function openDetail(id) {
   $('detail').hidden = false;
   renderAlerts();
   loadDetail(id);
+  if (window.matchMedia('(max-width: 1000px)').matches) window.scrollTo(0, 0);
 }
 function closeDetail() {
   S.selected = null; S.detail = null;

@@ -132,6 +132,11 @@ try {
   await page.waitForFunction(() => document.documentElement.lang === 'en');
   await page.screenshot({ path: ARTIFACTS + '09-alerts-en.png', fullPage: true });
 
+  // A portrait tablet at the bedside.
+  await page.setViewportSize({ width: 800, height: 1280 });
+  await page.screenshot({ path: ARTIFACTS + '10-tablet-en.png' });
+  await page.setViewportSize({ width: 1366, height: 900 });
+
   // 7. Warm reload (cached assets) as a second first-render number.
   await page.reload({ waitUntil: 'networkidle' });
   result.reload_first_contentful_paint_ms = await page.evaluate(() => {
