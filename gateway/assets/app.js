@@ -395,6 +395,7 @@ function auditTable(audit) {
 
 // ---------- floor, devices, status ----------
 function presence(r) {
+  if (r.away === true) return h('span', { class: 'pill away', text: t('away') });
   if (r.in_bed === true) return h('span', { class: 'pill in', text: t('in_bed') });
   if (r.in_bed === false) return h('span', { class: 'pill out', text: t('out_of_bed') });
   return h('span', { class: 'pill unknown', text: t('unknown') });

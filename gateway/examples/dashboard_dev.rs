@@ -168,6 +168,7 @@ fn resident(
         location: l,
         care_flags: flags,
         in_bed,
+        away: None,
         vitals: VitalsView::default(),
         news2: None,
     }
@@ -209,7 +210,7 @@ fn residents(now: Timestamp) -> Vec<ResidentView> {
             "吴建国",
             loc("3", "301", Some("A")),
             vec![CareFlag::LivesAlone],
-            Some(true),
+            Some(false),
         ),
     ];
     let vitals = [
@@ -228,6 +229,7 @@ fn residents(now: Timestamp) -> Vec<ResidentView> {
             systolic: Some(sbp),
             at: ago(age),
         };
+        r.away = Some(r.id == "R0105");
         r.news2 = Some(News2View {
             score,
             partial: false,
