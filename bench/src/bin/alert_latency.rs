@@ -36,7 +36,9 @@ impl Drop for Kill {
 }
 
 fn port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 fn config(n: usize, dir: &std::path::Path, mqtt: u16, http: u16, broker: u16) -> String {
@@ -49,7 +51,11 @@ fn config(n: usize, dir: &std::path::Path, mqtt: u16, http: u16, broker: u16) ->
     for i in 0..n {
         t.push_str(&format!("[[residents]]\nid = \"R{i}\"\nname = \"R\"\nbirth_year = 1940\nsex = \"other\"\nroom = \"1\"\n[[devices]]\nid = \"p{i}\"\nmodel = \"call_panel\"\ndriver = \"none\"\nresident = \"R{i}\"\n"));
     }
-    t.replace("driver = \"none\"", "driver = \"bench\"").replace("[[drivers]]\nid = \"sim\"\ndriver = \"sim\"", "[[drivers]]\nid = \"bench\"\ndriver = \"sim\"")
+    t.replace("driver = \"none\"", "driver = \"bench\"")
+        .replace(
+            "[[drivers]]\nid = \"sim\"\ndriver = \"sim\"",
+            "[[drivers]]\nid = \"bench\"\ndriver = \"sim\"",
+        )
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -62,8 +68,20 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let broker_port = port()?;
     let conf = dir.path().join("mosquitto.conf");
-    std::fs::write(&conf, format!("listener {broker_port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nuser root\n"))?;
-    let _mosquitto = Kill(Command::new("mosquitto").arg("-c").arg(&conf).stdout(Stdio::null()).stderr(Stdio::null()).spawn()?);
+    std::fs::write(
+        &conf,
+        format!(
+            "listener {broker_port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nuser root\n"
+        ),
+    )?;
+    let _mosquitto = Kill(
+        Command::new("mosquitto")
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let mut opts = MqttOptions::new("bench-sub", "127.0.0.1", broker_port);
@@ -72,7 +90,8 @@ async fn main() -> anyhow::Result<()> {
     let mut net = NetworkOptions::new();
     net.set_tcp_nodelay(true);
     el.set_network_options(net);
-    sub.subscribe("pingan/bench/alerts/#", QoS::AtLeastOnce).await?;
+    sub.subscribe("pingan/bench/alerts/#", QoS::AtLeastOnce)
+        .await?;
     loop {
         if let Event::Incoming(Packet::SubAck(_)) = el.poll().await? {
             break;
@@ -80,9 +99,20 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let (mqtt, http) = (port()?, port()?);
-    let text = config(args.alerts, &dir.path().join("data"), mqtt, http, broker_port);
+    let text = config(
+        args.alerts,
+        &dir.path().join("data"),
+        mqtt,
+        http,
+        broker_port,
+    );
     let config = Config::parse(&text, "bench.toml").map_err(|e| anyhow::anyhow!("{e}"))?;
-    let gw = Gateway::start(StartOptions { config, base_dir: dir.path().to_path_buf(), scenario: None }).await?;
+    let gw = Gateway::start(StartOptions {
+        config,
+        base_dir: dir.path().to_path_buf(),
+        scenario: None,
+    })
+    .await?;
     let sink = gw.sink().ok_or_else(|| anyhow::anyhow!("no sink"))?;
     tokio::time::sleep(Duration::from_secs(1)).await;
 
@@ -95,7 +125,10 @@ async fn main() -> anyhow::Result<()> {
                 let v: serde_json::Value = serde_json::from_slice(&p.payload).unwrap_or_default();
                 if v["revision"] == 1 {
                     got.push((v["resident"].as_str().unwrap_or("").to_owned(), at));
-                    if tx.send(got.last().cloned().unwrap_or_default_pair()).is_err() {
+                    if tx
+                        .send(got.last().cloned().unwrap_or_default_pair())
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -110,7 +143,14 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep_until(next).await;
         next += interval;
         sent.insert(format!("R{i}"), Instant::now());
-        sink.send(Reading::new(format!("p{i}").as_str(), Timestamp::now(), Measurement::Button { button: ButtonKind::Sos })).await?;
+        sink.send(Reading::new(
+            format!("p{i}").as_str(),
+            Timestamp::now(),
+            Measurement::Button {
+                button: ButtonKind::Sos,
+            },
+        ))
+        .await?;
     }
     let mut lat = Vec::with_capacity(args.alerts);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
@@ -129,7 +169,13 @@ async fn main() -> anyhow::Result<()> {
     drop(sink);
     let summary = gw.shutdown().await;
     lat.sort_by(|a, b| a.total_cmp(b));
-    println!("alerts raised {} at {} /s; received {} in {:.1} s", summary.alerts_raised, args.rate, lat.len(), elapsed.as_secs_f64());
+    println!(
+        "alerts raised {} at {} /s; received {} in {:.1} s",
+        summary.alerts_raised,
+        args.rate,
+        lat.len(),
+        elapsed.as_secs_f64()
+    );
     if !lat.is_empty() {
         println!(
             "trigger → subscriber latency (ms): p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}",

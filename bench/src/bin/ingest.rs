@@ -31,8 +31,16 @@ fn workload(n: usize, devices: &[DeviceId]) -> Vec<Reading> {
             let m = match i % 4 {
                 0 => Measurement::HeartRate { bpm: 72.0 },
                 1 => Measurement::SpO2 { percent: 97.0 },
-                2 => Measurement::BedOccupancy { in_bed: true, heart_rate: Some(60.0), respiration_rate: Some(15.0) },
-                _ => Measurement::Environment { temperature: 26.0, humidity: 65.0, co2: Some(700.0) },
+                2 => Measurement::BedOccupancy {
+                    in_bed: true,
+                    heart_rate: Some(60.0),
+                    respiration_rate: Some(15.0),
+                },
+                _ => Measurement::Environment {
+                    temperature: 26.0,
+                    humidity: 65.0,
+                    co2: Some(700.0),
+                },
             };
             Reading::new(d, at, m)
         })
@@ -41,8 +49,13 @@ fn workload(n: usize, devices: &[DeviceId]) -> Vec<Reading> {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let config = Config::parse(DEMO_FACILITY, "seeds/demo/facility.toml").map_err(|e| anyhow::anyhow!("{e}"))?;
-    let devices: Vec<DeviceId> = config.devices.iter().map(|d| DeviceId::new(&d.id)).collect();
+    let config = Config::parse(DEMO_FACILITY, "seeds/demo/facility.toml")
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let devices: Vec<DeviceId> = config
+        .devices
+        .iter()
+        .map(|d| DeviceId::new(&d.id))
+        .collect();
     let input = workload(args.readings, &devices);
 
     let mut p = Processor::new(&config);
@@ -85,9 +98,26 @@ fn main() -> anyhow::Result<()> {
 
     let n = args.readings as f64;
     println!("readings: {}", args.readings);
-    println!("normalize + analytics only: {:>10.0} readings/s ({:.2} µs each)", n / normalize.as_secs_f64(), normalize.as_secs_f64() * 1e6 / n);
-    println!("store only (batches of {}): {:>10.0} readings/s ({:.2} µs each)", args.batch, n / storing.as_secs_f64(), storing.as_secs_f64() * 1e6 / n);
-    println!("normalize + store:          {:>10.0} readings/s", n / both.as_secs_f64());
-    println!("disk: {:.1} MB for {} readings = {:.0} bytes/reading on disk (sled)", bytes as f64 / 1e6, args.readings, bytes as f64 / n);
+    println!(
+        "normalize + analytics only: {:>10.0} readings/s ({:.2} µs each)",
+        n / normalize.as_secs_f64(),
+        normalize.as_secs_f64() * 1e6 / n
+    );
+    println!(
+        "store only (batches of {}): {:>10.0} readings/s ({:.2} µs each)",
+        args.batch,
+        n / storing.as_secs_f64(),
+        storing.as_secs_f64() * 1e6 / n
+    );
+    println!(
+        "normalize + store:          {:>10.0} readings/s",
+        n / both.as_secs_f64()
+    );
+    println!(
+        "disk: {:.1} MB for {} readings = {:.0} bytes/reading on disk (sled)",
+        bytes as f64 / 1e6,
+        args.readings,
+        bytes as f64 / n
+    );
     Ok(())
 }

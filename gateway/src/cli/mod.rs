@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod check;
 pub mod run;
+pub mod user;
 
 use std::path::PathBuf;
 
@@ -37,6 +38,8 @@ pub enum Command {
     },
     /// Print the built-in default config, documented.
     PrintDefaultConfig,
+    /// Staff accounts of the dashboard.
+    User(user::UserArgs),
     /// Alerts in the store: list, acknowledge, audit trail.
     Alerts {
         /// What to do with alerts.

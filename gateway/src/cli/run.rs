@@ -142,7 +142,8 @@ pub async fn demo(args: DemoArgs) -> ExitCode {
     serve(opts, args.duration, true).await
 }
 
-async fn serve(opts: StartOptions, duration: Option<Duration>, status_lines: bool) -> ExitCode {
+async fn serve(opts: StartOptions, duration: Option<Duration>, demo_account: bool) -> ExitCode {
+    let status_lines = demo_account;
     let gateway = match Gateway::start(opts).await {
         Ok(g) => g,
         Err(e) => {
@@ -150,6 +151,14 @@ async fn serve(opts: StartOptions, duration: Option<Duration>, status_lines: boo
             return ExitCode::from(1);
         }
     };
+    if demo_account {
+        match crate::web::create_demo_user(gateway.store.db()) {
+            Ok((user, password)) => {
+                println!("  login:     {user} / {password}   (a new password every run)")
+            }
+            Err(e) => eprintln!("pingan demo: cannot create the demo account: {e}"),
+        }
+    }
     systemd_ready();
     let watchdog = tokio::spawn(feed_watchdog(gateway.heartbeat.clone()));
     let status = status_lines.then(|| {

@@ -49,7 +49,7 @@ fn minimal_config_parses() {
     assert_eq!(c.devices.len(), 1);
     assert_eq!(
         c.storage.retention,
-        std::time::Duration::from_secs(30 * 86_400)
+        std::time::Duration::from_secs(14 * 86_400)
     );
 }
 

@@ -40,6 +40,7 @@ pub(super) struct Delivery {
     site: (String, String),
     callback_phone: Option<String>,
     changes: broadcast::Sender<Alert>,
+    board: Arc<super::board::AlertBoard>,
 }
 
 impl Delivery {
@@ -50,6 +51,7 @@ impl Delivery {
         targets: HashMap<String, Target>,
         facility: Arc<Facility>,
         changes: broadcast::Sender<Alert>,
+        board: Arc<super::board::AlertBoard>,
     ) -> Self {
         Self {
             store,
@@ -66,6 +68,7 @@ impl Delivery {
             site: (config.site.id.clone(), config.site.name.clone()),
             callback_phone: config.site.callback_phone.clone(),
             changes,
+            board,
         }
     }
 
@@ -123,6 +126,7 @@ impl Delivery {
             ob.wake();
         }
         for a in changed {
+            self.board.update(&a);
             let _ = self.changes.send(a);
         }
         Ok(())

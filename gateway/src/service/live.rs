@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use pingan_drivers::{DeviceId, HealthState, Measurement, Reading, Timestamp};
 
-use crate::web::backend::VitalsView;
+use crate::web::backend::{News2View, VitalsView};
 
 /// What the gateway knows about a device right now.
 #[derive(Debug, Clone)]
@@ -37,6 +37,8 @@ pub struct ResidentLive {
     pub vitals: VitalsView,
     /// Bed mat occupancy.
     pub in_bed: Option<bool>,
+    /// Latest NEWS2 from analytics.
+    pub news2: Option<News2View>,
 }
 
 /// Counters since start.
@@ -70,6 +72,8 @@ impl Counters {
 pub struct Live {
     devices: Mutex<HashMap<DeviceId, DeviceLive>>,
     residents: Mutex<HashMap<String, ResidentLive>>,
+    /// (unix ms, readings_in) at the last rate sample.
+    rate: Mutex<(i64, u64, f64)>,
     /// Counters.
     pub counters: Counters,
 }
@@ -121,6 +125,34 @@ impl Live {
     pub fn on_health(&self, device: &DeviceId, state: HealthState) {
         if let Ok(mut devices) = self.devices.lock() {
             devices.entry(device.clone()).or_default().health = state;
+        }
+    }
+
+    /// Records a resident's latest NEWS2.
+    pub fn set_news2(&self, resident: &str, news2: News2View) {
+        if let Ok(mut r) = self.residents.lock() {
+            r.entry(resident.to_owned()).or_default().news2 = Some(news2);
+        }
+    }
+
+    /// Readings per second, averaged since the previous call at least a second ago.
+    pub fn readings_per_s(&self) -> f64 {
+        let now = Timestamp::now().millis();
+        let n = self.counters.readings_in.load(Ordering::Relaxed);
+        let Ok(mut r) = self.rate.lock() else {
+            return 0.0;
+        };
+        let (t0, n0, last) = *r;
+        if now - t0 >= 1000 {
+            let rate = if t0 == 0 {
+                0.0
+            } else {
+                (n - n0) as f64 * 1000.0 / (now - t0) as f64
+            };
+            *r = (now, n, rate);
+            rate
+        } else {
+            last
         }
     }
 

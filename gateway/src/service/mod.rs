@@ -3,6 +3,8 @@
 //! status goes offline).
 
 mod alerts;
+pub mod backend;
+pub mod board;
 mod delivery;
 mod drivers;
 mod housekeeping;
@@ -50,6 +52,16 @@ pub enum StartError {
     /// An uplink's settings (URL, TLS files, password file).
     #[error("uplink {id}: {detail}")]
     Uplink { id: String, detail: String },
+    /// The dashboard's address.
+    #[error("cannot listen on {addr} for the dashboard: {source} (set [http] bind or --http-port)")]
+    Http {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The dashboard's account store.
+    #[error(transparent)]
+    Web(#[from] crate::web::WebError),
     /// The data directory cannot be created.
     #[error("cannot create data directory {path}: {source}")]
     DataDir {
@@ -131,6 +143,8 @@ pub struct Gateway {
     drivers_stop: CancellationToken,
     links_stop: CancellationToken,
     housekeeping_stop: CancellationToken,
+    http_stop: CancellationToken,
+    http: JoinHandle<()>,
     drivers: JoinSet<()>,
     pipeline: JoinHandle<()>,
     alerts: JoinHandle<()>,
@@ -235,6 +249,7 @@ impl Gateway {
             .into_iter()
             .filter(|a| a.state.is_open())
             .collect();
+        let board = Arc::new(board::AlertBoard::new(open.clone()));
         if !open.is_empty() {
             tracing::info!(
                 open = open.len(),
@@ -248,6 +263,7 @@ impl Gateway {
             targets,
             facility.clone(),
             changes.clone(),
+            board.clone(),
         );
         let (findings_tx, findings_rx) = mpsc::channel(4096);
         let (commands, commands_rx) = mpsc::channel(256);
@@ -299,6 +315,35 @@ impl Gateway {
             }
             .run(sink_rx),
         );
+        let listener = tokio::net::TcpListener::bind(config.http.bind)
+            .await
+            .map_err(|source| StartError::Http {
+                addr: config.http.bind,
+                source,
+            })?;
+        let backend = Arc::new(backend::GatewayBackend {
+            config: config.clone(),
+            facility: facility.clone(),
+            live: live.clone(),
+            board,
+            store: store.clone(),
+            commands: commands.clone(),
+            changes: changes.clone(),
+            links: links.clone(),
+            started: Instant::now(),
+            fall_detection: false,
+        });
+        // Fails early (account trees) rather than inside the server task.
+        let _ = crate::web::router(backend.clone())?;
+        let http_stop = CancellationToken::new();
+        let http = tokio::spawn({
+            let stop = http_stop.clone();
+            async move {
+                if let Err(e) = crate::web::serve(listener, backend, stop).await {
+                    tracing::error!(error = %e, "dashboard stopped");
+                }
+            }
+        });
         let drivers_stop = CancellationToken::new();
         let mut drivers = JoinSet::new();
         drivers::spawn_all(
@@ -325,6 +370,8 @@ impl Gateway {
             drivers_stop,
             links_stop,
             housekeeping_stop,
+            http_stop,
+            http,
             drivers,
             pipeline,
             alerts,
@@ -388,6 +435,8 @@ impl Gateway {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        self.http_stop.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(3), &mut self.http).await;
         self.links_stop.cancel();
         while self.link_tasks.join_next().await.is_some() {}
         if let Err(e) = self.store.flush().await {

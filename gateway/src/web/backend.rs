@@ -23,6 +23,10 @@ pub struct ResidentView {
     pub care_flags: Vec<CareFlag>,
     /// Whether the bed mat feels them (None: no bed mat or no reading yet).
     pub in_bed: Option<bool>,
+    /// Seen away from their room (a presence beacon in another zone, or out through an exit);
+    /// None: no presence data. The floor view shows "away" before in/out of bed.
+    #[serde(default)]
+    pub away: Option<bool>,
     /// Latest vitals.
     pub vitals: VitalsView,
     /// Latest NEWS2, when enough parameters are fresh.

@@ -1,0 +1,461 @@
+//! Staff accounts and sessions in sled.
+//!
+//! - `web/users`: user name → [`UserRecord`] (an argon2id PHC string; never a password).
+//! - `web/sessions`: session token (256 random bits, hex) → [`SessionRecord`] with the session's
+//!   CSRF token and expiry.
+//!
+//! There is no default account: staff are added with `pingan user add NAME`; `pingan demo`
+//! creates a demo account with a random password ([`create_demo_user`]).
+
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use pingan_drivers::Timestamp;
+use rand::{Rng, RngCore};
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use super::throttle::Throttle;
+
+/// Tree of staff accounts.
+pub const USERS_TREE: &str = "web/users";
+/// Tree of login sessions.
+pub const SESSIONS_TREE: &str = "web/sessions";
+/// How long a session lasts: one long nursing shift.
+pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
+/// The demo account's name.
+pub const DEMO_USER: &str = "demo";
+
+const MIN_PASSWORD: usize = 8;
+const MAX_PASSWORD: usize = 1024;
+const MAX_NAME: usize = 64;
+
+/// Why an account operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// The user name is empty, too long, or has control characters or spaces at its ends.
+    #[error("invalid user name {0:?}: 1 to 64 characters, no control characters")]
+    InvalidName(String),
+    /// The password is too short or too long.
+    #[error("{0}")]
+    WeakPassword(String),
+    /// `add_user` for a name that exists.
+    #[error("user {0:?} exists already")]
+    UserExists(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Db(#[from] sled::Error),
+    /// Hashing failed (out of memory, bad parameters).
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    /// A stored record does not parse.
+    #[error("corrupt record in tree {tree}: {detail}")]
+    Corrupt {
+        /// The tree.
+        tree: &'static str,
+        /// What failed.
+        detail: String,
+    },
+}
+
+/// A stored account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct UserRecord {
+    /// argon2id PHC string.
+    pub(crate) phc: String,
+    /// When the password was set.
+    pub(crate) set_at: Timestamp,
+}
+
+/// A stored session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SessionRecord {
+    /// The account.
+    pub(crate) user: String,
+    /// Required in `X-CSRF-Token` on every POST of this session.
+    pub(crate) csrf: String,
+    /// Login time.
+    pub(crate) created_at: Timestamp,
+    /// After this the session is gone.
+    pub(crate) expires_at: Timestamp,
+}
+
+/// Adds a staff account. Fails if the name exists.
+pub fn add_user(db: &sled::Db, name: &str, password: &str) -> Result<(), AuthError> {
+    let users = db.open_tree(USERS_TREE)?;
+    let name = check_name(name)?;
+    let record = hash_record(password)?;
+    let value = encode(&record)?;
+    users
+        .compare_and_swap(name, None as Option<&[u8]>, Some(value))?
+        .map_err(|_| AuthError::UserExists(name.to_owned()))?;
+    users.flush()?;
+    Ok(())
+}
+
+/// Sets the password of an account, creating it if needed, and ends its open sessions.
+pub fn set_password(db: &sled::Db, name: &str, password: &str) -> Result<(), AuthError> {
+    let users = db.open_tree(USERS_TREE)?;
+    let name = check_name(name)?;
+    let record = hash_record(password)?;
+    users.insert(name, encode(&record)?)?;
+    let sessions = db.open_tree(SESSIONS_TREE)?;
+    for item in sessions.iter() {
+        let (k, v) = item?;
+        if serde_json::from_slice::<SessionRecord>(&v).is_ok_and(|s| s.user == name) {
+            sessions.remove(k)?;
+        }
+    }
+    users.flush()?;
+    Ok(())
+}
+
+/// Creates (or resets) the demo account with a fresh random password: returns (name, password).
+pub fn create_demo_user(db: &sled::Db) -> Result<(String, String), AuthError> {
+    let password = generate_password();
+    set_password(db, DEMO_USER, &password)?;
+    Ok((DEMO_USER.to_owned(), password))
+}
+
+/// A random password that is easy to read out and type: 4 groups of 4 characters from an
+/// alphabet without look-alikes (about 78 bits).
+pub fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rngs::OsRng;
+    let mut out = String::with_capacity(19);
+    for i in 0..16 {
+        if i > 0 && i % 4 == 0 {
+            out.push('-');
+        }
+        let c = ALPHABET
+            .get(rng.gen_range(0..ALPHABET.len()))
+            .copied()
+            .unwrap_or(b'x');
+        out.push(char::from(c));
+    }
+    out
+}
+
+/// Checks a user name: trimmed, 1..=64 characters, no control characters.
+pub(crate) fn check_name(name: &str) -> Result<&str, AuthError> {
+    let ok = !name.is_empty()
+        && name.chars().count() <= MAX_NAME
+        && name.trim() == name
+        && !name.chars().any(char::is_control);
+    if ok {
+        Ok(name)
+    } else {
+        Err(AuthError::InvalidName(name.to_owned()))
+    }
+}
+
+fn hash_record(password: &str) -> Result<UserRecord, AuthError> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD {
+        return Err(AuthError::WeakPassword(format!(
+            "the password must have at least {MIN_PASSWORD} characters"
+        )));
+    }
+    if password.len() > MAX_PASSWORD {
+        return Err(AuthError::WeakPassword(format!(
+            "the password must have at most {MAX_PASSWORD} bytes"
+        )));
+    }
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    let phc = Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| AuthError::Hash(e.to_string()))?
+        .to_string();
+    Ok(UserRecord {
+        phc,
+        set_at: Timestamp::now(),
+    })
+}
+
+fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, AuthError> {
+    serde_json::to_vec(v).map_err(|e| AuthError::Hash(e.to_string()))
+}
+
+fn verify(phc: &str, password: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// A hash of nothing anybody knows, verified against for unknown names so that a wrong name
+/// takes as long as a wrong password.
+fn dummy_phc() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        Argon2::default()
+            .hash_password(generate_password().as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    })
+}
+
+/// Random 256 bits as 64 hex digits.
+pub(crate) fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `s` looks like a token we issued (64 lowercase hex digits).
+pub(crate) fn is_token(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Compares secrets in time independent of where they differ.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Accounts, sessions and the login throttle of a running dashboard.
+#[derive(Debug)]
+pub(crate) struct Auth {
+    users: sled::Tree,
+    sessions: sled::Tree,
+    throttle: Mutex<Throttle>,
+    /// Each argon2 verification takes ~19 MiB and a core for tens of milliseconds: bound how
+    /// many run at once so a login flood cannot starve or OOM the gateway that sends alerts.
+    verifying: tokio::sync::Semaphore,
+}
+
+/// Password verifications running at once.
+const MAX_VERIFYING: usize = 2;
+
+impl Auth {
+    /// Opens the trees.
+    pub(crate) fn open(db: &sled::Db) -> Result<Self, AuthError> {
+        Ok(Self {
+            users: db.open_tree(USERS_TREE)?,
+            sessions: db.open_tree(SESSIONS_TREE)?,
+            throttle: Mutex::new(Throttle::default()),
+            verifying: tokio::sync::Semaphore::new(MAX_VERIFYING),
+        })
+    }
+
+    /// Checks a name and password and opens a session: returns its token and record.
+    pub(crate) async fn login(
+        &self,
+        name: &str,
+        password: &str,
+        now: Timestamp,
+    ) -> Result<(String, SessionRecord), ApiError> {
+        // A name that cannot exist is refused before it costs memory in the throttle or CPU.
+        if check_name(name).is_err() {
+            return Err(ApiError::BadCredentials);
+        }
+        if let Err(wait) = self.throttled(name, now) {
+            return Err(ApiError::Throttled {
+                retry_after_s: wait.as_secs().max(1),
+            });
+        }
+        let stored = match self.users.get(name).map_err(AuthError::from)? {
+            Some(v) => Some(
+                serde_json::from_slice::<UserRecord>(&v)
+                    .map_err(|e| AuthError::Corrupt {
+                        tree: USERS_TREE,
+                        detail: e.to_string(),
+                    })?
+                    .phc,
+            ),
+            None => None,
+        };
+        let known = stored.is_some();
+        let phc = stored.unwrap_or_else(|| dummy_phc().to_owned());
+        let pw = password.to_owned();
+        let _permit = self
+            .verifying
+            .acquire()
+            .await
+            .map_err(|e| AuthError::Hash(e.to_string()))?;
+        // argon2 takes tens of milliseconds of CPU: keep it off the reactor.
+        let ok = tokio::task::spawn_blocking(move || verify(&phc, &pw))
+            .await
+            .map_err(|e| AuthError::Hash(e.to_string()))?;
+        if !(ok && known) {
+            self.record(name, now, false);
+            return Err(ApiError::BadCredentials);
+        }
+        self.record(name, now, true);
+        self.sweep(now)?;
+        let token = random_token();
+        let record = SessionRecord {
+            user: name.to_owned(),
+            csrf: random_token(),
+            created_at: now,
+            expires_at: now.plus(SESSION_TTL),
+        };
+        self.sessions
+            .insert(token.as_bytes(), encode(&record)?)
+            .map_err(AuthError::from)?;
+        Ok((token, record))
+    }
+
+    /// The live session of a token, if any.
+    pub(crate) fn session(
+        &self,
+        token: &str,
+        now: Timestamp,
+    ) -> Result<Option<SessionRecord>, AuthError> {
+        if !is_token(token) {
+            return Ok(None);
+        }
+        let Some(v) = self.sessions.get(token.as_bytes())? else {
+            return Ok(None);
+        };
+        match serde_json::from_slice::<SessionRecord>(&v) {
+            Ok(s) if now < s.expires_at => Ok(Some(s)),
+            // Expired or unreadable: forget it.
+            _ => {
+                self.sessions.remove(token.as_bytes())?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Ends a session.
+    pub(crate) fn logout(&self, token: &str) -> Result<(), AuthError> {
+        self.sessions.remove(token.as_bytes())?;
+        Ok(())
+    }
+
+    fn throttled(&self, name: &str, now: Timestamp) -> Result<(), Duration> {
+        match self.throttle.lock() {
+            Ok(t) => t.check(name, now),
+            Err(poisoned) => poisoned.into_inner().check(name, now),
+        }
+    }
+
+    fn record(&self, name: &str, now: Timestamp, ok: bool) {
+        let mut t = match self.throttle.lock() {
+            Ok(t) => t,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if ok {
+            t.success(name);
+        } else {
+            t.failure(name, now);
+        }
+    }
+
+    /// Drops expired sessions (run at each login, so the tree stays small without a timer).
+    fn sweep(&self, now: Timestamp) -> Result<(), AuthError> {
+        for item in self.sessions.iter() {
+            let (k, v) = item?;
+            let expired =
+                serde_json::from_slice::<SessionRecord>(&v).map_or(true, |s| s.expires_at <= now);
+            if expired {
+                self.sessions.remove(k)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> sled::Db {
+        sled::Config::new().temporary(true).open().unwrap()
+    }
+
+    #[test]
+    fn stored_password_is_an_argon2id_hash_not_the_password() {
+        let db = db();
+        add_user(&db, "li.na", "correct horse").unwrap();
+        let v = db
+            .open_tree(USERS_TREE)
+            .unwrap()
+            .get("li.na")
+            .unwrap()
+            .unwrap();
+        let rec: UserRecord = serde_json::from_slice(&v).unwrap();
+        assert!(rec.phc.starts_with("$argon2id$"));
+        assert!(!String::from_utf8_lossy(&v).contains("correct horse"));
+        assert!(verify(&rec.phc, "correct horse"));
+        assert!(!verify(&rec.phc, "wrong horse"));
+    }
+
+    #[test]
+    fn adding_an_existing_user_fails_and_keeps_the_old_password() {
+        let db = db();
+        add_user(&db, "li", "password-1").unwrap();
+        assert!(matches!(
+            add_user(&db, "li", "password-2"),
+            Err(AuthError::UserExists(_))
+        ));
+    }
+
+    #[test]
+    fn short_passwords_and_bad_names_are_refused() {
+        let db = db();
+        assert!(matches!(
+            add_user(&db, "li", "short"),
+            Err(AuthError::WeakPassword(_))
+        ));
+        for name in ["", " li", "li\n", &"x".repeat(65)] {
+            assert!(matches!(
+                add_user(&db, name, "long enough"),
+                Err(AuthError::InvalidName(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn demo_user_gets_a_new_random_password_each_time() {
+        let db = db();
+        let (n1, p1) = create_demo_user(&db).unwrap();
+        let (n2, p2) = create_demo_user(&db).unwrap();
+        assert_eq!(n1, DEMO_USER);
+        assert_eq!(n1, n2);
+        assert_ne!(p1, p2);
+        assert_eq!(p1.len(), 19);
+    }
+
+    #[tokio::test]
+    async fn login_opens_a_session_that_expires() {
+        let db = db();
+        add_user(&db, "li", "password-1").unwrap();
+        let auth = Auth::open(&db).unwrap();
+        let t0 = Timestamp(1_700_000_000_000);
+        let (token, rec) = auth.login("li", "password-1", t0).await.unwrap();
+        assert!(is_token(&token));
+        assert!(is_token(&rec.csrf));
+        assert_eq!(auth.session(&token, t0).unwrap(), Some(rec));
+        assert_eq!(auth.session(&token, t0.plus(SESSION_TTL)).unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn repeated_wrong_passwords_lock_the_user_even_with_the_right_one() {
+        let db = db();
+        add_user(&db, "li", "password-1").unwrap();
+        let auth = Auth::open(&db).unwrap();
+        let t0 = Timestamp(1_700_000_000_000);
+        for _ in 0..super::super::throttle::FREE_FAILURES {
+            assert!(matches!(
+                auth.login("li", "nope-nope", t0).await,
+                Err(ApiError::BadCredentials)
+            ));
+        }
+        assert!(matches!(
+            auth.login("li", "password-1", t0).await,
+            Err(ApiError::Throttled { .. })
+        ));
+    }
+
+    #[test]
+    fn constant_time_eq_compares_content_and_length() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

@@ -1,0 +1,90 @@
+//! The web layer's error: every failure of a request becomes a status code and a JSON body
+//! `{"error": "..."}`, never a panic and never an HTML page.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::alert::CommandError;
+
+use super::auth::AuthError;
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No valid session cookie.
+    #[error("not logged in")]
+    Unauthorized,
+    /// A POST without the session's `X-CSRF-Token` header.
+    #[error("missing or wrong X-CSRF-Token header")]
+    Csrf,
+    /// Wrong user name or password.
+    #[error("wrong user name or password")]
+    BadCredentials,
+    /// Too many failed logins for this user.
+    #[error("too many failed logins; try again in {retry_after_s} s")]
+    Throttled {
+        /// Seconds until the next attempt is accepted.
+        retry_after_s: u64,
+    },
+    /// The request itself is malformed (body, query, path).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The body is not declared as JSON.
+    #[error("the body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    /// The body is larger than the limit.
+    #[error("the body is larger than {0} bytes")]
+    TooLarge(usize),
+    /// Well-formed but unacceptable values (too long, empty).
+    #[error("{0}")]
+    Unprocessable(String),
+    /// No such resource.
+    #[error("{0}")]
+    NotFound(String),
+    /// The alert engine refused a command.
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    /// Storage of accounts or sessions failed.
+    #[error("account storage failed: {0}")]
+    Auth(#[from] AuthError),
+}
+
+impl ApiError {
+    /// The HTTP status for this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized | Self::BadCredentials => StatusCode::UNAUTHORIZED,
+            Self::Csrf => StatusCode::FORBIDDEN,
+            Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Command(CommandError::UnknownAlert(_)) => StatusCode::NOT_FOUND,
+            Self::Command(CommandError::AlreadyAcknowledged { .. }) => StatusCode::CONFLICT,
+            Self::Command(CommandError::MissingPerson) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Auth(AuthError::InvalidName(_) | AuthError::WeakPassword(_)) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Self::Auth(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let body = serde_json::json!({ "error": self.to_string() });
+        let mut resp = (status, axum::Json(body)).into_response();
+        if let Self::Throttled { retry_after_s } = self {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_s.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        resp
+    }
+}

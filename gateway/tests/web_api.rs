@@ -1,0 +1,542 @@
+//! REST API and event-stream tests: the real router served on 127.0.0.1:0 over the in-memory
+//! backend (the real alert engine), driven by a small HTTP/1.1 client over a TCP socket.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use pingan_drivers::Timestamp;
+use pingan_gateway::alert::{
+    Alert, AlertKind, EngineSettings, Event, Level, Location, Policies, Priority, Subject, Via,
+};
+use pingan_gateway::web::Backend;
+use pingan_gateway::web::backend::{StatusView, UplinkView};
+use pingan_gateway::web::memory::MemoryBackend;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+
+#[path = "web_api/http.rs"]
+mod http;
+use http::{Resp, request, request_bytes};
+
+const USER: &str = "li.na";
+const PASSWORD: &str = "correct horse battery";
+
+// ---------- the server under test ----------
+
+struct Server {
+    addr: SocketAddr,
+    backend: Arc<MemoryBackend>,
+    shutdown: CancellationToken,
+    task: Option<tokio::task::JoinHandle<Result<(), pingan_gateway::web::WebError>>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+struct Login {
+    cookie: String,
+    csrf: String,
+}
+
+impl Server {
+    async fn start() -> Self {
+        let db = sled::Config::new().temporary(true).open().expect("temp db");
+        pingan_gateway::web::add_user(&db, USER, PASSWORD).expect("add user");
+        let policies = Policies::new(
+            [(
+                AlertKind::Sos,
+                vec![Level {
+                    contacts: vec!["nurse".into()],
+                    timeout: Some(Duration::from_secs(60)),
+                }],
+            )]
+            .into_iter()
+            .collect(),
+            Vec::new(),
+        );
+        let backend = Arc::new(MemoryBackend::new(
+            db,
+            EngineSettings {
+                cancel_window: Duration::from_secs(10),
+                clear_debounce: Duration::from_secs(30),
+            },
+            policies,
+            StatusView {
+                site: "t".into(),
+                site_name: "Test home".into(),
+                locale: "zh-CN".into(),
+                uptime_s: 1,
+                readings_per_s: 0.0,
+                readings_total: 0,
+                open_alerts: 0,
+                uplinks: vec![UplinkView {
+                    id: "inst".into(),
+                    connected: true,
+                    outbox_depth: 2,
+                }],
+                storage_bytes: 10,
+                storage_max_bytes: 100,
+                fall_detection: false,
+            },
+        ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(pingan_gateway::web::serve(
+            listener,
+            backend.clone(),
+            shutdown.clone(),
+        ));
+        Self {
+            addr,
+            backend,
+            shutdown,
+            task: Some(task),
+        }
+    }
+
+    async fn get(&self, path: &str, login: Option<&Login>) -> Resp {
+        let cookie;
+        let mut h = vec![];
+        if let Some(l) = login {
+            cookie = l.cookie.clone();
+            h.push(("Cookie", cookie.as_str()));
+        }
+        request(self.addr, "GET", path, &h, b"").await
+    }
+
+    async fn post(&self, path: &str, login: &Login, body: &str) -> Resp {
+        request(
+            self.addr,
+            "POST",
+            path,
+            &[
+                ("Cookie", &login.cookie),
+                ("X-CSRF-Token", &login.csrf),
+                ("Content-Type", "application/json"),
+            ],
+            body.as_bytes(),
+        )
+        .await
+    }
+
+    async fn try_login(&self, user: &str, password: &str) -> Resp {
+        let body = serde_json::json!({ "user": user, "password": password }).to_string();
+        request(
+            self.addr,
+            "POST",
+            "/api/v1/login",
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        )
+        .await
+    }
+
+    async fn login(&self) -> Login {
+        let r = self.try_login(USER, PASSWORD).await;
+        assert_eq!(r.status, 200, "{:?}", String::from_utf8_lossy(&r.body));
+        let set = r.header("set-cookie").expect("a session cookie").to_owned();
+        Login {
+            cookie: set.split(';').next().unwrap_or_default().to_owned(),
+            csrf: r.json()["csrf"].as_str().expect("csrf").to_owned(),
+        }
+    }
+
+    fn sos(&self, resident: &str) -> Alert {
+        let mut ev = Event::raise(
+            AlertKind::Sos,
+            Subject::Resident(resident.into()),
+            Priority::High,
+            Timestamp::now(),
+        );
+        ev.location = Location {
+            floor: Some("2".into()),
+            room: Some("201".into()),
+            bed: Some("A".into()),
+        };
+        self.backend.event(ev).expect("a raised alert")
+    }
+}
+
+// ---------- tests ----------
+
+#[tokio::test]
+async fn every_api_refuses_requests_without_a_session_with_a_json_401() {
+    let s = Server::start().await;
+    let id = s.sos("R1").id;
+    for path in [
+        "/api/v1/alerts".to_owned(),
+        format!("/api/v1/alerts/{id}"),
+        "/api/v1/residents".into(),
+        "/api/v1/devices".into(),
+        "/api/v1/status".into(),
+        "/api/v1/events".into(),
+        "/api/v1/me".into(),
+    ] {
+        let r = s.get(&path, None).await;
+        assert_eq!(r.status, 401, "{path}");
+        assert_eq!(r.error(), "not logged in");
+    }
+    let forged = Login {
+        cookie: format!("pingan_session={}", "a".repeat(64)),
+        csrf: "x".into(),
+    };
+    let r = s
+        .post(&format!("/api/v1/alerts/{id}/ack"), &forged, "{}")
+        .await;
+    assert_eq!(r.status, 401);
+    assert!(
+        s.backend
+            .alert(id)
+            .is_some_and(|d| d.alert.acknowledged_by.is_none())
+    );
+}
+
+#[tokio::test]
+async fn login_sets_an_httponly_strict_cookie_and_returns_a_csrf_token() {
+    let s = Server::start().await;
+    let r = s.try_login(USER, PASSWORD).await;
+    assert_eq!(r.status, 200);
+    let cookie = r.header("set-cookie").expect("cookie");
+    assert!(cookie.starts_with("pingan_session="), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let me = r.json();
+    assert_eq!(me["user"], USER);
+    assert_eq!(me["csrf"].as_str().map(str::len), Some(64));
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_refused_then_throttled_with_retry_after() {
+    let s = Server::start().await;
+    let r = s.try_login(USER, "wrong password").await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.error(), "wrong user name or password");
+    let r = s.try_login("nobody", PASSWORD).await;
+    assert_eq!(r.status, 401, "unknown users get the same answer");
+    for _ in 0..4 {
+        s.try_login(USER, "wrong password").await;
+    }
+    let r = s.try_login(USER, PASSWORD).await;
+    assert_eq!(r.status, 429);
+    assert!(
+        r.header("retry-after")
+            .is_some_and(|v| v.parse::<u64>().is_ok_and(|n| n > 0))
+    );
+}
+
+#[tokio::test]
+async fn a_post_without_the_csrf_header_is_forbidden_and_changes_nothing() {
+    let s = Server::start().await;
+    let l = s.login().await;
+    let id = s.sos("R1").id;
+    let r = request(
+        s.addr,
+        "POST",
+        &format!("/api/v1/alerts/{id}/ack"),
+        &[("Cookie", &l.cookie), ("Content-Type", "application/json")],
+        b"{}",
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    let wrong = Login {
+        cookie: l.cookie.clone(),
+        csrf: "0".repeat(64),
+    };
+    assert_eq!(
+        s.post(&format!("/api/v1/alerts/{id}/ack"), &wrong, "{}")
+            .await
+            .status,
+        403
+    );
+    assert!(
+        s.backend
+            .alert(id)
+            .is_some_and(|d| d.alert.acknowledged_by.is_none())
+    );
+}
+
+#[tokio::test]
+async fn acknowledging_records_the_person_and_a_second_acknowledgement_conflicts() {
+    let s = Server::start().await;
+    let l = s.login().await;
+    let id = s.sos("R1").id;
+    let r = s
+        .post(
+            &format!("/api/v1/alerts/{id}/ack"),
+            &l,
+            r#"{"name":"王芳","note":"在床边"}"#,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let a = r.json();
+    assert_eq!(a["state"], "acknowledged");
+    assert_eq!(a["acknowledged_by"], format!("王芳 ({USER})"));
+    let r = s.post(&format!("/api/v1/alerts/{id}/ack"), &l, "").await;
+    assert_eq!(r.status, 409);
+    assert!(r.error().contains("王芳"));
+}
+
+#[tokio::test]
+async fn an_alert_acknowledged_over_mqtt_conflicts_on_the_dashboard() {
+    let s = Server::start().await;
+    let l = s.login().await;
+    let id = s.sos("R1").id;
+    s.backend
+        .command(id, "night nurse", None, Via::Mqtt, false)
+        .expect("MQTT acknowledgement");
+    let r = s.post(&format!("/api/v1/alerts/{id}/ack"), &l, "{}").await;
+    assert_eq!(r.status, 409);
+    assert!(r.error().contains("night nurse"));
+}
+
+#[tokio::test]
+async fn resolving_closes_the_alert_and_the_detail_shows_the_audit_trail() {
+    let s = Server::start().await;
+    let l = s.login().await;
+    let id = s.sos("R1").id;
+    let r = s
+        .post(
+            &format!("/api/v1/alerts/{id}/resolve"),
+            &l,
+            r#"{"note":"false alarm"}"#,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["state"], "resolved");
+    let d = s
+        .get(&format!("/api/v1/alerts/{id}"), Some(&l))
+        .await
+        .json();
+    let audit = d["audit"].as_array().expect("audit");
+    let actions: Vec<&str> = audit.iter().filter_map(|e| e["action"].as_str()).collect();
+    assert_eq!(actions, ["raised", "resolved"]);
+    assert_eq!(audit[1]["via"], "http");
+    assert_eq!(audit[1]["by"], USER);
+    assert_eq!(audit[1]["note"], "false alarm");
+    let r = s
+        .post(&format!("/api/v1/alerts/{id}/resolve"), &l, "{}")
+        .await;
+    assert_eq!(r.status, 404, "a resolved alert takes no more commands");
+}
+
+#[tokio::test]
+async fn bad_ids_unknown_alerts_and_bad_bodies_get_typed_json_errors() {
+    let s = Server::start().await;
+    let l = s.login().await;
+    let id = s.sos("R1").id;
+    let unknown = ulid::Ulid::new();
+    let cases: Vec<(String, String, u16)> = vec![
+        (format!("/api/v1/alerts/{unknown}/ack"), "{}".into(), 404),
+        ("/api/v1/alerts/not-a-ulid/ack".into(), "{}".into(), 400),
+        (format!("/api/v1/alerts/{id}/ack"), "{\"name\":".into(), 400),
+        (
+            format!("/api/v1/alerts/{id}/ack"),
+            r#"{"nme":"x"}"#.into(),
+            400,
+        ),
+        (
+            format!("/api/v1/alerts/{id}/ack"),
+            format!(r#"{{"note":"{}"}}"#, "x".repeat(2001)),
+            422,
+        ),
+        (
+            format!("/api/v1/alerts/{id}/ack"),
+            format!(r#"{{"note":"{}"}}"#, "x".repeat(20_000)),
+            413,
+        ),
+    ];
+    for (path, body, status) in cases {
+        let r = s.post(&path, &l, &body).await;
+        assert_eq!(r.status, status, "{path} {}", &body[..body.len().min(40)]);
+        assert!(!r.error().is_empty());
+    }
+    assert_eq!(s.get("/api/v1/alerts/xyz", Some(&l)).await.status, 400);
+    assert_eq!(
+        s.get(&format!("/api/v1/alerts/{unknown}"), Some(&l))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        s.get("/api/v1/alerts?recent_s=abc", Some(&l)).await.status,
+        400
+    );
+    assert_eq!(s.get("/api/v1/nothing", Some(&l)).await.status, 404);
+    let r = request(
+        s.addr,
+        "POST",
+        &format!("/api/v1/alerts/{id}/ack"),
+        &[
+            ("Cookie", &l.cookie),
+            ("X-CSRF-Token", &l.csrf),
+            ("Content-Type", "text/plain"),
+        ],
+        b"{}",
+    )
+    .await;
+    assert_eq!(r.status, 415);
+    assert!(
+        s.backend
+            .alert(id)
+            .is_some_and(|d| d.alert.acknowledged_by.is_none())
+    );
+}
+
+#[tokio::test]
+async fn lists_alerts_unacknowledged_high_first_with_residents_devices_and_status() {
+    let s = Server::start().await;
+    let l = s.login().await;
+    let first = s.sos("R1").id;
+    let second = s.sos("R2").id;
+    s.backend
+        .command(first, "x", None, Via::Http, false)
+        .expect("ack");
+    let list = s.get("/api/v1/alerts", Some(&l)).await.json();
+    let ids: Vec<&str> = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|a| a["id"].as_str())
+        .collect();
+    assert_eq!(ids, [second.to_string(), first.to_string()]);
+    assert_eq!(
+        s.get("/api/v1/residents", Some(&l)).await.json(),
+        serde_json::json!([])
+    );
+    assert_eq!(
+        s.get("/api/v1/devices", Some(&l)).await.json(),
+        serde_json::json!([])
+    );
+    let st = s.get("/api/v1/status", Some(&l)).await.json();
+    assert_eq!(st["locale"], "zh-CN");
+    assert_eq!(st["open_alerts"], 2);
+    assert_eq!(st["uplinks"][0]["outbox_depth"], 2);
+}
+
+#[tokio::test]
+async fn the_event_stream_delivers_an_alert_raised_after_connecting() {
+    let s = Server::start().await;
+    let l = s.login().await;
+    let mut stream = TcpStream::connect(s.addr).await.expect("connect");
+    stream
+        .write_all(&request_bytes(
+            "GET",
+            "/api/v1/events",
+            &[("Cookie", &l.cookie)],
+            b"",
+        ))
+        .await
+        .expect("write");
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    // Wait for the response head so the subscription exists before the alert is raised.
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut chunk).await.expect("read");
+        assert!(n > 0, "stream closed");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    assert!(String::from_utf8_lossy(&buf).contains("text/event-stream"));
+    let raised = Instant::now();
+    let id = s.sos("R9").id.to_string();
+    let found = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let text = String::from_utf8_lossy(&buf);
+            if text.contains("event: alert") && text.contains(&id) {
+                return raised.elapsed();
+            }
+            let n = stream.read(&mut chunk).await.expect("read");
+            assert!(n > 0, "stream closed");
+            buf.extend_from_slice(&chunk[..n]);
+        }
+    })
+    .await
+    .expect("the alert arrives on the stream");
+    println!("SSE latency raise → client: {found:?}");
+}
+
+#[tokio::test]
+async fn shutdown_ends_open_event_streams_and_the_server() {
+    let mut s = Server::start().await;
+    let l = s.login().await;
+    let mut stream = TcpStream::connect(s.addr).await.expect("connect");
+    stream
+        .write_all(&request_bytes(
+            "GET",
+            "/api/v1/events",
+            &[("Cookie", &l.cookie)],
+            b"",
+        ))
+        .await
+        .expect("write");
+    let mut chunk = [0u8; 1024];
+    let n = stream.read(&mut chunk).await.expect("head");
+    assert!(n > 0);
+    s.shutdown.cancel();
+    let task = s.task.take().expect("task");
+    let r = tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("server stops although a browser is connected");
+    assert!(matches!(r, Ok(Ok(()))));
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let s = Server::start().await;
+    let l = s.login().await;
+    assert_eq!(s.get("/api/v1/me", Some(&l)).await.status, 200);
+    let r = s.post("/api/v1/logout", &l, "").await;
+    assert_eq!(r.status, 204);
+    assert!(
+        r.header("set-cookie")
+            .is_some_and(|c| c.contains("Max-Age=0"))
+    );
+    assert_eq!(s.get("/api/v1/me", Some(&l)).await.status, 401);
+}
+
+#[tokio::test]
+async fn the_dashboard_is_embedded_with_etags_and_fits_the_page_budget() {
+    let s = Server::start().await;
+    let index = s.get("/", None).await;
+    assert_eq!(index.status, 200);
+    let html = String::from_utf8_lossy(&index.body).into_owned();
+    assert!(html.contains("lang=\"zh-CN\""));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no external resources"
+    );
+    assert!(
+        index
+            .header("content-security-policy")
+            .is_some_and(|c| c.contains("default-src 'self'"))
+    );
+    for path in ["/app.js", "/i18n.js", "/app.css"] {
+        let r = s.get(path, None).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert!(
+            r.header("cache-control")
+                .is_some_and(|c| c.contains("max-age=31536000"))
+        );
+        let etag = r.header("etag").expect("etag").to_owned();
+        assert!(
+            html.contains(&format!("{path}?v={}", etag.trim_matches('"'))),
+            "{path} is versioned"
+        );
+        let again = request(s.addr, "GET", path, &[("If-None-Match", &etag)], b"").await;
+        assert_eq!(again.status, 304);
+        assert!(again.body.is_empty());
+    }
+    assert!(pingan_gateway::web::page_weight() <= 300 * 1024);
+    let spec = s.get("/api/v1/openapi.yaml", None).await;
+    assert_eq!(spec.status, 200);
+    assert!(String::from_utf8_lossy(&spec.body).contains("/api/v1/alerts/{id}/ack"));
+}
