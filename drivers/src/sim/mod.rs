@@ -232,7 +232,11 @@ impl Run {
             }
             IncidentKind::Fall | IncidentKind::FallRecovered => {
                 s.motion.script_fall(&mut self.rng);
-                let stay = if inc.kind == IncidentKind::Fall { 3600.0 } else { 6.0 };
+                let stay = if inc.kind == IncidentKind::Fall {
+                    3600.0
+                } else {
+                    6.0
+                };
                 s.fallen_until_s = Some(inc.at.as_secs_f32() + stay);
                 s.posture = Posture::Floor;
             }
@@ -274,7 +278,14 @@ impl Run {
             match d.dev.model {
                 SimModel::Wristband => {
                     let samples = s.motion((MOTION_HZ * dt) as usize, rng);
-                    out.push(Reading::new(id(), now, Measurement::Motion { samples, hz: MOTION_HZ }));
+                    out.push(Reading::new(
+                        id(),
+                        now,
+                        Measurement::Motion {
+                            samples,
+                            hz: MOTION_HZ,
+                        },
+                    ));
                     if every(2) {
                         let bpm = s.heart_rate(hour, rng);
                         out.push(Reading::new(id(), now, Measurement::HeartRate { bpm }));
@@ -283,7 +294,11 @@ impl Run {
                     }
                     if every(TICKS_PER_MIN) {
                         let celsius = s.body_temperature(rng);
-                        out.push(Reading::new(id(), now, Measurement::BodyTemperature { celsius }));
+                        out.push(Reading::new(
+                            id(),
+                            now,
+                            Measurement::BodyTemperature { celsius },
+                        ));
                     }
                 }
                 SimModel::BedMat => {
@@ -298,13 +313,21 @@ impl Run {
                         out.push(Reading::new(
                             id(),
                             now,
-                            Measurement::BedOccupancy { in_bed, heart_rate, respiration_rate },
+                            Measurement::BedOccupancy {
+                                in_bed,
+                                heart_rate,
+                                respiration_rate,
+                            },
                         ));
                     }
                 }
                 SimModel::RoomSensor if every(20) => {
                     let diurnal = ((hour as f32 - 15.0) / 24.0 * std::f32::consts::TAU).cos();
-                    let base = if d.heat { 35.0 } else { 25.5 + s.room_offset_c + 1.2 * diurnal };
+                    let base = if d.heat {
+                        35.0
+                    } else {
+                        25.5 + s.room_offset_c + 1.2 * diurnal
+                    };
                     out.push(Reading::new(
                         id(),
                         now,
@@ -333,7 +356,11 @@ impl Run {
                 SimModel::SmokeDetector | SimModel::GasDetector | SimModel::WaterLeak
                     if every(TICKS_PER_MIN) =>
                 {
-                    out.push(Reading::new(id(), now, alarm_measurement(d.dev.model, d.alarm)));
+                    out.push(Reading::new(
+                        id(),
+                        now,
+                        alarm_measurement(d.dev.model, d.alarm),
+                    ));
                 }
                 _ => {}
             }
@@ -344,7 +371,13 @@ impl Run {
             if battery_powered && every(TICKS_PER_MIN) {
                 // About 1 % a day; visible as a trend over long runs.
                 d.battery = (d.battery - 0.0007).max(0.0);
-                out.push(Reading::new(id(), now, Measurement::Battery { percent: round1(d.battery) }));
+                out.push(Reading::new(
+                    id(),
+                    now,
+                    Measurement::Battery {
+                        percent: round1(d.battery),
+                    },
+                ));
             }
         }
     }

@@ -68,7 +68,11 @@ impl MotionSynth {
         }
         let peak = rng.gen_range(2.8..5.5);
         for (i, w) in [0.4_f32, 1.0, 0.7, 0.35].iter().enumerate() {
-            let dir = if i % 2 == 0 { [0.6, 0.7, -0.4] } else { [-0.3, 0.9, 0.3] };
+            let dir = if i % 2 == 0 {
+                [0.6, 0.7, -0.4]
+            } else {
+                [-0.3, 0.9, 0.3]
+            };
             seq.push(scale(dir, peak * w));
         }
         for _ in 0..10 {
@@ -81,7 +85,12 @@ impl MotionSynth {
     }
 
     /// `n` samples for a wearer in `posture`.
-    pub(crate) fn batch(&mut self, posture: Posture, n: usize, rng: &mut SmallRng) -> Vec<[f32; 3]> {
+    pub(crate) fn batch(
+        &mut self,
+        posture: Posture,
+        n: usize,
+        rng: &mut SmallRng,
+    ) -> Vec<[f32; 3]> {
         (0..n)
             .map(|_| match self.script.pop() {
                 Some(s) => s,
@@ -139,7 +148,12 @@ mod tests {
     fn resting_magnitude_is_one_g() {
         let mut rng = SmallRng::seed_from_u64(1);
         let mut m = MotionSynth::new(&mut rng);
-        for p in [Posture::Sitting, Posture::Lying, Posture::Sleeping, Posture::Floor] {
+        for p in [
+            Posture::Sitting,
+            Posture::Lying,
+            Posture::Sleeping,
+            Posture::Floor,
+        ] {
             let b = m.batch(p, 50, &mut rng);
             let mean = b.iter().map(|s| magnitude(*s)).sum::<f32>() / 50.0;
             assert!((mean - 1.0).abs() < 0.05, "{p:?}: {mean}");
