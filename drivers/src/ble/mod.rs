@@ -11,6 +11,7 @@ pub mod adv;
 pub mod error;
 pub mod gatt;
 pub mod ieee11073;
+pub mod measurements;
 mod reader;
 pub mod wearable;
 
