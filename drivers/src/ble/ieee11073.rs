@@ -151,12 +151,18 @@ impl MedFloat {
         match self {
             Self::Value { mantissa, exponent } => {
                 let m = f64::from(mantissa);
-                // Dividing by an exact power of ten (not multiplying by 0.1…) gives the correctly
-                // rounded decimal: 1201e-1 → 120.1, not 120.10000000000001.
-                Some(if exponent >= 0 {
-                    m * 10f64.powi(i32::from(exponent))
+                let e = i32::from(exponent);
+                // Powers of ten up to 1e22 are exact in f64, so one multiplication or division is
+                // correctly rounded (1201e-1 → 120.1, not 120.10000000000001); beyond that, let
+                // the decimal parser round.
+                Some(if e.abs() <= 22 {
+                    if e >= 0 {
+                        m * 10f64.powi(e)
+                    } else {
+                        m / 10f64.powi(-e)
+                    }
                 } else {
-                    m / 10f64.powi(-i32::from(exponent))
+                    format!("{mantissa}e{e}").parse().unwrap_or(f64::NAN)
                 })
             }
             _ => None,

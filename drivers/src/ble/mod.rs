@@ -15,6 +15,9 @@ pub mod measurements;
 mod reader;
 pub mod wearable;
 
+#[cfg(test)]
+mod tests;
+
 pub use error::DecodeError;
 pub use gatt::{Decoded, decode, decode_characteristic};
 pub use ieee11073::{DateTime, MedFloat};

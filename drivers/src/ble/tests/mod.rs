@@ -1,0 +1,7 @@
+//! Tests of the BLE layer: published vectors, every flag combination, property tests, and the
+//! replay radio driving the driver.
+
+mod adv_vectors;
+mod flags;
+mod props;
+mod sig_vectors;
