@@ -13,6 +13,12 @@ use serde::{Serialize, Serializer};
 use super::error::DecodeError;
 use super::reader::Reader;
 
+/// The reserved special value (mantissa 0x0801 / 0x00800001 at exponent 0): no meaning is
+/// defined, so it cannot be decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the reserved IEEE-11073 special value")]
+pub struct ReservedSpecial;
+
 /// An IEEE-11073 number: exact mantissa and exponent, or one of the special values.
 ///
 /// Serializes as a JSON number, or as `"NaN"`, `"NRes"`, `"+INF"`, `"-INF"`.
@@ -45,8 +51,8 @@ enum Special {
 }
 
 impl MedFloat {
-    /// Decodes a 16-bit SFLOAT. `Err(())` is the reserved special value.
-    pub fn from_sfloat(raw: u16) -> Result<Self, ()> {
+    /// Decodes a 16-bit SFLOAT.
+    pub fn from_sfloat(raw: u16) -> Result<Self, ReservedSpecial> {
         let exponent = sign_extend(u32::from(raw >> 12), 4);
         let mantissa_bits = u32::from(raw & 0x0FFF);
         if exponent == 0 {
@@ -68,8 +74,8 @@ impl MedFloat {
         })
     }
 
-    /// Decodes a 32-bit FLOAT. `Err(())` is the reserved special value.
-    pub fn from_float(raw: u32) -> Result<Self, ()> {
+    /// Decodes a 32-bit FLOAT.
+    pub fn from_float(raw: u32) -> Result<Self, ReservedSpecial> {
         let exponent = sign_extend(raw >> 24, 8);
         let mantissa_bits = raw & 0x00FF_FFFF;
         if exponent == 0 {
@@ -91,13 +97,13 @@ impl MedFloat {
         })
     }
 
-    fn special(s: Special) -> Result<Self, ()> {
+    fn special(s: Special) -> Result<Self, ReservedSpecial> {
         match s {
             Special::NaN => Ok(Self::NaN),
             Special::NRes => Ok(Self::NRes),
             Special::PosInf => Ok(Self::PosInf),
             Special::NegInf => Ok(Self::NegInf),
-            Special::Reserved => Err(()),
+            Special::Reserved => Err(ReservedSpecial),
         }
     }
 
@@ -212,7 +218,7 @@ pub(crate) fn read_sfloat(
     field: &'static str,
 ) -> Result<MedFloat, DecodeError> {
     let raw = r.u16()?;
-    MedFloat::from_sfloat(raw).map_err(|()| DecodeError::ReservedFloat {
+    MedFloat::from_sfloat(raw).map_err(|ReservedSpecial| DecodeError::ReservedFloat {
         what: r.what(),
         field,
     })
@@ -221,7 +227,7 @@ pub(crate) fn read_sfloat(
 /// Reads a FLOAT field named `field`.
 pub(crate) fn read_float(r: &mut Reader<'_>, field: &'static str) -> Result<MedFloat, DecodeError> {
     let raw = r.u32()?;
-    MedFloat::from_float(raw).map_err(|()| DecodeError::ReservedFloat {
+    MedFloat::from_float(raw).map_err(|ReservedSpecial| DecodeError::ReservedFloat {
         what: r.what(),
         field,
     })

@@ -64,7 +64,7 @@ impl<'a> Reader<'a> {
 
     /// The next `n` bytes.
     pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
-        let end = self.pos.checked_add(n).unwrap_or(usize::MAX);
+        let end = self.pos.saturating_add(n);
         match self.bytes.get(self.pos..end) {
             Some(s) => {
                 self.pos = end;

@@ -80,7 +80,7 @@ proptest! {
                 // mantissa and exponent are kept exactly, so the raw value comes back too
                 prop_assert_eq!(back, raw);
             }
-            Err(()) => prop_assert_eq!(raw, 0x0801),
+            Err(_) => prop_assert_eq!(raw, 0x0801),
         }
     }
 
@@ -88,7 +88,7 @@ proptest! {
     fn float_round_trips(raw in any::<u32>()) {
         match MedFloat::from_float(raw) {
             Ok(v) => prop_assert_eq!(v.to_float(), Some(raw)),
-            Err(()) => prop_assert_eq!(raw, 0x0080_0001),
+            Err(_) => prop_assert_eq!(raw, 0x0080_0001),
         }
     }
 
