@@ -10,7 +10,6 @@ use super::config::BleConfig;
 use super::radio::{AnyRadio, OpenRadio, Radio};
 use super::state::{BleState, Output};
 use crate::driver::{Driver, DriverError, ReadingSink};
-use crate::reading::Timestamp;
 
 /// How often silent devices are checked.
 const TICK: Duration = Duration::from_secs(5);
@@ -25,14 +24,19 @@ pub struct BleDriver<R = AnyRadio> {
 impl BleDriver<AnyRadio> {
     /// A driver that opens the radio the config asks for (replay file or BlueZ).
     pub fn new(config: BleConfig) -> Self {
+        Self::opening(config)
+    }
+}
+
+impl<R: OpenRadio> BleDriver<R> {
+    /// A driver that opens its radio with [`OpenRadio::open`] (and reopens it after failures).
+    pub fn opening(config: BleConfig) -> Self {
         Self {
             config,
             radio: None,
         }
     }
-}
 
-impl<R: OpenRadio> BleDriver<R> {
     /// A driver that starts with an already opened radio (tests, demos); when that radio ends
     /// the driver returns.
     pub fn with_radio(config: BleConfig, radio: R) -> Self {
@@ -52,8 +56,7 @@ enum Ended {
 
 impl<R: OpenRadio + 'static> Driver for BleDriver<R> {
     async fn run(self, sink: ReadingSink, shutdown: CancellationToken) -> Result<(), DriverError> {
-        let mut state =
-            BleState::new(&self.config, Timestamp::now()).map_err(DriverError::Config)?;
+        let mut state = BleState::new(&self.config).map_err(DriverError::Config)?;
         let mut preset = self.radio;
         loop {
             let radio = match preset.take() {
@@ -94,7 +97,7 @@ async fn pump<R: Radio>(
         let mut out = Vec::new();
         tokio::select! {
             () = shutdown.cancelled() => return Ok(Ended::Shutdown),
-            _ = tick.tick() => state.on_tick(Timestamp::now(), &mut out),
+            _ = tick.tick() => state.on_tick(radio.now(), &mut out),
             ev = radio.next_event() => match ev {
                 Ok(Some(ev)) => state.on_event(ev, &mut out),
                 Ok(None) => return Ok(Ended::Exhausted),

@@ -78,22 +78,23 @@ pub struct BleState {
     by_address: HashMap<String, usize>,
     by_name: HashMap<String, usize>,
     by_beacon: HashMap<String, usize>,
-    started: Timestamp,
+    /// When the clock of `on_tick` started (the first tick).
+    started: Option<Timestamp>,
     offline_after: Duration,
     presence_interval: Duration,
     counters: Counters,
 }
 
 impl BleState {
-    /// State for the devices of `config` (validated), starting at `now`.
-    pub fn new(config: &BleConfig, now: Timestamp) -> Result<Self, String> {
+    /// State for the devices of `config` (validated).
+    pub fn new(config: &BleConfig) -> Result<Self, String> {
         config.validate()?;
         let mut s = Self {
             devices: Vec::new(),
             by_address: HashMap::new(),
             by_name: HashMap::new(),
             by_beacon: HashMap::new(),
-            started: now,
+            started: None,
             offline_after: config.offline_after,
             presence_interval: config.presence_interval,
             counters: Counters::default(),
@@ -171,11 +172,12 @@ impl BleState {
     /// Marks devices not heard from for `offline_after` offline (advertising devices have no
     /// connection to lose, so silence is the only sign).
     pub fn on_tick(&mut self, now: Timestamp, out: &mut Vec<Output>) {
+        let started = *self.started.get_or_insert(now);
         for i in 0..self.devices.len() {
             let Some(d) = self.devices.get(i) else {
                 continue;
             };
-            let since = d.last_heard.unwrap_or(self.started);
+            let since = d.last_heard.unwrap_or(started);
             if now.since(since) >= self.offline_after && d.health != Some(HealthState::Offline) {
                 let detail = match d.last_heard {
                     Some(_) => format!(

@@ -81,9 +81,16 @@ pub enum RadioError {
 
 /// A source of [`RadioEvent`]s.
 pub trait Radio: Send {
-    /// The next event; `Ok(None)` when the source is exhausted (end of a replay).
+    /// The next event; `Ok(None)` when the source is exhausted (end of a replay). Must be
+    /// cancel-safe: the driver polls it in a `select!` with its timers.
     fn next_event(&mut self)
     -> impl Future<Output = Result<Option<RadioEvent>, RadioError>> + Send;
+
+    /// The radio's notion of now, on the same clock as its events' timestamps (a replay runs
+    /// on its recording's clock).
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
 }
 
 /// A radio the driver can open from its configuration (and reopen after a failure).
@@ -106,6 +113,13 @@ impl Radio for AnyRadio {
         match self {
             Self::Btleplug(r) => r.next_event().await,
             Self::Replay(r) => r.next_event().await,
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        match self {
+            Self::Btleplug(r) => r.now(),
+            Self::Replay(r) => r.now(),
         }
     }
 }

@@ -45,8 +45,9 @@ pub struct ReplayLine {
 /// Replays recorded radio events.
 #[derive(Debug)]
 pub struct ReplayRadio {
-    events: std::vec::IntoIter<(u64, RadioEvent)>,
+    events: std::iter::Peekable<std::vec::IntoIter<(u64, RadioEvent)>>,
     start: tokio::time::Instant,
+    base: Timestamp,
 }
 
 impl ReplayRadio {
@@ -99,8 +100,9 @@ impl ReplayRadio {
         // A recording may interleave sources; release in time order (stable for equal times).
         events.sort_by_key(|(t, _)| *t);
         Ok(Self {
-            events: events.into_iter(),
+            events: events.into_iter().peekable(),
             start: tokio::time::Instant::now(),
+            base,
         })
     }
 
@@ -118,11 +120,17 @@ impl ReplayRadio {
 
 impl Radio for ReplayRadio {
     async fn next_event(&mut self) -> Result<Option<RadioEvent>, RadioError> {
-        let Some((t_ms, ev)) = self.events.next() else {
+        // Cancel-safe: the event is taken only after its time has come, so a caller that drops
+        // this future (a `select!` on a timer) loses nothing.
+        let Some(&(t_ms, _)) = self.events.peek() else {
             return Ok(None);
         };
         tokio::time::sleep_until(self.start + Duration::from_millis(t_ms)).await;
-        Ok(Some(ev))
+        Ok(self.events.next().map(|(_, ev)| ev))
+    }
+
+    fn now(&self) -> Timestamp {
+        self.base.plus(self.start.elapsed())
     }
 }
 

@@ -4,4 +4,5 @@
 mod adv_vectors;
 mod flags;
 mod props;
+mod replay;
 mod sig_vectors;

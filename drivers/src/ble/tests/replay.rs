@@ -1,0 +1,310 @@
+//! The replay radio driving [`BleDriver`] into a [`ReadingSink`]: a recorded session of a
+//! wearable, a BTHome door sensor, an SOS pendant and a room beacon, with the repeats, gaps and
+//! garbage real radios produce.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::ble::adv::to_hex;
+use crate::ble::config::{BleConfig, BleDeviceConfig};
+use crate::ble::driver::BleDriver;
+use crate::ble::radio::{OpenRadio, Radio, RadioError, RadioEvent, ReplayRadio};
+use crate::ble::wearable::encode_accel;
+use crate::driver::{Driver, DriverEvent, HealthState, ReadingSink};
+use crate::reading::{ButtonKind, DeviceId, Measurement, Reading, Timestamp};
+
+const BASE: Timestamp = Timestamp(1_700_000_000_000);
+const WEARABLE: &str = "C0:FF:EE:00:00:01";
+const DOOR: &str = "C0:FF:EE:00:00:02";
+const PENDANT: &str = "C0:FF:EE:00:00:03";
+const ACCEL: &str = "50a60002-9c6b-4d2e-8b3f-70696e67616e";
+const BUTTON: &str = "50a60003-9c6b-4d2e-8b3f-70696e67616e";
+const IBEACON_ADV: &str = "02011a1aff4c000215e2c56db5dffb48d2b060d0f5a71096e000640007c5";
+
+fn device(
+    id: &str,
+    address: Option<&str>,
+    name: Option<&str>,
+    beacon: Option<&str>,
+    connect: bool,
+) -> BleDeviceConfig {
+    BleDeviceConfig {
+        id: DeviceId::new(id),
+        address: address.map(str::to_owned),
+        name: name.map(str::to_owned),
+        beacon: beacon.map(str::to_owned),
+        connect: Some(connect),
+    }
+}
+
+fn config() -> BleConfig {
+    BleConfig {
+        devices: vec![
+            device("w-101a", Some(WEARABLE), None, None, true),
+            device("door-1", Some(DOOR), None, None, false),
+            device("p-7", None, Some("PA-Pendant-7"), None, false),
+            device(
+                "tag-101",
+                None,
+                None,
+                Some("ibeacon:e2c56db5-dffb-48d2-b060-d0f5a71096e0:100:7"),
+                false,
+            ),
+        ],
+        ..BleConfig::default()
+    }
+}
+
+fn line(t_ms: u64, address: &str, uuid: &str, hex: &str) -> String {
+    format!(r#"{{"t_ms": {t_ms}, "address": "{address}", "uuid": "{uuid}", "hex": "{hex}"}}"#)
+}
+
+fn trace() -> String {
+    let accel = |seq: u16| to_hex(&encode_accel(seq, 50, 8, &[[0, 0, 4096], [0, 0, 4096]]));
+    [
+        line(0, WEARABLE, "connect", ""),
+        line(10, WEARABLE, "2a19", "57"),                 // battery 87 %
+        line(20, WEARABLE, "2a37", "0648"),               // 72 bpm, contact
+        line(40, WEARABLE, ACCEL, &accel(7)),
+        line(80, WEARABLE, ACCEL, &accel(8)),
+        line(80, WEARABLE, ACCEL, &accel(8)),             // repeated notification
+        line(200, WEARABLE, ACCEL, &accel(11)),           // 2 lost
+        line(300, WEARABLE, "2a37", "01"),                // garbage: truncated
+        line(400, WEARABLE, BUTTON, "012a00"),            // SOS, counter 42
+        line(410, WEARABLE, BUTTON, "012a00"),            // re-sent after reconnect: same press
+        line(420, WEARABLE, BUTTON, "022b00"),            // cancel
+        // BTHome door sensor: the same advertisement three times, then a new packet id
+        line(500, DOOR, "adv", "0201060816d2fc4000051a01"),
+        line(510, DOOR, "adv", "0201060816d2fc4000051a01"),
+        line(520, DOOR, "adv", "0201060816d2fc4000051a01"),
+        line(900, DOOR, "adv", "0201060816d2fc4000061a00"),
+        // the pendant is known by name: its SOS advert (press, packet 1) twice
+        format!(r#"{{"t_ms": 950, "address": "{PENDANT}", "uuid": "adv", "hex": "0201060d0950412d50656e64616e742d37", "rssi": -70}}"#),
+        line(960, PENDANT, "adv", "0201060816d2fc4000013a01"),
+        line(970, PENDANT, "adv", "0201060816d2fc4000013a01"),
+        // a room beacon seen by the gateway twice within the presence interval, then later
+        format!(r#"{{"t_ms": 1000, "address": "11:22:33:44:55:66", "uuid": "adv", "hex": "{IBEACON_ADV}", "rssi": -61}}"#),
+        format!(r#"{{"t_ms": 2000, "address": "11:22:33:44:55:66", "uuid": "adv", "hex": "{IBEACON_ADV}", "rssi": -65}}"#),
+        format!(r#"{{"t_ms": 12000, "address": "11:22:33:44:55:66", "uuid": "adv", "hex": "{IBEACON_ADV}", "rssi": -58}}"#),
+        // a stranger's device: ignored
+        line(13000, "AA:AA:AA:AA:AA:AA", "adv", "0201060816d2fc4000051a01"),
+        line(13000, "AA:AA:AA:AA:AA:AA", "2a37", "0648"),
+        line(14000, WEARABLE, "disconnect", ""),
+    ]
+    .join("\n")
+}
+
+async fn run_driver<R: OpenRadio + 'static>(
+    config: BleConfig,
+    radio: Option<R>,
+    until: Duration,
+) -> Vec<DriverEvent> {
+    let (sink, mut rx) = ReadingSink::channel(1024);
+    let shutdown = CancellationToken::new();
+    let task = match radio {
+        Some(r) => tokio::spawn(BleDriver::with_radio(config, r).run(sink, shutdown.clone())),
+        None => tokio::spawn(BleDriver::<R>::opening(config).run(sink, shutdown.clone())),
+    };
+    tokio::time::sleep(until).await;
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+    let mut out = Vec::new();
+    while let Ok(ev) = rx.try_recv() {
+        out.push(ev);
+    }
+    out
+}
+
+fn readings(events: &[DriverEvent]) -> Vec<Reading> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            DriverEvent::Reading(r) => Some(r.clone()),
+            DriverEvent::Health { .. } => None,
+        })
+        .collect()
+}
+
+fn health(events: &[DriverEvent]) -> Vec<(String, HealthState, String)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            DriverEvent::Health {
+                device,
+                state,
+                detail,
+                ..
+            } => Some((device.to_string(), *state, detail.clone())),
+            DriverEvent::Reading(_) => None,
+        })
+        .collect()
+}
+
+fn at(ms: i64) -> Timestamp {
+    Timestamp(BASE.0 + ms)
+}
+
+#[tokio::test(start_paused = true)]
+async fn replayed_session_yields_exactly_the_expected_readings() {
+    let radio = ReplayRadio::from_lines(&trace(), BASE, "trace").unwrap();
+    let events = run_driver(config(), Some(radio), Duration::from_secs(20)).await;
+    let motion = |ms: i64| {
+        Reading::new(
+            "w-101a",
+            // two samples at 50 Hz: the batch began 40 ms before it was notified
+            at(ms - 40),
+            Measurement::Motion {
+                samples: vec![[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]],
+                hz: 50.0,
+            },
+        )
+    };
+    let expected = vec![
+        Reading::new("w-101a", at(10), Measurement::Battery { percent: 87.0 }),
+        Reading::new("w-101a", at(20), Measurement::HeartRate { bpm: 72.0 }),
+        motion(40),
+        motion(80),
+        motion(200),
+        Reading::new(
+            "w-101a",
+            at(400),
+            Measurement::Button {
+                button: ButtonKind::Sos,
+            },
+        ),
+        Reading::new(
+            "w-101a",
+            at(420),
+            Measurement::Button {
+                button: ButtonKind::Cancel,
+            },
+        ),
+        Reading::new("door-1", at(500), Measurement::Door { open: true }),
+        Reading::new("door-1", at(900), Measurement::Door { open: false }),
+        Reading::new(
+            "p-7",
+            at(960),
+            Measurement::Button {
+                button: ButtonKind::Sos,
+            },
+        ),
+        Reading::new(
+            "tag-101",
+            at(1000),
+            Measurement::Presence {
+                beacon: "ibeacon:e2c56db5-dffb-48d2-b060-d0f5a71096e0:100:7".into(),
+                rssi: -61,
+            },
+        ),
+        Reading::new(
+            "tag-101",
+            at(12000),
+            Measurement::Presence {
+                beacon: "ibeacon:e2c56db5-dffb-48d2-b060-d0f5a71096e0:100:7".into(),
+                rssi: -58,
+            },
+        ),
+    ];
+    assert_eq!(readings(&events), expected);
+    let h = health(&events);
+    assert!(
+        h.contains(&("w-101a".into(), HealthState::Online, "connected".into())),
+        "{h:?}"
+    );
+    assert!(h.contains(&("door-1".into(), HealthState::Online, "advertising".into())));
+    assert!(h.contains(&("p-7".into(), HealthState::Online, "advertising".into())));
+    assert!(h.contains(&(
+        "w-101a".into(),
+        HealthState::Offline,
+        "replayed disconnection".into()
+    )));
+}
+
+/// A radio that cannot open: no adapter on this box.
+#[derive(Debug)]
+struct NoAdapter;
+
+impl Radio for NoAdapter {
+    async fn next_event(&mut self) -> Result<Option<RadioEvent>, RadioError> {
+        Ok(None)
+    }
+}
+
+impl OpenRadio for NoAdapter {
+    async fn open(_: &BleConfig) -> Result<Self, RadioError> {
+        Err(RadioError::Unavailable("no Bluetooth adapter found".into()))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn missing_adapter_marks_devices_offline_and_keeps_running() {
+    let events = run_driver::<NoAdapter>(config(), None, Duration::from_secs(95)).await;
+    let h = health(&events);
+    // each device is reported once, with the reason, although the driver retried every 30 s
+    assert_eq!(h.len(), 4, "{h:?}");
+    for (_, state, detail) in &h {
+        assert_eq!(*state, HealthState::Offline);
+        assert_eq!(detail, "no Bluetooth: no Bluetooth adapter found");
+    }
+    assert!(readings(&events).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn silent_advertising_device_goes_offline() {
+    // the door advertises once; a stranger's late advert keeps the replay open meanwhile
+    let trace = format!(
+        "{}\n{}",
+        line(0, DOOR, "adv", "0201060816d2fc4000051a01"),
+        line(200_000, "AA:AA:AA:AA:AA:AA", "adv", "")
+    );
+    let radio = ReplayRadio::from_lines(&trace, BASE, "trace").unwrap();
+    let mut cfg = config();
+    cfg.devices.truncate(2);
+    cfg.offline_after = Duration::from_secs(60);
+    let events = run_driver(cfg, Some(radio), Duration::from_secs(120)).await;
+    let h = health(&events);
+    assert_eq!(
+        h.first(),
+        Some(&("door-1".into(), HealthState::Online, "advertising".into())),
+        "{h:?}"
+    );
+    assert!(
+        h.iter().any(|(d, s, detail)| d == "door-1"
+            && *s == HealthState::Offline
+            && detail == "not heard for 1m"),
+        "{h:?}"
+    );
+    assert!(
+        h.iter().any(|(d, s, detail)| d == "w-101a"
+            && *s == HealthState::Offline
+            && detail == "never heard in 1m"),
+        "{h:?}"
+    );
+}
+
+#[test]
+fn replay_file_errors_name_the_line() {
+    let e = ReplayRadio::from_lines(
+        "\n{\"t_ms\": 0, \"address\": \"x\", \"uuid\": \"adv\"}",
+        BASE,
+        "t.jsonl",
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "replay file t.jsonl: line 2: address \"x\" is not a Bluetooth address"
+    );
+}
+
+#[tokio::test]
+async fn btleplug_without_bluetooth_is_a_clear_error() {
+    use crate::ble::radio::BtleplugRadio;
+    // This machine has no Bluetooth (no adapter, no bluetoothd): opening must fail cleanly.
+    let r = tokio::time::timeout(Duration::from_secs(20), BtleplugRadio::open(&config())).await;
+    match r {
+        Ok(Err(e)) => assert!(e.to_string().starts_with("no Bluetooth: "), "{e}"),
+        Ok(Ok(_)) => eprintln!("a Bluetooth adapter is present; nothing to check"),
+        Err(_) => panic!("opening the radio hung"),
+    }
+}
