@@ -105,7 +105,7 @@ pub enum AnyRadio {
     /// BlueZ through btleplug.
     Btleplug(BtleplugRadio),
     /// A recorded trace.
-    Replay(ReplayRadio),
+    Replay(Box<ReplayRadio>),
 }
 
 impl Radio for AnyRadio {
@@ -127,7 +127,7 @@ impl Radio for AnyRadio {
 impl OpenRadio for AnyRadio {
     async fn open(config: &BleConfig) -> Result<Self, RadioError> {
         if config.replay.is_some() {
-            Ok(Self::Replay(ReplayRadio::open(config).await?))
+            Ok(Self::Replay(Box::new(ReplayRadio::open(config).await?)))
         } else {
             Ok(Self::Btleplug(BtleplugRadio::open(config).await?))
         }
