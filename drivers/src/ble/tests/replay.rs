@@ -303,7 +303,10 @@ async fn btleplug_without_bluetooth_is_a_clear_error() {
     // This machine has no Bluetooth (no adapter, no bluetoothd): opening must fail cleanly.
     let r = tokio::time::timeout(Duration::from_secs(20), BtleplugRadio::open(&config())).await;
     match r {
-        Ok(Err(e)) => assert!(e.to_string().starts_with("no Bluetooth: "), "{e}"),
+        Ok(Err(e)) => {
+            eprintln!("{e}");
+            assert!(e.to_string().starts_with("no Bluetooth: "), "{e}");
+        }
         Ok(Ok(_)) => eprintln!("a Bluetooth adapter is present; nothing to check"),
         Err(_) => panic!("opening the radio hung"),
     }
