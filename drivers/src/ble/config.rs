@@ -229,4 +229,30 @@ mod tests {
         );
         assert_eq!(normalize_address("C0:FF:EE:00:00"), None);
     }
+
+    #[test]
+    fn driver_registry_selects_ble_by_tag() {
+        #[derive(Debug, Deserialize)]
+        struct Site {
+            drivers: Vec<crate::DriverConfig>,
+        }
+        let site: Site = toml::from_str(
+            r#"
+            [[drivers]]
+            driver = "ble"
+            adapter = "hci0"
+            [[drivers.devices]]
+            id = "p-7"
+            name = "PA-Pendant-7"
+            connect = false
+            "#,
+        )
+        .unwrap();
+        let [crate::DriverConfig::Ble(ble)] = site.drivers.as_slice() else {
+            panic!("expected one ble driver: {:?}", site.drivers);
+        };
+        assert_eq!(ble.adapter.as_deref(), Some("hci0"));
+        assert_eq!(ble.devices[0].name.as_deref(), Some("PA-Pendant-7"));
+        assert_eq!(site.drivers[0].kind(), "ble");
+    }
 }

@@ -198,4 +198,72 @@ mod tests {
         assert_eq!(code, EXIT_INVALID);
         assert!(v["error"].as_str().unwrap().starts_with("advertisement:"));
     }
+
+    #[test]
+    fn wearable_profile_examples_from_the_docs() {
+        let (v, code) = gatt(
+            "50a60002-9c6b-4d2e-8b3f-70696e67616e",
+            "010832000700000000000010",
+        );
+        assert_eq!(code, 0, "{v}");
+        assert_eq!(
+            v,
+            json!({"sequence": 7, "sample_rate_hz": 50, "range_g": 8, "samples_g": [[0.0, 0.0, 1.0]]})
+        );
+        let (v, _) = gatt("50A60003-9C6B-4D2E-8B3F-70696E67616E", "012a00");
+        assert_eq!(v, json!({"button": "sos", "counter": 42}));
+    }
+
+    #[test]
+    fn adv_example_from_the_docs_is_exact() {
+        let (line, code) = output(&DecodeCommand::Adv {
+            hex: "0201060a16d2fc4002ca0903bf13".into(),
+        });
+        assert_eq!(code, 0);
+        assert_eq!(
+            line,
+            concat!(
+                r#"{"flags":6,"local_name":null,"tx_power_dbm":null,"service_uuids":[],"#,
+                r#""service_data":[{"uuid":"0xfcd2","data":"4002ca0903bf13"}],"manufacturer_data":[],"#,
+                r#""ibeacon":null,"eddystone":null,"#,
+                r#""bthome":{"version":2,"trigger_based":false,"packet_id":null,"objects":["#,
+                r#"{"id":2,"name":"temperature","value":25.06,"unit":"°C"},"#,
+                r#"{"id":3,"name":"humidity","value":50.55,"unit":"%"}]}}"#
+            )
+        );
+    }
+
+    #[test]
+    fn gatt_examples_from_the_docs_are_exact() {
+        let cases = [
+            (
+                "2a1c",
+                "06b00e00fedc070c050b321b04",
+                r#"{"temperature":37.6,"unit":"C","timestamp":"2012-12-05T11:50:27","temperature_type":"finger"}"#,
+            ),
+            (
+                "2a1c",
+                "00ffff7f00",
+                r#"{"temperature":"NaN","unit":"C","timestamp":null,"temperature_type":null}"#,
+            ),
+            (
+                "2a9d",
+                "0c143702e100ea06",
+                r#"{"weight":70.5,"unit":"kg","measurement_unsuccessful":false,"bmi":22.5,"height":1.77,"height_unit":"m","user_id":2,"timestamp":null}"#,
+            ),
+            ("2a19", "57", r#"{"battery_percent":87}"#),
+            (
+                "2a37",
+                "16480004",
+                r#"{"heart_rate_bpm":72,"sensor_contact":true,"energy_expended_kj":null,"rr_intervals_s":[1.0]}"#,
+            ),
+        ];
+        for (uuid, hex, expected) in cases {
+            let (line, code) = output(&DecodeCommand::Gatt {
+                uuid: uuid.into(),
+                hex: hex.into(),
+            });
+            assert_eq!((line.as_str(), code), (expected, 0), "{uuid} {hex}");
+        }
+    }
 }
