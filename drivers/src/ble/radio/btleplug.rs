@@ -21,7 +21,7 @@ use futures::StreamExt;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::{OpenRadio, Radio, RadioError, RadioEvent};
+use super::{Backoff, OpenRadio, Radio, RadioError, RadioEvent};
 use crate::ble::adv::{AdvData, ManufacturerData, ServiceData};
 use crate::ble::config::{BleConfig, normalize_address};
 use crate::ble::gatt::{BATTERY_LEVEL, is_known, uuid16};
@@ -233,7 +233,7 @@ impl Connector {
 
 async fn keep_connected(c: Connector, p: Peripheral, address: String) {
     let (min, max) = c.backoff;
-    let mut delay = min;
+    let mut backoff = Backoff::new(min, max, STABLE);
     loop {
         let permit = tokio::select! {
             () = c.cancel.cancelled() => return,
@@ -252,14 +252,11 @@ async fn keep_connected(c: Connector, p: Peripheral, address: String) {
         if c.tx.send(Ok(ev)).await.is_err() || c.cancel.is_cancelled() {
             return;
         }
-        if started.elapsed() >= STABLE {
-            delay = min;
-        }
+        let delay = backoff.after(started.elapsed());
         tokio::select! {
             () = c.cancel.cancelled() => return,
             () = tokio::time::sleep(delay) => {}
         }
-        delay = (delay * 2).min(max);
     }
 }
 

@@ -3,12 +3,14 @@
 //! D-Bus) and [`ReplayRadio`] (recorded traffic from a JSONL file, for tests and demos). All
 //! decoding and bookkeeping happens after this edge, in pure code.
 
+mod backoff;
 mod btleplug;
 mod replay;
 
 use std::future::Future;
 
 pub use self::btleplug::BtleplugRadio;
+pub use backoff::Backoff;
 pub use replay::{ReplayLine, ReplayRadio};
 
 use super::adv::AdvData;
