@@ -6,3 +6,4 @@ mod flags;
 mod props;
 mod replay;
 mod sig_vectors;
+mod state;
