@@ -106,6 +106,20 @@ impl ReplayRadio {
         })
     }
 
+    /// Checks a replay file without replaying it (for `pingan check-config`): the number of
+    /// events, or the first problem with its line number.
+    pub fn check_file(path: &Path) -> Result<usize, RadioError> {
+        let text = std::fs::read_to_string(path).map_err(|e| RadioError::Replay {
+            path: path.display().to_string(),
+            detail: e.to_string(),
+        })?;
+        Ok(
+            Self::from_lines(&text, Timestamp(0), &path.display().to_string())?
+                .events
+                .len(),
+        )
+    }
+
     /// Reads a replay file.
     pub async fn from_file(path: &Path, base: Timestamp) -> Result<Self, RadioError> {
         let text = tokio::fs::read_to_string(path)

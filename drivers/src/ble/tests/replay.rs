@@ -297,6 +297,33 @@ fn replay_file_errors_name_the_line() {
     );
 }
 
+#[test]
+fn replay_files_are_checked_without_replaying() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.jsonl");
+    std::fs::write(&good, trace()).unwrap();
+    assert_eq!(
+        ReplayRadio::check_file(&good).unwrap(),
+        trace().lines().count()
+    );
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        format!(
+            "{}\n{}",
+            line(0, WEARABLE, "2a37", "0648"),
+            line(1, WEARABLE, "2a37", "0g")
+        ),
+    )
+    .unwrap();
+    let e = ReplayRadio::check_file(&bad).unwrap_err().to_string();
+    assert!(
+        e.ends_with("line 2: invalid hex: non-hex digit at position 0"),
+        "{e}"
+    );
+    assert!(ReplayRadio::check_file(&dir.path().join("missing.jsonl")).is_err());
+}
+
 #[tokio::test]
 async fn btleplug_without_bluetooth_is_a_clear_error() {
     use crate::ble::radio::BtleplugRadio;
