@@ -16,7 +16,7 @@ pub const EXIT_INVALID: u8 = 2;
 /// The `decode` subcommands.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
 pub enum DecodeCommand {
-    /// Decode a GATT characteristic value, e.g. `pingan decode gatt 2a37 0e4b`.
+    /// Decode a GATT characteristic value, e.g. `pingan decode gatt 2a37 0648`.
     Gatt {
         /// Characteristic UUID: 16-bit form such as `2a37` (case-insensitive, optional `0x`),
         /// or a 128-bit Pingan wearable UUID.
@@ -190,6 +190,19 @@ mod tests {
         assert_eq!(v["bthome"]["objects"][0]["value"], 25.06);
         assert_eq!(v["bthome"]["objects"][1]["value"], 50.55);
         assert_eq!(v["flags"], 6);
+    }
+
+    #[test]
+    fn adv_whole_numbers_print_as_integers() {
+        // BTHome packet id 1, button press: an SOS pendant's advert
+        let (v, code) = adv("0201060816d2fc4000013a01");
+        assert_eq!(code, 0);
+        assert_eq!(
+            v["bthome"]["objects"],
+            json!([{"id": 0, "name": "packet_id", "value": 1},
+                   {"id": 58, "name": "button", "value": "press"}])
+        );
+        assert_eq!(v["bthome"]["packet_id"], 1);
     }
 
     #[test]

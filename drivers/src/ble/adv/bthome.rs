@@ -122,6 +122,8 @@ const OBJECTS: &[(u8, &str, Kind, &str)] = &[
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Value {
+    /// A whole number (objects without decimals: counts, percentages, ids).
+    Integer(i64),
     /// A scaled number.
     Number(f64),
     /// A binary sensor state.
@@ -162,6 +164,8 @@ impl BtHome {
     pub fn number(&self, name: &str) -> Option<f64> {
         self.objects.iter().find_map(|o| match o.value {
             Value::Number(v) if o.name == name => Some(v),
+            #[allow(clippy::cast_precision_loss)]
+            Value::Integer(v) if o.name == name => Some(v as f64),
             _ => None,
         })
     }
@@ -227,8 +231,7 @@ pub fn decode(data: &[u8]) -> Result<BtHome, DecodeError> {
         });
     }
     let packet_id = objects.iter().find_map(|o| match o.value {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        Value::Number(v) if o.id == 0x00 => Some(v as u8),
+        Value::Integer(v) if o.id == 0x00 => u8::try_from(v).ok(),
         _ => None,
     });
     Ok(BtHome {
@@ -247,9 +250,8 @@ fn read_value(r: &mut Reader<'_>, kind: Kind) -> Result<Value, DecodeError> {
             for (d, s) in a.iter_mut().zip(b) {
                 *d = *s;
             }
-            #[allow(clippy::cast_precision_loss)]
-            let v = u64::from_le_bytes(a) as f64;
-            Value::Number(scale(v, dec))
+            let v = u64::from_le_bytes(a);
+            number(i64::try_from(v).unwrap_or(i64::MAX), dec)
         }
         Kind::S(n, dec) => {
             let b = r.take(n)?;
@@ -258,9 +260,7 @@ fn read_value(r: &mut Reader<'_>, kind: Kind) -> Result<Value, DecodeError> {
             for (d, s) in a.iter_mut().zip(b) {
                 *d = *s;
             }
-            #[allow(clippy::cast_precision_loss)]
-            let v = i64::from_le_bytes(a) as f64;
-            Value::Number(scale(v, dec))
+            number(i64::from_le_bytes(a), dec)
         }
         Kind::Binary => match r.u8()? {
             0 => Value::Bool(false),
@@ -324,11 +324,13 @@ fn read_value(r: &mut Reader<'_>, kind: Kind) -> Result<Value, DecodeError> {
     })
 }
 
-/// Divides by an exact power of ten so 2506 with 2 decimals prints as 25.06.
-fn scale(v: f64, decimals: i32) -> f64 {
+/// A raw integer with `decimals` implied decimals: whole numbers stay integers; others are
+/// divided by an exact power of ten so 2506 with 2 decimals prints as 25.06.
+fn number(raw: i64, decimals: i32) -> Value {
     if decimals == 0 {
-        v
+        Value::Integer(raw)
     } else {
-        v / 10f64.powi(decimals)
+        #[allow(clippy::cast_precision_loss)]
+        Value::Number(raw as f64 / 10f64.powi(decimals))
     }
 }
