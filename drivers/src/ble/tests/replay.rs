@@ -17,10 +17,7 @@ use crate::reading::{ButtonKind, DeviceId, Measurement, Reading, Timestamp};
 const BASE: Timestamp = Timestamp(1_700_000_000_000);
 const WEARABLE: &str = "C0:FF:EE:00:00:01";
 const DOOR: &str = "C0:FF:EE:00:00:02";
-const PENDANT: &str = "C0:FF:EE:00:00:03";
 const ACCEL: &str = "50a60002-9c6b-4d2e-8b3f-70696e67616e";
-const BUTTON: &str = "50a60003-9c6b-4d2e-8b3f-70696e67616e";
-const IBEACON_ADV: &str = "02011a1aff4c000215e2c56db5dffb48d2b060d0f5a71096e000640007c5";
 
 fn device(
     id: &str,
@@ -60,39 +57,17 @@ fn line(t_ms: u64, address: &str, uuid: &str, hex: &str) -> String {
     format!(r#"{{"t_ms": {t_ms}, "address": "{address}", "uuid": "{uuid}", "hex": "{hex}"}}"#)
 }
 
+/// The recorded session (`session.jsonl`, usable as `replay = …` in a site config):
+/// - wearable `w-101a` connects, reports battery 87 % and 72 bpm, sends accelerometer batches 7
+///   and 8, repeats 8, loses 9–10, sends 11, one truncated heart-rate payload, an SOS (counter
+///   42) re-sent once after a reconnection, a cancel, and disconnects at 14 s;
+/// - BTHome door sensor `door-1`: the same "open" advert (packet 5) three times, then "closed"
+///   (packet 6);
+/// - pendant `p-7`, known only by name: its name advert, then an SOS press (packet 1) twice;
+/// - a room iBeacon seen at 1 s, 2 s (throttled) and 12 s;
+/// - a stranger's advert and notification, ignored.
 fn trace() -> String {
-    let accel = |seq: u16| to_hex(&encode_accel(seq, 50, 8, &[[0, 0, 4096], [0, 0, 4096]]));
-    [
-        line(0, WEARABLE, "connect", ""),
-        line(10, WEARABLE, "2a19", "57"),                 // battery 87 %
-        line(20, WEARABLE, "2a37", "0648"),               // 72 bpm, contact
-        line(40, WEARABLE, ACCEL, &accel(7)),
-        line(80, WEARABLE, ACCEL, &accel(8)),
-        line(80, WEARABLE, ACCEL, &accel(8)),             // repeated notification
-        line(200, WEARABLE, ACCEL, &accel(11)),           // 2 lost
-        line(300, WEARABLE, "2a37", "01"),                // garbage: truncated
-        line(400, WEARABLE, BUTTON, "012a00"),            // SOS, counter 42
-        line(410, WEARABLE, BUTTON, "012a00"),            // re-sent after reconnect: same press
-        line(420, WEARABLE, BUTTON, "022b00"),            // cancel
-        // BTHome door sensor: the same advertisement three times, then a new packet id
-        line(500, DOOR, "adv", "0201060816d2fc4000051a01"),
-        line(510, DOOR, "adv", "0201060816d2fc4000051a01"),
-        line(520, DOOR, "adv", "0201060816d2fc4000051a01"),
-        line(900, DOOR, "adv", "0201060816d2fc4000061a00"),
-        // the pendant is known by name: its SOS advert (press, packet 1) twice
-        format!(r#"{{"t_ms": 950, "address": "{PENDANT}", "uuid": "adv", "hex": "0201060d0950412d50656e64616e742d37", "rssi": -70}}"#),
-        line(960, PENDANT, "adv", "0201060816d2fc4000013a01"),
-        line(970, PENDANT, "adv", "0201060816d2fc4000013a01"),
-        // a room beacon seen by the gateway twice within the presence interval, then later
-        format!(r#"{{"t_ms": 1000, "address": "11:22:33:44:55:66", "uuid": "adv", "hex": "{IBEACON_ADV}", "rssi": -61}}"#),
-        format!(r#"{{"t_ms": 2000, "address": "11:22:33:44:55:66", "uuid": "adv", "hex": "{IBEACON_ADV}", "rssi": -65}}"#),
-        format!(r#"{{"t_ms": 12000, "address": "11:22:33:44:55:66", "uuid": "adv", "hex": "{IBEACON_ADV}", "rssi": -58}}"#),
-        // a stranger's device: ignored
-        line(13000, "AA:AA:AA:AA:AA:AA", "adv", "0201060816d2fc4000051a01"),
-        line(13000, "AA:AA:AA:AA:AA:AA", "2a37", "0648"),
-        line(14000, WEARABLE, "disconnect", ""),
-    ]
-    .join("\n")
+    include_str!("session.jsonl").to_owned()
 }
 
 async fn run_driver<R: OpenRadio + 'static>(
@@ -295,6 +270,17 @@ fn replay_file_errors_name_the_line() {
         e.to_string(),
         "replay file t.jsonl: line 2: address \"x\" is not a Bluetooth address"
     );
+}
+
+#[test]
+fn recorded_accelerometer_batches_follow_the_wearable_profile() {
+    let expected = to_hex(&encode_accel(7, 50, 8, &[[0, 0, 4096], [0, 0, 4096]]));
+    let line = trace()
+        .lines()
+        .find(|l| l.contains(ACCEL))
+        .map(str::to_owned)
+        .unwrap();
+    assert!(line.contains(&format!(r#""hex": "{expected}""#)), "{line}");
 }
 
 #[test]
