@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ble::BleConfig;
 use crate::sim::SimConfig;
 
 /// One driver instance of the site config (`[[drivers]]`).
@@ -11,6 +12,8 @@ use crate::sim::SimConfig;
 pub enum DriverConfig {
     /// The facility simulator.
     Sim(SimConfig),
+    /// Bluetooth LE wearables, medical devices, beacons and BTHome sensors.
+    Ble(BleConfig),
 }
 
 impl DriverConfig {
@@ -18,6 +21,7 @@ impl DriverConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Sim(_) => "sim",
+            Self::Ble(_) => "ble",
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use pingan_gateway::cli::{Cli, Command, alerts, check, run, user};
+use pingan_gateway::cli::{Cli, Command, alerts, check, decode, run, user};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -37,6 +37,11 @@ fn main() -> ExitCode {
                     ExitCode::from(2)
                 }
             },
+            Command::Decode { command } => {
+                let (line, code) = decode::run(&command);
+                println!("{line}");
+                code
+            }
         }
     })
 }

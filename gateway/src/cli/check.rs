@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use pingan_drivers::DriverConfig;
+use pingan_drivers::ble::radio::ReplayRadio;
 use pingan_drivers::sim::Scenario;
 
 use crate::config::{Config, DEFAULT_CONFIG};
@@ -51,6 +52,16 @@ fn referenced_files(config: &Config, file: &Path) -> Vec<String> {
                             "{}:1:1: drivers[{i}].scenario: {e}",
                             file.display()
                         ));
+                    }
+                }
+            }
+            DriverConfig::Ble(ble) => {
+                if let Err(e) = ble.validate() {
+                    problems.push(format!("{}:1:1: drivers[{i}].{e}", file.display()));
+                }
+                if let Some(r) = &ble.replay {
+                    if let Err(e) = ReplayRadio::check_file(&base.join(r)) {
+                        problems.push(format!("{}:1:1: drivers[{i}].replay: {e}", file.display()));
                     }
                 }
             }

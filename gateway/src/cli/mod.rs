@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod check;
+pub mod decode;
 pub mod run;
 pub mod user;
 
@@ -40,6 +41,13 @@ pub enum Command {
     PrintDefaultConfig,
     /// Staff accounts of the dashboard.
     User(user::UserArgs),
+    /// Decode a BLE payload (a GATT characteristic value or advertising data) as one JSON
+    /// object; exit 2 with {"error": …} when it is invalid.
+    Decode {
+        /// What to decode.
+        #[command(subcommand)]
+        command: decode::DecodeCommand,
+    },
     /// Alerts in the store: list, acknowledge, audit trail.
     Alerts {
         /// What to do with alerts.

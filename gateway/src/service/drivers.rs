@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use pingan_drivers::ble::BleDriver;
 use pingan_drivers::sim::{Scenario, SimDriver};
 use pingan_drivers::{DeviceId, Driver, DriverConfig, DriverError, HealthState, ReadingSink};
 use tokio::task::JoinSet;
@@ -112,6 +113,12 @@ async fn run_once(
             SimDriver::new(sim.clone(), devices, scenario)
                 .run(sink, shutdown)
                 .await
+        }
+        DriverConfig::Ble(ble) => {
+            let mut ble = ble.clone();
+            // a replay file is relative to the config file, like the sim's scenario
+            ble.replay = ble.replay.map(|p| ctx.base_dir.join(p));
+            BleDriver::new(ble).run(sink, shutdown).await
         }
     }
 }
