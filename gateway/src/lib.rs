@@ -1,1 +1,6 @@
 //! The Pingan gateway.
+
+pub mod cli {
+    //! Command-line subcommands.
+    pub mod analyze;
+}

@@ -16,7 +16,9 @@ pub enum ModelError {
         searched: Vec<PathBuf>,
     },
     /// A library was found but could not be loaded (wrong file, wrong architecture, too old).
-    #[error("cannot load ONNX Runtime from {path}: {reason}; set ORT_DYLIB_PATH to a libonnxruntime.so of version 1.22 or newer")]
+    #[error(
+        "cannot load ONNX Runtime from {path}: {reason}; set ORT_DYLIB_PATH to a libonnxruntime.so of version 1.22 or newer"
+    )]
     RuntimeLoad {
         /// The library that failed to load.
         path: PathBuf,

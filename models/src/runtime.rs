@@ -45,7 +45,9 @@ static LOADED: Mutex<Option<Runtime>> = Mutex::new(None);
 /// [`ModelError::RuntimeMissing`] when no candidate exists, [`ModelError::RuntimeLoad`] when the
 /// library found cannot be loaded.
 pub fn load() -> Result<Runtime, ModelError> {
-    let mut guard = LOADED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut guard = LOADED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(rt) = guard.as_ref() {
         return Ok(rt.clone());
     }
@@ -88,7 +90,11 @@ pub fn locate() -> Result<PathBuf, ModelError> {
 
 /// Candidate paths in search order. An explicit path is the only candidate: a typo in
 /// `ORT_DYLIB_PATH` must be reported, not silently replaced by another library.
-fn candidates(explicit: Option<PathBuf>, exe_dir: Option<&Path>, cwd: Option<&Path>) -> Vec<PathBuf> {
+fn candidates(
+    explicit: Option<PathBuf>,
+    exe_dir: Option<&Path>,
+    cwd: Option<&Path>,
+) -> Vec<PathBuf> {
     if let Some(p) = explicit {
         let p = if p.is_relative() {
             exe_dir.map_or(p.clone(), |d| d.join(&p))
@@ -146,20 +152,30 @@ mod tests {
 
     #[test]
     fn explicit_path_is_the_only_candidate() {
-        let c = candidates(Some(PathBuf::from("/nope/lib.so")), Some(Path::new("/a/b")), None);
+        let c = candidates(
+            Some(PathBuf::from("/nope/lib.so")),
+            Some(Path::new("/a/b")),
+            None,
+        );
         assert_eq!(c, vec![PathBuf::from("/nope/lib.so")]);
     }
 
     #[test]
     fn relative_explicit_path_resolves_against_the_executable_folder() {
-        let c = candidates(Some(PathBuf::from("lib/x.so")), Some(Path::new("/opt/pingan")), None);
+        let c = candidates(
+            Some(PathBuf::from("lib/x.so")),
+            Some(Path::new("/opt/pingan")),
+            None,
+        );
         assert_eq!(c, vec![PathBuf::from("/opt/pingan/lib/x.so")]);
     }
 
     #[test]
     fn search_walks_up_from_the_executable_and_ends_with_the_system_path() {
         let c = candidates(None, Some(Path::new("/w/target/debug")), None);
-        assert!(c.contains(&PathBuf::from("/w/target/debug/.venv/lib/libonnxruntime.so")));
+        assert!(c.contains(&PathBuf::from(
+            "/w/target/debug/.venv/lib/libonnxruntime.so"
+        )));
         assert!(c.contains(&PathBuf::from("/w/.venv/lib/libonnxruntime.so")));
         assert_eq!(c.last(), Some(&PathBuf::from(SYSTEM_PATH)));
     }

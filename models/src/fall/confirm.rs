@@ -33,7 +33,7 @@ pub struct ConfirmerConfig {
 }
 
 /// The model's operating threshold, from models/fall_detector.metrics.json.
-pub const DEFAULT_THRESHOLD: f32 = 0.5;
+pub const DEFAULT_THRESHOLD: f32 = 0.61;
 
 impl ConfirmerConfig {
     /// Defaults for a placement.
@@ -135,10 +135,17 @@ impl FallConfirmer {
         let Some((i, _)) = peak else { return };
         #[allow(clippy::cast_precision_loss)]
         let t = t_start + i as f64 / f64::from(MODEL_HZ);
-        if self.last_confirmed.is_some_and(|c| (t - c).abs() < self.cfg.confirm_after_s) {
+        if self
+            .last_confirmed
+            .is_some_and(|c| (t - c).abs() < self.cfg.confirm_after_s)
+        {
             return;
         }
-        if let Some(c) = self.pending.iter_mut().find(|c| (c.t - t).abs() < self.cfg.merge_s) {
+        if let Some(c) = self
+            .pending
+            .iter_mut()
+            .find(|c| (c.t - t).abs() < self.cfg.merge_s)
+        {
             if score > c.score {
                 *c = Candidate { t, score };
             }
@@ -172,7 +179,10 @@ impl FallConfirmer {
                 self.pending.push(c);
                 continue;
             }
-            if self.last_confirmed.is_some_and(|t| (c.t - t).abs() < self.cfg.confirm_after_s) {
+            if self
+                .last_confirmed
+                .is_some_and(|t| (c.t - t).abs() < self.cfg.confirm_after_s)
+            {
                 continue;
             }
             if let Some(fall) = self.evaluate(c) {
@@ -199,9 +209,10 @@ impl FallConfirmer {
         if !(lying && quiet) {
             return None;
         }
-        let evidence: Vec<(f64, [f32; 3])> = in_range(c.t - PRE_S, c.t + cfg.confirm_after_s + 1e-6)
-            .copied()
-            .collect();
+        let evidence: Vec<(f64, [f32; 3])> =
+            in_range(c.t - PRE_S, c.t + cfg.confirm_after_s + 1e-6)
+                .copied()
+                .collect();
         Some(ConfirmedFall {
             t: c.t,
             score: c.score,
@@ -267,7 +278,12 @@ mod tests {
     const HZ: f64 = 50.0;
 
     /// Upright until `t_fall`, an impact there, then `after` (g, in the sensor frame).
-    fn feed(c: &mut FallConfirmer, seconds: f64, t_fall: f64, after: impl Fn(f64) -> [f32; 3]) -> Vec<ConfirmedFall> {
+    fn feed(
+        c: &mut FallConfirmer,
+        seconds: f64,
+        t_fall: f64,
+        after: impl Fn(f64) -> [f32; 3],
+    ) -> Vec<ConfirmedFall> {
         let mut out = Vec::new();
         let n = (seconds * HZ) as usize;
         let sample = |i: usize| {
@@ -288,7 +304,11 @@ mod tests {
                 let start = i - WINDOW;
                 let w: Vec<f32> = (start..i).flat_map(sample).collect();
                 let t0 = start as f64 / HZ;
-                let score = if t_fall >= t0 + 1.5 && t_fall < t0 + 2.5 { 0.9 } else { 0.1 };
+                let score = if t_fall >= t0 + 1.5 && t_fall < t0 + 2.5 {
+                    0.9
+                } else {
+                    0.1
+                };
                 c.on_score(t0, &w, score);
             }
             out.extend(c.poll());
@@ -311,7 +331,13 @@ mod tests {
     #[test]
     fn impact_then_walking_away_upright_is_not_a_fall() {
         let mut c = FallConfirmer::new(ConfirmerConfig::for_placement(Placement::Waist));
-        let walking = |t: f64| [0.0, 0.0, 1.0 + 0.4 * (2.0 * std::f64::consts::PI * 1.6 * t).sin() as f32];
+        let walking = |t: f64| {
+            [
+                0.0,
+                0.0,
+                1.0 + 0.4 * (2.0 * std::f64::consts::PI * 1.6 * t).sin() as f32,
+            ]
+        };
         assert!(feed(&mut c, 30.0, 8.0, walking).is_empty());
     }
 
@@ -324,7 +350,13 @@ mod tests {
     #[test]
     fn lying_but_moving_on_the_floor_is_a_fall_that_is_not_motionless() {
         let mut c = FallConfirmer::new(ConfirmerConfig::for_placement(Placement::Waist));
-        let struggling = |t: f64| [1.0 + 0.1 * (2.0 * std::f64::consts::PI * 0.7 * t).sin() as f32, 0.0, 0.0];
+        let struggling = |t: f64| {
+            [
+                1.0 + 0.1 * (2.0 * std::f64::consts::PI * 0.7 * t).sin() as f32,
+                0.0,
+                0.0,
+            ]
+        };
         let falls = feed(&mut c, 30.0, 8.0, struggling);
         assert_eq!(falls.len(), 1);
         assert!(!falls[0].motionless);

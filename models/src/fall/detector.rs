@@ -60,13 +60,18 @@ impl FallDetector {
         }
         let w = Tensor::from_array(([n, WINDOW, 3], windows.to_vec()))?;
         let p = Tensor::from_array(([n, 1], placements.to_vec()))?;
-        let outputs = self.session.run(ort::inputs!["window" => w, "placement" => p])?;
+        let outputs = self
+            .session
+            .run(ort::inputs!["window" => w, "placement" => p])?;
         let score = outputs
             .get("score")
             .ok_or_else(|| ModelError::Ort("the model has no `score` output".into()))?;
         let (_, values) = score.try_extract_tensor::<f32>()?;
         if values.len() != n {
-            return Err(ModelError::Ort(format!("{} scores for {n} windows", values.len())));
+            return Err(ModelError::Ort(format!(
+                "{} scores for {n} windows",
+                values.len()
+            )));
         }
         Ok(values.to_vec())
     }
@@ -75,7 +80,11 @@ impl FallDetector {
     ///
     /// # Errors
     /// As [`FallDetector::score`].
-    pub fn score_placement(&mut self, windows: &[f32], placement: Placement) -> Result<Vec<f32>, ModelError> {
+    pub fn score_placement(
+        &mut self,
+        windows: &[f32],
+        placement: Placement,
+    ) -> Result<Vec<f32>, ModelError> {
         let n = windows.len() / (WINDOW * 3);
         self.score(windows, &vec![placement.model_input(); n])
     }

@@ -59,7 +59,9 @@ impl std::str::FromStr for Placement {
         match s {
             "wrist" => Ok(Self::Wrist),
             "waist" | "pendant" => Ok(Self::Waist),
-            other => Err(format!("unknown placement `{other}`: expected wrist or waist")),
+            other => Err(format!(
+                "unknown placement `{other}`: expected wrist or waist"
+            )),
         }
     }
 }

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use super::{
-    ConfirmedFall, ConfirmerConfig, FallConfirmer, FallDetector, InferenceWorker, Placement, Resampler, WINDOW,
-    Windower,
+    ConfirmedFall, ConfirmerConfig, FallConfirmer, FallDetector, InferenceWorker, Placement,
+    Resampler, WINDOW, Windower,
 };
 use crate::ModelError;
 
@@ -61,17 +61,20 @@ impl FallPipeline {
         hz: f32,
         t_ms: i64,
     ) -> Result<Vec<ConfirmedFall>, ModelError> {
-        let stream = self.devices.entry(device.to_owned()).or_insert_with(|| DeviceStream {
-            placement,
-            resampler: Resampler::new(),
-            windower: Windower::new(),
-            confirmer: FallConfirmer::new(
-                self.configs
-                    .get(&placement)
-                    .cloned()
-                    .unwrap_or_else(|| ConfirmerConfig::for_placement(placement)),
-            ),
-        });
+        let stream = self
+            .devices
+            .entry(device.to_owned())
+            .or_insert_with(|| DeviceStream {
+                placement,
+                resampler: Resampler::new(),
+                windower: Windower::new(),
+                confirmer: FallConfirmer::new(
+                    self.configs
+                        .get(&placement)
+                        .cloned()
+                        .unwrap_or_else(|| ConfirmerConfig::for_placement(placement)),
+                ),
+            });
         #[allow(clippy::cast_precision_loss)]
         let t0 = t_ms as f64 / 1000.0;
         let resampled = stream.resampler.push(samples, hz, t0);
@@ -85,7 +88,10 @@ impl FallPipeline {
             }
         }
         if !windows.is_empty() {
-            let flat: Vec<f32> = windows.iter().flat_map(|(_, w)| w.iter().copied()).collect();
+            let flat: Vec<f32> = windows
+                .iter()
+                .flat_map(|(_, w)| w.iter().copied())
+                .collect();
             let scores = self
                 .worker
                 .score(flat, vec![stream.placement.model_input(); windows.len()])?;
@@ -125,7 +131,10 @@ pub fn analyze_recording(
     }
     let mut scores = Vec::with_capacity(windows.len());
     for chunk in windows.chunks(super::worker::MAX_BATCH) {
-        let flat: Vec<f32> = chunk.iter().flat_map(|(_, (_, w))| w.iter().copied()).collect();
+        let flat: Vec<f32> = chunk
+            .iter()
+            .flat_map(|(_, (_, w))| w.iter().copied())
+            .collect();
         scores.extend(detector.score_placement(&flat, placement)?);
     }
     let mut confirmer = FallConfirmer::new(cfg);

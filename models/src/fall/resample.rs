@@ -97,7 +97,11 @@ pub fn resample_irregular(t: &[f64], samples: &[[f32; 3]]) -> Vec<[f32; 3]> {
         }
         let (ta, tb) = (t[j], t[(j + 1).min(n - 1)]);
         let (a, b) = (samples[j], samples[(j + 1).min(n - 1)]);
-        let w = if tb > ta { ((tk - ta) / (tb - ta)).clamp(0.0, 1.0) as f32 } else { 0.0 };
+        let w = if tb > ta {
+            ((tk - ta) / (tb - ta)).clamp(0.0, 1.0) as f32
+        } else {
+            0.0
+        };
         out.push(lerp(a, b, w));
     }
     out
@@ -134,7 +138,13 @@ mod tests {
     #[test]
     fn irregular_timestamps_land_on_a_50hz_grid() {
         let t = [0.0, 0.013, 0.05, 0.07, 0.1];
-        let s = [[0.0, 0.0, 0.0], [1.3, 0.0, 0.0], [5.0, 0.0, 0.0], [7.0, 0.0, 0.0], [10.0, 0.0, 0.0]];
+        let s = [
+            [0.0, 0.0, 0.0],
+            [1.3, 0.0, 0.0],
+            [5.0, 0.0, 0.0],
+            [7.0, 0.0, 0.0],
+            [10.0, 0.0, 0.0],
+        ];
         let out = resample_irregular(&t, &s);
         assert_eq!(out.len(), 6);
         for (k, v) in out.iter().enumerate() {

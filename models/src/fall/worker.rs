@@ -27,7 +27,9 @@ pub struct InferenceWorker {
 
 impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Job").field("windows", &self.placements.len()).finish()
+        f.debug_struct("Job")
+            .field("windows", &self.placements.len())
+            .finish()
     }
 }
 
@@ -37,7 +39,10 @@ impl InferenceWorker {
     ///
     /// # Errors
     /// [`ModelError::Ort`] when the thread cannot be spawned.
-    pub fn spawn(detector: FallDetector, queue: usize) -> Result<(Self, JoinHandle<()>), ModelError> {
+    pub fn spawn(
+        detector: FallDetector,
+        queue: usize,
+    ) -> Result<(Self, JoinHandle<()>), ModelError> {
         let (tx, rx) = mpsc::sync_channel::<Job>(queue.max(1));
         let handle = std::thread::Builder::new()
             .name("pingan-fall-inference".into())
