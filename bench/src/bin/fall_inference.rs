@@ -65,7 +65,11 @@ fn windows() -> anyhow::Result<Vec<Vec<f32>>> {
 }
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
     let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
     sorted.get(i).copied().unwrap_or(f64::NAN)
 }

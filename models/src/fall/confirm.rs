@@ -119,7 +119,8 @@ impl FallConfirmer {
 
     /// A scored window starting at `t_start` (s); `window` is the flattened window.
     pub fn on_score(&mut self, t_start: f64, window: &[f32], score: f32) {
-        if !(score >= self.cfg.threshold) {
+        // NaN scores never make a candidate
+        if score.is_nan() || score < self.cfg.threshold {
             return;
         }
         let peak = window
