@@ -273,3 +273,42 @@ fn default_threshold_is_the_one_chosen_in_training() {
     let trained = metrics["threshold"].as_f64().expect("threshold recorded");
     assert!((f64::from(pingan_models::fall::DEFAULT_THRESHOLD) - trained).abs() < 1e-6);
 }
+
+#[test]
+fn a_gap_in_the_stream_restarts_the_windows_instead_of_bridging_it() {
+    let (worker, _thread) = InferenceWorker::spawn(detector(), 8).expect("worker");
+    let mut pipeline = FallPipeline::new(worker);
+    let (t, s) = read_csv(&fixture("fall_forward_waist_50hz.csv"));
+    // the first 8 s (before the fall), then nothing for a minute, then the fall and its aftermath:
+    // the fall is still found, at its shifted time
+    let split = t.iter().position(|&x| x >= 6.0).expect("long enough");
+    let mut falls = Vec::new();
+    for (chunk_t, chunk) in t[..split].chunks(25).zip(s[..split].chunks(25)) {
+        falls.extend(
+            pipeline
+                .push(
+                    "w-9",
+                    Placement::Waist,
+                    chunk,
+                    50.0,
+                    (chunk_t[0] * 1000.0) as i64,
+                )
+                .expect("push"),
+        );
+    }
+    for (chunk_t, chunk) in t[split..].chunks(25).zip(s[split..].chunks(25)) {
+        let t_ms = ((chunk_t[0] + 60.0) * 1000.0).round() as i64;
+        falls.extend(
+            pipeline
+                .push("w-9", Placement::Waist, chunk, 50.0, t_ms)
+                .expect("push"),
+        );
+    }
+    assert_eq!(
+        falls.len(),
+        1,
+        "{:?}",
+        falls.iter().map(|f| f.t).collect::<Vec<_>>()
+    );
+    assert!((falls[0].t - 68.61).abs() < 0.5, "t = {}", falls[0].t);
+}

@@ -424,6 +424,35 @@ mod tests {
         assert_eq!(parts[0].0.len(), 100);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn csv_parser_never_panics_on_arbitrary_input(body in "[-0-9.,eE\\n a-z]{0,400}") {
+            let text = format!("t,ax,ay,az\n{body}");
+            if let Ok(rec) = parse_csv(Path::new("p.csv"), &text) {
+                proptest::prop_assert!(rec.t.windows(2).all(|w| w[1] > w[0]));
+                proptest::prop_assert_eq!(rec.t.len(), rec.samples.len());
+            }
+        }
+
+        #[test]
+        fn resampling_any_valid_recording_keeps_values_within_the_input_range(
+            dts in proptest::collection::vec(0.005f64..0.05, 2..300),
+            seed in 0u32..1000,
+        ) {
+            let mut t = vec![0.0];
+            for dt in &dts {
+                t.push(t[t.len() - 1] + dt);
+            }
+            let samples: Vec<[f32; 3]> = (0..t.len())
+                .map(|i| [((i as u32 * 7 + seed) % 13) as f32 - 6.0, 0.0, 1.0])
+                .collect();
+            let out = resample_irregular(&t, &samples);
+            let expected = ((t[t.len() - 1]) * 50.0 + 1e-9).floor() as usize + 1;
+            proptest::prop_assert_eq!(out.len(), expected);
+            proptest::prop_assert!(out.iter().all(|s| (-6.0..=6.0).contains(&s[0]) && s[2] == 1.0));
+        }
+    }
+
     /// Held-out synthetic recordings generated live by the Python generator (numpy only, in .venv):
     /// two per fall type and per hard negative, for each placement.
     #[test]

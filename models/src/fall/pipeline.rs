@@ -14,6 +14,8 @@ struct DeviceStream {
     resampler: Resampler,
     windower: Windower,
     confirmer: FallConfirmer,
+    /// Time (s) of the last resampled sample, to notice gaps.
+    last_t: Option<f64>,
 }
 
 /// Fall detection for every wearable of a site.
@@ -74,6 +76,7 @@ impl FallPipeline {
                         .cloned()
                         .unwrap_or_else(|| ConfirmerConfig::for_placement(placement)),
                 ),
+                last_t: None,
             });
         #[allow(clippy::cast_precision_loss)]
         let t0 = t_ms as f64 / 1000.0;
@@ -82,6 +85,11 @@ impl FallPipeline {
         // one batch, then fed to the confirmer in time order
         let mut windows = Vec::new();
         for (t, s) in &resampled {
+            // a window must not straddle a gap in the stream (the resampler restarted its grid)
+            if stream.last_t.is_some_and(|last| t - last > 0.5) {
+                stream.windower.reset();
+            }
+            stream.last_t = Some(*t);
             stream.confirmer.push_sample(*t, *s);
             if let Some(w) = stream.windower.push(*t, *s) {
                 windows.push(w);
