@@ -1,8 +1,9 @@
 """End-to-end evaluation of the shipped pipeline (model + confirmation rules, in Rust) on held-out
 generated recordings, through the CLI: `<cmd> --input FILE --placement P` per recording.
 
-usage: eval_pipeline.py N_PER_KIND STREAM_HOURS -- CMD...
-  e.g. eval_pipeline.py 20 6 -- target/release/fall_inference analyze fall
+usage: eval_pipeline.py N_PER_KIND STREAM_HOURS STREAMS -- CMD...
+  e.g. eval_pipeline.py 20 6 4 -- target/release/fall_inference analyze fall
+  (STREAMS streams of STREAM_HOURS each per placement; generated and analysed one at a time)
 Writes models/fall_pipeline.metrics.json. Needs only numpy (the project's .venv is enough).
 """
 
@@ -30,7 +31,7 @@ def detect(cmd: list[str], path: str, placement: str) -> list[dict]:
 
 def main() -> int:
     sep = sys.argv.index("--")
-    n, hours = int(sys.argv[1]), float(sys.argv[2])
+    n, hours, count = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
     cmd = sys.argv[sep + 1 :]
     t0 = time.time()
     with tempfile.TemporaryDirectory() as d:
@@ -40,11 +41,25 @@ def main() -> int:
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
             make_cases.cases(Path(d) / "cases", n)
-            make_cases.stream(Path(d) / "streams", hours)
         hits = defaultdict(list)
         alarms = defaultdict(list)
-        streams = {}
-        for line in buf.getvalue().splitlines():
+        streams = {p: {"hours": 0.0, "false_alarms": 0} for p in ("wrist", "waist")}
+        lines = buf.getvalue().splitlines()
+        for i in range(count):
+            # one stream at a time: an hours-long CSV is large
+            sbuf = io.StringIO()
+            sdir = Path(d) / f"streams_{i}"
+            with contextlib.redirect_stdout(sbuf):
+                make_cases.stream_one(sdir, hours, i)
+            for line in sbuf.getvalue().splitlines():
+                _, p, path, h = line.split()
+                streams[p]["hours"] += float(h)
+                streams[p]["false_alarms"] += len(detect(cmd, path, p))
+                Path(path).unlink()
+        for p, s in streams.items():
+            s["hours"] = round(s["hours"], 2)
+            s["false_alarms_per_hour"] = round(s["false_alarms"] / s["hours"], 3)
+        for line in lines:
             f = line.split()
             if f[0] == "fall":
                 _, kind, p, path, t_imp = f
@@ -53,10 +68,6 @@ def main() -> int:
             elif f[0] == "negative":
                 _, kind, p, path = f
                 alarms[(p, kind)].append(len(detect(cmd, path, p)) > 0)
-            elif f[0] == "stream":
-                _, p, path, h = f
-                ev = detect(cmd, path, p)
-                streams[p] = {"hours": float(h), "false_alarms": len(ev), "false_alarms_per_hour": round(len(ev) / float(h), 3)}
     res = {
         "recordings_per_kind_and_placement": n,
         "sensitivity": {p: {k: round(sum(v) / len(v), 3) for (pp, k), v in hits.items() if pp == p} for p in ("wrist", "waist")},

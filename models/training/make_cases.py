@@ -5,7 +5,7 @@ from training (split id 4 and above), so these are held-out data.
 
   python make_cases.py fixtures OUT_DIR        the CLI test fixtures (committed)
   python make_cases.py cases OUT_DIR N         N recordings per fall type and hard negative, per placement
-  python make_cases.py stream OUT_DIR HOURS    one daily-life stream per placement
+  python make_cases.py stream OUT_DIR HOURS [K] K daily-life streams (default 1) per placement
 Each written file is listed on stdout as `<kind> <placement> <path> [impact_seconds]`.
 """
 
@@ -89,14 +89,20 @@ def cases(out: Path, n: int) -> None:
                 print("negative", kind, p, path)
 
 
-def stream(out: Path, hours: float) -> None:
+def stream_one(out: Path, hours: float, i: int) -> None:
+    """Stream number i of each placement."""
     out.mkdir(parents=True, exist_ok=True)
     for p in gen.PLACEMENTS:
-        tr = gen.daily_stream(rng(6, p, "stream", 0), p, hours)
+        tr = gen.daily_stream(rng(6, p, "stream", i), p, hours)
         t, acc, _ = record(tr)
-        path = out / f"stream_{p}.csv"
+        path = out / f"stream_{p}_{i}.csv"
         write_csv(path, t, acc)
         print("stream", p, path, round(float(t[-1]) / 3600, 3))
+
+
+def stream(out: Path, hours: float, count: int = 1) -> None:
+    for i in range(count):
+        stream_one(out, hours, i)
 
 
 if __name__ == "__main__":
@@ -106,6 +112,6 @@ if __name__ == "__main__":
     elif mode == "cases":
         cases(target, int(sys.argv[3]))
     elif mode == "stream":
-        stream(target, float(sys.argv[3]))
+        stream(target, float(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else 1)
     else:
         sys.exit(f"unknown mode {mode}")

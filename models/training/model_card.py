@@ -83,6 +83,17 @@ def main() -> None:
         for k, v in phys["events"].items()
     ]
     rest = phys["rest_magnitude_g"]
+    fa_limit = ""
+    if pipe:
+        weekly = {p: pipe["streams"][p]["false_alarms_per_hour"] * 168 for p in gen.PLACEMENTS}
+        fa_limit = (
+            f"- **False alarms are the open problem.** On our daily-life streams the pipeline raises "
+            f"{weekly['waist']:.0f} (waist) and {weekly['wrist']:.0f} (wrist) false alarms per resident-week, "
+            "about two orders of magnitude above the 0.17 of the real-world anchor. Nearly all come from "
+            "sitting down hard and (wrist) jumps followed by quiet sitting. The streams' event rates are our "
+            "guess and possibly harsher than a care-home day, but the gap is too large to explain away: the "
+            "cancel window and staff feedback are needed, and the thresholds must be re-tuned on real data.\n"
+        )
     card = f"""# Model card: `fall_detector.onnx`
 
 Fall detection on a wearable's 3-axis accelerometer, run on the Pingan gateway (CPU, ONNX Runtime).
@@ -195,12 +206,12 @@ False alarms on continuous daily-life streams (hours, not windows):
 {table(stream_rows, ["placement", "model: hours", "model: alarms", "pipeline: hours", "pipeline: false alarms", "pipeline: 95 % upper bound"])}
 
 Compare with the real-world anchor of 0.17 false alarms per resident-**week** (Scheurer 2019): a
-wearable worn around the clock for a week is 168 h, so even one false alarm in our 6 h stream is
-far above it, and zero alarms in 6 h only bounds the rate below the upper bound shown. Longer
-streams (`eval_pipeline.py N HOURS`) tighten the bound; real recordings are what count.
+wearable worn around the clock for a week is 168 h, so a rate of one false alarm per day is already
+about 40 times that anchor, and zero alarms only bounds the rate below the upper bound shown. More
+stream hours (`eval_pipeline.py N HOURS STREAMS`) tighten the bound; real recordings are what count.
 
 ## Known limits
-- Synthetic data only (see the top). The generator encodes our assumptions about falls; a model
+{fa_limit}- Synthetic data only (see the top). The generator encodes our assumptions about falls; a model
   that learns them can look perfect on them and still miss real falls that break them: slow slides
   to the floor with no impact, falls onto soft surfaces, falls that end sitting or kneeling, falls
   while the wrist is held still.
@@ -216,7 +227,7 @@ streams (`eval_pipeline.py N HOURS`) tighten the bound; real recordings are what
 ```
 models/training/train.sh                     # venv from requirements.txt, train.py, model_card.py
 cargo build --release -p pingan-bench --bin fall_inference
-cd models/training && ../../.venv/bin/python eval_pipeline.py 20 6 -- \\
+cd models/training && ../../.venv/bin/python eval_pipeline.py 20 6 4 -- \\
     ../../target/release/fall_inference analyze fall   # then model_card.py again
 ```
 Training took {m['train_seconds'] / 60:.1f} min on one core of the 2-core build machine.
