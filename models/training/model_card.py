@@ -89,8 +89,9 @@ def main() -> None:
         fa_limit = (
             f"- **False alarms are the open problem.** On our daily-life streams the pipeline raises "
             f"{weekly['waist']:.0f} (waist) and {weekly['wrist']:.0f} (wrist) false alarms per resident-week, "
-            "about two orders of magnitude above the 0.17 of the real-world anchor. Nearly all come from "
-            "sitting down hard and (wrist) jumps followed by quiet sitting. The streams' event rates are our "
+            "about two orders of magnitude above the 0.17 of the real-world anchor. The hard-negative table "
+            "points at sitting down hard and (wrist) jumps as the main sources; the stream alarms were not "
+            "attributed one by one. The streams' event rates are our "
             "guess and possibly harsher than a care-home day, but the gap is too large to explain away: the "
             "cancel window and staff feedback are needed, and the thresholds must be re-tuned on real data.\n"
         )
