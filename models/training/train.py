@@ -262,10 +262,10 @@ def main() -> int:
     model = export(clf, best, OUT / "fall_detector.onnx")
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
 
-    # check the exported graph against sklearn on held-out features: same model, same numbers
     metrics["test"] = evaluate(lambda f: clf.predict_proba(f)[:, 1] if len(f) else np.zeros(0), test, tau)
     metrics["threshold"] = tau
     metrics["onnx_bytes"] = (OUT / "fall_detector.onnx").stat().st_size
+    # the exported graph (features + trees) must give sklearn's probabilities on raw windows
     rng = np.random.default_rng(SEED)
     tr, _ = gen.fall_trace(rng, "waist", "forward")
     acc, _ = render(tr)
