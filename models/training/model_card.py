@@ -231,7 +231,7 @@ cargo build --release -p pingan-bench --bin fall_inference
 cd models/training && ../../.venv/bin/python eval_pipeline.py 20 6 4 -- \\
     ../../target/release/fall_inference analyze fall   # then model_card.py again
 ```
-Training took {m['train_seconds'] / 60:.1f} min on one core of the otherwise idle 2-core build machine
+Training took {m['train_seconds'] / 60:.1f} min on the 2-core build machine under light load (load average ≈ 3)
 (19 min when the machine was shared with four other builds; gradient boosting's fit is ~80 % of it).
 Reproducibility was checked on 2026-11-23: a second run (`PINGAN_MODEL_OUT=/tmp/x python train.py`)
 gave a byte-identical `fall_detector.onnx` and identical metrics apart from timings.
