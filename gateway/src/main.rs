@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use pingan_gateway::cli::{Cli, Command, alerts, check, decode, run, user};
+use pingan_gateway::cli::{Cli, Command, alerts, analyze, check, decode, run, user};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -30,6 +30,7 @@ fn main() -> ExitCode {
             Command::CheckConfig { files } => check::check_config(&files),
             Command::PrintDefaultConfig => check::print_default_config(),
             Command::Alerts { command } => alerts::run(command).await,
+            Command::Analyze(args) => analyze::run(args),
             Command::User(args) => match user::run(args, &mut std::io::stdout()) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

@@ -1,2 +1,18 @@
 //! Pingan models: ONNX artefacts and the Rust side that runs them through `ort` (load-dynamic).
 //! Knows nothing of MQTT or storage.
+//!
+//! Modules:
+//! - [`runtime`]: finds and loads the ONNX Runtime shared library (`ORT_DYLIB_PATH`, `.venv`,
+//!   `/usr/lib/pingan`), with a clear [`ModelError::RuntimeMissing`] when there is none.
+//! - [`fall`]: fall detection — resampling to 50 Hz, sliding windows, the embedded ONNX model on a
+//!   dedicated inference thread, and the confirmation state machine.
+//!
+//! Data flow: `Measurement::Motion` batches (from the gateway) → [`fall::FallPipeline::push`] →
+//! [`fall::ConfirmedFall`] (to the gateway's alert engine).
+
+mod error;
+pub mod fall;
+pub mod runtime;
+
+pub use error::ModelError;
+pub use runtime::Runtime;

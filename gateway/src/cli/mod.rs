@@ -1,6 +1,7 @@
 //! The `pingan` command line. Each subcommand's `--help` is its reference; docs/CLI.md lists them.
 
 pub mod alerts;
+pub mod analyze;
 pub mod check;
 pub mod decode;
 pub mod run;
@@ -39,6 +40,8 @@ pub enum Command {
     },
     /// Print the built-in default config, documented.
     PrintDefaultConfig,
+    /// Analyse recordings: `analyze fall --input FILE.csv` prints one JSON line per detected fall.
+    Analyze(analyze::AnalyzeArgs),
     /// Staff accounts of the dashboard.
     User(user::UserArgs),
     /// Decode a BLE payload (a GATT characteristic value or advertising data) as one JSON
