@@ -7,6 +7,7 @@ pub mod backend;
 pub mod board;
 mod delivery;
 mod drivers;
+mod fall;
 mod housekeeping;
 pub mod live;
 mod pipeline;
@@ -300,6 +301,10 @@ impl Gateway {
             housekeeping_stop.clone(),
         ));
 
+        let (fall_input, fall_problem) = fall::start(findings_tx.clone());
+        if let Some(ev) = fall_problem {
+            let _ = findings_tx.send(crate::analytics::Finding::Event(ev)).await;
+        }
         let heartbeat = Arc::new(AtomicI64::new(pingan_drivers::Timestamp::now().millis()));
         let (sink, sink_rx) = ReadingSink::channel(8192);
         let sink_stats = sink.stats();
@@ -309,6 +314,7 @@ impl Gateway {
                 live: live.clone(),
                 store_tx,
                 findings: findings_tx,
+                fall: fall_input.clone(),
                 telemetry,
                 topics,
                 heartbeat: heartbeat.clone(),
@@ -331,7 +337,7 @@ impl Gateway {
             changes: changes.clone(),
             links: links.clone(),
             started: Instant::now(),
-            fall_detection: false,
+            fall_detection: fall_input.available.load(Ordering::Relaxed),
         });
         // Fails early (account trees) rather than inside the server task.
         let _ = crate::web::router(backend.clone())?;

@@ -71,6 +71,8 @@ pub(super) struct PipelineTask {
     pub store_tx: mpsc::Sender<Reading>,
     /// The alert task's queue.
     pub findings: mpsc::Sender<Finding>,
+    /// Fall detection's queue.
+    pub fall: super::fall::FallInput,
     /// Telemetry destinations: the local broker first, then uplinks that want telemetry.
     pub telemetry: Vec<TelemetryOut>,
     /// Topic names.
@@ -140,6 +142,7 @@ impl PipelineTask {
             Processed::Known(n, findings) => {
                 let r = &n.reading;
                 self.live.on_reading(r, n.binding.resident.as_deref());
+                self.fall.offer(r, &n.binding);
                 let mut body = None;
                 for out in &mut self.telemetry {
                     if out.due(r) {
@@ -219,6 +222,7 @@ resident = "R2"
             live: live.clone(),
             store_tx,
             findings: findings_tx,
+            fall: super::super::fall::FallInput::disabled(),
             telemetry: vec![TelemetryOut::new(Duration::ZERO, ttx, stats.clone())],
             topics: Topics::new("t"),
             heartbeat: Arc::new(AtomicI64::new(0)),

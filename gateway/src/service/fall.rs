@@ -1,0 +1,187 @@
+//! Fall detection at the edge: motion batches from wearables go to a dedicated thread that runs
+//! the ONNX fall pipeline (`pingan-models`); confirmed falls come back as fall events. Without the
+//! ONNX Runtime library, fall detection is marked unavailable, a technical alert is raised, and
+//! everything else keeps running.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use pingan_drivers::{Measurement, Reading, Timestamp};
+use pingan_models::fall::{FallDetector, FallPipeline, InferenceWorker, Placement};
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use crate::alert::{AlertKind, Event, Priority, Subject};
+use crate::analytics::Finding;
+use crate::config::DeviceModel;
+use crate::facility::Binding;
+
+/// One motion batch for the fall thread.
+#[derive(Debug)]
+pub(crate) struct MotionBatch {
+    reading: Reading,
+    binding: Binding,
+}
+
+/// The pipeline's handle to fall detection.
+#[derive(Debug, Clone)]
+pub(crate) struct FallInput {
+    tx: Option<std::sync::mpsc::SyncSender<MotionBatch>>,
+    /// Batches not scored because the fall thread was behind (counted, never blocking ingest).
+    pub dropped: Arc<AtomicU64>,
+    /// Whether fall detection runs.
+    pub available: Arc<AtomicBool>,
+}
+
+impl FallInput {
+    /// Fall detection switched off (tests, tools).
+    #[cfg(test)]
+    pub(crate) fn disabled() -> Self {
+        Self {
+            tx: None,
+            dropped: Arc::default(),
+            available: Arc::default(),
+        }
+    }
+
+    /// Offers a reading; only accelerometer batches of wearables are taken.
+    pub(crate) fn offer(&self, reading: &Reading, binding: &Binding) {
+        let Some(tx) = &self.tx else { return };
+        if !matches!(reading.measurement, Measurement::Motion { .. }) {
+            return;
+        }
+        if !matches!(binding.model, DeviceModel::Wristband | DeviceModel::Pendant) {
+            return;
+        }
+        let batch = MotionBatch {
+            reading: reading.clone(),
+            binding: binding.clone(),
+        };
+        if tx.try_send(batch).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Starts fall detection. On failure returns a disabled input and the technical event to raise.
+pub(crate) fn start(findings: mpsc::Sender<Finding>) -> (FallInput, Option<Event>) {
+    let dropped = Arc::new(AtomicU64::new(0));
+    let available = Arc::new(AtomicBool::new(false));
+    let pipeline = pingan_models::runtime::load()
+        .and_then(|rt| FallDetector::new(&rt))
+        .and_then(|d| InferenceWorker::spawn(d, 64))
+        .map(|(worker, _join)| FallPipeline::new(worker));
+    let pipeline = match pipeline {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "fall detection unavailable; everything else keeps running");
+            let mut ev = Event::raise(
+                AlertKind::Technical,
+                Subject::Site,
+                Priority::Medium,
+                Timestamp::now(),
+            );
+            ev.detail = format!("fall detection unavailable: {e}");
+            return (
+                FallInput {
+                    tx: None,
+                    dropped,
+                    available,
+                },
+                Some(ev),
+            );
+        }
+    };
+    available.store(true, Ordering::Relaxed);
+    // A few seconds of 50 Hz batches for a large home; beyond that the thread is hopelessly behind.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<MotionBatch>(4096);
+    let spawned = std::thread::Builder::new()
+        .name("fall-detection".into())
+        .spawn(move || run(pipeline, rx, findings));
+    if let Err(e) = spawned {
+        available.store(false, Ordering::Relaxed);
+        let mut ev = Event::raise(
+            AlertKind::Technical,
+            Subject::Site,
+            Priority::Medium,
+            Timestamp::now(),
+        );
+        ev.detail = format!("fall detection unavailable: cannot start its thread: {e}");
+        return (
+            FallInput {
+                tx: None,
+                dropped,
+                available,
+            },
+            Some(ev),
+        );
+    }
+    (
+        FallInput {
+            tx: Some(tx),
+            dropped,
+            available,
+        },
+        None,
+    )
+}
+
+fn run(
+    mut pipeline: FallPipeline,
+    rx: std::sync::mpsc::Receiver<MotionBatch>,
+    findings: mpsc::Sender<Finding>,
+) {
+    while let Ok(b) = rx.recv() {
+        let Measurement::Motion { samples, hz } = &b.reading.measurement else {
+            continue;
+        };
+        let placement = if b.binding.model == DeviceModel::Pendant {
+            Placement::Waist
+        } else {
+            Placement::Wrist
+        };
+        let falls = match pipeline.push(
+            b.reading.device.as_str(),
+            placement,
+            samples,
+            *hz,
+            b.reading.at.millis(),
+        ) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(device = %b.reading.device, error = %e, "fall inference failed for a batch");
+                continue;
+            }
+        };
+        for f in falls {
+            let at = Timestamp((f.t * 1000.0).round() as i64);
+            // No movement after the fall: the resident may be unable to get up.
+            let priority = if f.motionless {
+                Priority::High
+            } else {
+                Priority::Medium
+            };
+            let mut ev = Event::raise(AlertKind::Fall, b.binding.subject(), priority, at);
+            ev.location = b.binding.location.clone();
+            ev.device = Some(b.reading.device.clone());
+            ev.detail = format!(
+                "fall detected on {} (score {:.2}, {}motionless afterwards)",
+                b.reading.device,
+                f.score,
+                if f.motionless { "" } else { "not " }
+            );
+            ev.evidence = json!({
+                "score": f.score,
+                "orientation_change_deg": f.orientation_change_deg,
+                "activity_g": f.activity_g,
+                "motionless": f.motionless,
+                "start": f.evidence_start,
+                "hz": f.evidence_hz,
+                "samples": f.evidence,
+            });
+            if findings.blocking_send(Finding::Event(ev)).is_err() {
+                return;
+            }
+        }
+    }
+}
