@@ -255,9 +255,15 @@ pub fn topic_json(line: &str) -> Option<(String, serde_json::Value)> {
 
 /// A `pingan` process.
 pub fn pingan(args: &[&str], log: &Path) -> Guard {
+    pingan_env(args, log, &[])
+}
+
+/// A `pingan` process with extra environment variables.
+pub fn pingan_env(args: &[&str], log: &Path, env: &[(&str, &str)]) -> Guard {
     let logf = std::fs::File::create(log).expect("log file");
     let child = Command::new(pingan_bin())
         .args(args)
+        .envs(env.iter().copied())
         .env("RUST_LOG", "info,rumqttd=off")
         .stdout(logf.try_clone().expect("log"))
         .stderr(logf)

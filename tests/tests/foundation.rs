@@ -190,3 +190,58 @@ fn default_config_printed_by_the_cli_passes_check_config() {
     let (code, out, err) = pingan_output(&["check-config", f.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+#[test]
+fn without_the_onnx_runtime_fall_detection_is_a_technical_alert_and_sos_still_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mqtt, http) = (free_port(), free_port());
+    let log = dir.path().join("pingan.log");
+    let data = dir.path().join("data");
+    let _gw = pingan_tests::pingan_env(
+        &[
+            "demo",
+            "--mqtt-port",
+            &mqtt.to_string(),
+            "--http-port",
+            &http.to_string(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        &log,
+        &[("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")],
+    );
+    assert!(wait_for_port(mqtt, Duration::from_secs(20)));
+    let sub = Subscriber::mosquitto_sub(mqtt, &["pingan/demo-home/alerts/#"]);
+    let mut technical = None;
+    let sos = sub.until(Duration::from_secs(30), |l| {
+        if l.contains("\"kind\":\"technical\"") {
+            technical = Some(l.to_owned());
+        }
+        l.contains("\"kind\":\"sos\"")
+    });
+    assert!(
+        sos.is_some(),
+        "SOS still arrives; log:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    let technical = technical
+        .or_else(|| {
+            sub.until(Duration::from_secs(5), |l| {
+                l.contains("\"kind\":\"technical\"")
+            })
+        })
+        .expect("technical alert");
+    let (_, a) = topic_json(&technical).unwrap();
+    assert!(
+        a["detail"]
+            .as_str()
+            .unwrap()
+            .contains("fall detection unavailable"),
+        "{a}"
+    );
+    assert!(
+        a["detail"].as_str().unwrap().contains("ORT_DYLIB_PATH")
+            || a["detail"].as_str().unwrap().contains("nonexistent"),
+        "{a}"
+    );
+}
