@@ -11,6 +11,10 @@
 
 pub mod alert;
 pub mod analytics;
+/// Command-line subcommands owned by their areas; `main.rs` wires them.
+pub mod cli {
+    pub mod score;
+}
 pub mod config;
 pub mod facility;
 pub mod mqtt;

@@ -4,11 +4,20 @@
 //! value, findings come out. [`Analytics`] runs them all; the pipeline calls it.
 
 mod config;
+mod emit;
+pub mod news2;
 mod sos;
+#[cfg(test)]
+mod testkit;
+mod vitals;
+pub mod window;
 
 use pingan_drivers::{Reading, Timestamp};
 
-pub use config::AnalyticsConfig;
+pub use config::{
+    AnalyticsConfig, AnomalyConfig, BatteryConfig, BedConfig, EnvironmentConfig, InactivityConfig,
+    News2Config, News2Freshness, NightConfig, ReportIntervals, SupervisionConfig, WanderingConfig,
+};
 
 use crate::alert::{Event, Subject};
 use crate::facility::{Binding, Facility};
@@ -63,7 +72,10 @@ impl Analytics {
     /// The gateway's rule set.
     pub fn new() -> Self {
         Self {
-            rules: vec![Box::new(sos::SosRule)],
+            rules: vec![
+                Box::new(sos::SosRule),
+                Box::new(vitals::VitalsRule::default()),
+            ],
         }
     }
 
