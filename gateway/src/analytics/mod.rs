@@ -3,13 +3,20 @@
 //! Every rule is a state machine without I/O: readings and clock ticks go in with the time as a
 //! value, findings come out. [`Analytics`] runs them all; the pipeline calls it.
 
+mod battery;
+mod bed;
 mod config;
 mod emit;
+mod environment;
+mod hazards;
+mod inactivity;
 pub mod news2;
 mod sos;
+pub mod supervision;
 #[cfg(test)]
 mod testkit;
 mod vitals;
+mod wandering;
 pub mod window;
 
 use pingan_drivers::{Reading, Timestamp};
@@ -20,6 +27,7 @@ pub use config::{
 };
 
 use crate::alert::{Event, Subject};
+use crate::config::Config;
 use crate::facility::{Binding, Facility};
 
 /// A reading with what the facility knows about its device.
@@ -69,12 +77,28 @@ pub struct Analytics {
 }
 
 impl Analytics {
-    /// The gateway's rule set.
+    /// The gateway's rule set, with default report intervals for every device.
     pub fn new() -> Self {
+        Self::with_supervision(supervision::SupervisionRule::default())
+    }
+
+    /// The rule set for a site: device supervision uses each device's `report_interval`.
+    pub fn for_site(config: &Config) -> Self {
+        Self::with_supervision(supervision::SupervisionRule::for_site(config))
+    }
+
+    fn with_supervision(supervision: supervision::SupervisionRule) -> Self {
         Self {
             rules: vec![
                 Box::new(sos::SosRule),
+                Box::new(hazards::HazardRule::default()),
                 Box::new(vitals::VitalsRule::default()),
+                Box::new(bed::BedRule::default()),
+                Box::new(wandering::WanderingRule::default()),
+                Box::new(inactivity::InactivityRule::default()),
+                Box::new(environment::EnvironmentRule::default()),
+                Box::new(supervision),
+                Box::new(battery::BatteryRule::default()),
             ],
         }
     }
