@@ -11,6 +11,7 @@ mod environment;
 mod hazards;
 mod inactivity;
 pub mod news2;
+pub mod replay;
 mod sos;
 pub mod supervision;
 #[cfg(test)]
