@@ -3,6 +3,8 @@
 //! Every rule is a state machine without I/O: readings and clock ticks go in with the time as a
 //! value, findings come out. [`Analytics`] runs them all; the pipeline calls it.
 
+mod anomaly;
+mod baseline;
 mod battery;
 mod bed;
 mod config;
@@ -21,6 +23,7 @@ mod wandering;
 pub mod window;
 
 use pingan_drivers::{Reading, Timestamp};
+use pingan_models::anomaly::{AnomalyError, AnomalyModel};
 
 pub use config::{
     AnalyticsConfig, AnomalyConfig, BatteryConfig, BedConfig, EnvironmentConfig, InactivityConfig,
@@ -83,12 +86,31 @@ impl Analytics {
         Self::with_supervision(supervision::SupervisionRule::default())
     }
 
-    /// The rule set for a site: device supervision uses each device's `report_interval`.
+    /// The rule set for a site: device supervision uses each device's `report_interval`; the
+    /// anomaly model is loaded from `analytics.anomaly.model` (relative to the working
+    /// directory), or the anomaly rule runs on baselines alone and says so once.
     pub fn for_site(config: &Config) -> Self {
-        Self::with_supervision(supervision::SupervisionRule::for_site(config))
+        let model = AnomalyModel::load(&config.analytics.anomaly.model);
+        Self::for_site_with_model(config, model)
+    }
+
+    /// [`Analytics::for_site`] with an anomaly model loaded by the caller (or the reason there
+    /// is none).
+    pub fn for_site_with_model(config: &Config, model: Result<AnomalyModel, AnomalyError>) -> Self {
+        Self::build(supervision::SupervisionRule::for_site(config), model)
     }
 
     fn with_supervision(supervision: supervision::SupervisionRule) -> Self {
+        Self::build(
+            supervision,
+            Err(AnomalyError::Runtime("no model configured".to_owned())),
+        )
+    }
+
+    fn build(
+        supervision: supervision::SupervisionRule,
+        model: Result<AnomalyModel, AnomalyError>,
+    ) -> Self {
         Self {
             rules: vec![
                 Box::new(sos::SosRule),
@@ -100,6 +122,7 @@ impl Analytics {
                 Box::new(environment::EnvironmentRule::default()),
                 Box::new(supervision),
                 Box::new(battery::BatteryRule::default()),
+                Box::new(anomaly::AnomalyRule::new(model)),
             ],
         }
     }
