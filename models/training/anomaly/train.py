@@ -114,6 +114,8 @@ def main():
                           target_opset={"": 17, "ai.onnx.ml": 3})
     onx.doc_string = "Pingan daily-pattern anomaly model: one-class SVM over robust z-scores of " + \
         ", ".join(FEATURES) + f"; seed {SEED}"
+    # skl2onnx names the graph with a random UUID; a fixed name keeps the file reproducible.
+    onx.graph.name = "pingan_anomaly"
     onnx.save_model(onx, OUT)
 
     sess = ort.InferenceSession(OUT, providers=["CPUExecutionProvider"])
