@@ -19,7 +19,7 @@ use serde_json::json;
 use super::baseline::{Baseline, DayAccumulator, FEATURES, NAMES};
 use super::emit::{self, Place};
 use super::inactivity::motion_sd;
-use super::window::local_date;
+use super::window::{local_date, utc_ms};
 use super::{Context, Finding, Normalized, Rule};
 use crate::alert::{AlertKind, Priority, Subject};
 
@@ -30,6 +30,8 @@ const CHECK_EVERY: Duration = Duration::from_secs(60);
 struct Resident {
     /// The care day being accumulated (`None` until the first reading).
     day: Option<chrono::NaiveDate>,
+    /// When that day closes (UTC); readings before it need no calendar maths.
+    closes_at: Option<Timestamp>,
     /// The first day started mid-way: it is not a complete day.
     partial: bool,
     acc: DayAccumulator,
@@ -68,8 +70,16 @@ impl AnomalyRule {
 
     /// Closes the resident's day if `at` is in a later one; returns a finding for an anomaly.
     fn roll(&mut self, resident: &str, at: Timestamp, ctx: &Context<'_>) -> Option<Finding> {
-        let today = Self::care_day(at, ctx)?;
         let r = self.residents.entry(resident.to_owned()).or_default();
+        if r.closes_at.is_some_and(|t| at < t) {
+            return None;
+        }
+        let today = Self::care_day(at, ctx)?;
+        let close = ctx.config.anomaly.day_close.time();
+        r.closes_at = today
+            .succ_opt()
+            .and_then(|d| utc_ms(d, close, ctx.timezone))
+            .map(Timestamp);
         let Some(day) = r.day else {
             r.day = Some(today);
             r.partial = true;
@@ -110,12 +120,14 @@ impl AnomalyRule {
                 explain(
                     resident,
                     at,
-                    &features,
-                    &z,
-                    &stats,
-                    score,
-                    model_note,
-                    r.baseline.len(),
+                    &Judged {
+                        features: &features,
+                        z: &z,
+                        stats: &stats,
+                        score,
+                        model: model_note,
+                        days: r.baseline.len(),
+                    },
                     ctx,
                 )
             })
@@ -160,19 +172,28 @@ impl AnomalyRule {
     }
 }
 
-/// The event for an anomalous day: every feature with |z| ≥ `explain_z`, largest first.
-#[allow(clippy::too_many_arguments)]
-fn explain(
-    resident: &str,
-    at: Timestamp,
-    features: &[Option<f32>; FEATURES],
-    z: &[Option<f32>; FEATURES],
-    stats: &[Option<super::baseline::Stat>],
+/// One judged day: its features, their z-scores and the baseline behind them.
+#[derive(Debug)]
+struct Judged<'a> {
+    features: &'a [Option<f32>; FEATURES],
+    z: &'a [Option<f32>; FEATURES],
+    stats: &'a [Option<super::baseline::Stat>],
     score: Option<f32>,
     model: String,
     days: usize,
-    ctx: &Context<'_>,
-) -> Finding {
+}
+
+/// The event for an anomalous day: every feature with |z| ≥ `explain_z`, largest first.
+fn explain(resident: &str, at: Timestamp, j: &Judged<'_>, ctx: &Context<'_>) -> Finding {
+    let Judged {
+        features,
+        z,
+        stats,
+        score,
+        days,
+        ..
+    } = *j;
+    let model = j.model.clone();
     let mut deviated: Vec<(usize, f32)> = z
         .iter()
         .enumerate()

@@ -75,6 +75,16 @@ impl InactivityRule {
 
 impl Rule for InactivityRule {
     fn on_reading(&mut self, n: &Normalized, ctx: &Context<'_>) -> Vec<Finding> {
+        // Wrist batches are the bulk of the traffic: skip the maths for residents not watched.
+        if matches!(n.reading.measurement, Measurement::Motion { .. })
+            && !n.binding.resident.as_deref().is_some_and(|r| {
+                ctx.facility
+                    .resident(r)
+                    .is_some_and(|i| i.has(CareFlag::LivesAlone))
+            })
+        {
+            return Vec::new();
+        }
         let Some(kind) = self.activity(n, ctx.config.inactivity.motion_threshold_g) else {
             return Vec::new();
         };

@@ -20,6 +20,11 @@ impl ClockTime {
         NaiveTime::from_hms_opt(hour, minute, 0).map(Self)
     }
 
+    /// The wall-clock time.
+    pub fn time(self) -> NaiveTime {
+        self.0
+    }
+
     /// Seconds since local midnight.
     pub fn seconds(self) -> u32 {
         self.0.num_seconds_from_midnight()
