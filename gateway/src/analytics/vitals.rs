@@ -14,6 +14,7 @@ use std::time::Duration;
 use pingan_drivers::{Measurement, Timestamp};
 use serde_json::json;
 
+use super::baseline;
 use super::config::News2Config;
 use super::emit::{self, Pacer, Place};
 use super::news2::{self, Observations, Oxygen, Parameter, Response, SpO2Scale};
@@ -21,10 +22,12 @@ use super::{Context, Finding, Normalized, Rule};
 use crate::alert::{AlertKind, Priority, Subject};
 use crate::config::CareFlag;
 
-/// Readings of one parameter within the smoothing window, oldest first.
+/// Readings of one parameter within the smoothing window, oldest first, and their median
+/// (kept up to date on every push, so scoring needs no sorting).
 #[derive(Debug, Default)]
 struct Series {
     samples: VecDeque<(Timestamp, f32)>,
+    median: Option<f32>,
 }
 
 impl Series {
@@ -41,6 +44,8 @@ impl Series {
                 self.samples.pop_front();
             }
         }
+        let mut values: Vec<f32> = self.samples.iter().map(|(_, v)| *v).collect();
+        self.median = baseline::median(&mut values);
     }
 
     /// The median of the window, if its latest reading is fresh at `now`.
@@ -49,15 +54,7 @@ impl Series {
         if now.since(latest) > freshness {
             return None;
         }
-        let mut v: Vec<f32> = self.samples.iter().map(|(_, v)| *v).collect();
-        v.sort_by(f32::total_cmp);
-        let n = v.len();
-        let mid = n / 2;
-        if n % 2 == 1 {
-            v.get(mid).copied()
-        } else {
-            Some((v.get(mid - 1)? + v.get(mid)?) / 2.0)
-        }
+        self.median
     }
 }
 
