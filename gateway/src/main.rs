@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use pingan_gateway::cli::{Cli, Command, alerts, analyze, check, decode, run, user};
+use pingan_gateway::cli::{Cli, Command, alerts, analyze, check, decode, replay, run, score, user};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -31,6 +31,8 @@ fn main() -> ExitCode {
             Command::PrintDefaultConfig => check::print_default_config(),
             Command::Alerts { command } => alerts::run(command).await,
             Command::Analyze(args) => analyze::run(args),
+            Command::Replay(args) => replay::run(&args),
+            Command::Score(args) => score::run(args),
             Command::User(args) => match user::run(args, &mut std::io::stdout()) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

@@ -4,12 +4,14 @@
 //! Modules:
 //! - [`runtime`]: finds and loads the ONNX Runtime shared library (`ORT_DYLIB_PATH`, `.venv`,
 //!   `/usr/lib/pingan`), with a clear [`ModelError::RuntimeMissing`] when there is none.
+//! - [`anomaly`]: the per-resident daily anomaly model (one-class SVM in ONNX).
 //! - [`fall`]: fall detection — resampling to 50 Hz, sliding windows, the embedded ONNX model on a
 //!   dedicated inference thread, and the confirmation state machine.
 //!
 //! Data flow: `Measurement::Motion` batches (from the gateway) → [`fall::FallPipeline::push`] →
 //! [`fall::ConfirmedFall`] (to the gateway's alert engine).
 
+pub mod anomaly;
 mod error;
 pub mod fall;
 pub mod runtime;

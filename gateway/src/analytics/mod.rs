@@ -3,14 +3,35 @@
 //! Every rule is a state machine without I/O: readings and clock ticks go in with the time as a
 //! value, findings come out. [`Analytics`] runs them all; the pipeline calls it.
 
+mod anomaly;
+mod baseline;
+mod battery;
+mod bed;
 mod config;
+mod emit;
+mod environment;
+mod hazards;
+mod inactivity;
+pub mod news2;
+pub mod replay;
 mod sos;
+pub mod supervision;
+#[cfg(test)]
+mod testkit;
+mod vitals;
+mod wandering;
+pub mod window;
 
 use pingan_drivers::{Reading, Timestamp};
+use pingan_models::anomaly::{AnomalyError, AnomalyModel};
 
-pub use config::AnalyticsConfig;
+pub use config::{
+    AnalyticsConfig, AnomalyConfig, BatteryConfig, BedConfig, EnvironmentConfig, InactivityConfig,
+    News2Config, News2Freshness, NightConfig, ReportIntervals, SupervisionConfig, WanderingConfig,
+};
 
 use crate::alert::{Event, Subject};
+use crate::config::Config;
 use crate::facility::{Binding, Facility};
 
 /// A reading with what the facility knows about its device.
@@ -60,10 +81,55 @@ pub struct Analytics {
 }
 
 impl Analytics {
-    /// The gateway's rule set.
+    /// The gateway's rule set, with default report intervals for every device.
     pub fn new() -> Self {
+        Self::with_supervision(supervision::SupervisionRule::default())
+    }
+
+    /// The rule set for a site: device supervision uses each device's `report_interval`; the
+    /// anomaly model is loaded from `analytics.anomaly.model` (relative to the working
+    /// directory), or the anomaly rule runs on baselines alone and says so once.
+    pub fn for_site(config: &Config) -> Self {
+        // A configured file wins; otherwise the model built into the binary.
+        let path = &config.analytics.anomaly.model;
+        let model = if path.exists() {
+            AnomalyModel::load(path)
+        } else {
+            AnomalyModel::embedded()
+        };
+        Self::for_site_with_model(config, model)
+    }
+
+    /// [`Analytics::for_site`] with an anomaly model loaded by the caller (or the reason there
+    /// is none).
+    pub fn for_site_with_model(config: &Config, model: Result<AnomalyModel, AnomalyError>) -> Self {
+        Self::build(supervision::SupervisionRule::for_site(config), model)
+    }
+
+    fn with_supervision(supervision: supervision::SupervisionRule) -> Self {
+        Self::build(
+            supervision,
+            Err(AnomalyError::Runtime("no model configured".to_owned())),
+        )
+    }
+
+    fn build(
+        supervision: supervision::SupervisionRule,
+        model: Result<AnomalyModel, AnomalyError>,
+    ) -> Self {
         Self {
-            rules: vec![Box::new(sos::SosRule)],
+            rules: vec![
+                Box::new(sos::SosRule),
+                Box::new(hazards::HazardRule::default()),
+                Box::new(vitals::VitalsRule::default()),
+                Box::new(bed::BedRule::default()),
+                Box::new(wandering::WanderingRule::default()),
+                Box::new(inactivity::InactivityRule::default()),
+                Box::new(environment::EnvironmentRule::default()),
+                Box::new(supervision),
+                Box::new(battery::BatteryRule::default()),
+                Box::new(anomaly::AnomalyRule::new(model)),
+            ],
         }
     }
 

@@ -4,7 +4,9 @@ pub mod alerts;
 pub mod analyze;
 pub mod check;
 pub mod decode;
+pub mod replay;
 pub mod run;
+pub mod score;
 pub mod user;
 
 use std::path::PathBuf;
@@ -42,6 +44,10 @@ pub enum Command {
     PrintDefaultConfig,
     /// Analyse recordings: `analyze fall --input FILE.csv` prints one JSON line per detected fall.
     Analyze(analyze::AnalyzeArgs),
+    /// Run a recorded trace (JSON lines of readings) through the pipeline; print the alerts.
+    Replay(replay::ReplayArgs),
+    /// Clinical scores: `score news2 …` prints the NEWS2 chart's score for given vitals.
+    Score(score::ScoreArgs),
     /// Staff accounts of the dashboard.
     User(user::UserArgs),
     /// Decode a BLE payload (a GATT characteristic value or advertising data) as one JSON

@@ -33,9 +33,14 @@ pub enum Processed {
 impl Processor {
     /// A processor for a validated config.
     pub fn new(config: &Config) -> Self {
+        Self::with_analytics(config, Analytics::for_site(config))
+    }
+
+    /// A processor running the given analytics (replays and tests choose the model).
+    pub fn with_analytics(config: &Config, analytics: Analytics) -> Self {
         Self {
             facility: Facility::from_config(config),
-            analytics: Analytics::new(),
+            analytics,
             config: config.analytics.clone(),
             timezone: config.timezone(),
             unknown: HashSet::new(),

@@ -1,0 +1,224 @@
+//! The running NEWS2 rule: keeps each resident's latest vitals with their times, scores them with
+//! [`news2::score`] whenever a vital arrives, and raises `vitals` events per the chart:
+//! a single 3 (ward) → Medium to the nurse; 5–6 (urgent) → High; ≥ 7 (emergency) → High and the
+//! green channel. Back to routine clears.
+//!
+//! Sources: pulse from wearables and the bed mat, SpO2 from wearables and oximeters, respiration
+//! rate from the bed mat while in bed, systolic BP from cuffs, temperature from wearables and
+//! thermometers. Air or oxygen and the SpO2 scale come from the care plan. Consciousness is never
+//! measured, so every running score is partial.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use pingan_drivers::{Measurement, Timestamp};
+use serde_json::json;
+
+use super::baseline;
+use super::config::News2Config;
+use super::emit::{self, Pacer, Place};
+use super::news2::{self, Observations, Oxygen, Parameter, Response, SpO2Scale};
+use super::{Context, Finding, Normalized, Rule};
+use crate::alert::{AlertKind, Priority, Subject};
+use crate::config::CareFlag;
+
+/// Readings of one parameter within the smoothing window, oldest first, and their median
+/// (kept up to date on every push, so scoring needs no sorting).
+#[derive(Debug, Default)]
+struct Series {
+    samples: VecDeque<(Timestamp, f32)>,
+    median: Option<f32>,
+}
+
+impl Series {
+    fn push(&mut self, at: Timestamp, v: f32, smoothing: Duration) {
+        // Readings may arrive slightly out of order from different devices; keep time order.
+        let pos = self.samples.partition_point(|(t, _)| *t <= at);
+        self.samples.insert(pos, (at, v));
+        if let Some(&(latest, _)) = self.samples.back() {
+            while self
+                .samples
+                .front()
+                .is_some_and(|(t, _)| latest.since(*t) > smoothing)
+            {
+                self.samples.pop_front();
+            }
+        }
+        let mut values: Vec<f32> = self.samples.iter().map(|(_, v)| *v).collect();
+        self.median = baseline::median(&mut values);
+    }
+
+    /// The median of the window, if its latest reading is fresh at `now`.
+    fn value(&self, now: Timestamp, freshness: Duration) -> Option<f32> {
+        let &(latest, _) = self.samples.back()?;
+        if now.since(latest) > freshness {
+            return None;
+        }
+        self.median
+    }
+}
+
+#[derive(Debug, Default)]
+struct Resident {
+    rr: Series,
+    spo2: Series,
+    sbp: Series,
+    pulse: Series,
+    temp: Series,
+    response: Option<Response>,
+    pacer: Pacer,
+}
+
+/// The NEWS2 rule.
+#[derive(Debug, Default)]
+pub(crate) struct VitalsRule {
+    residents: HashMap<String, Resident>,
+}
+
+/// The vitals a reading carries, as (parameter, value).
+fn vitals_of(m: &Measurement) -> Vec<(Parameter, f32)> {
+    match m {
+        Measurement::HeartRate { bpm } => vec![(Parameter::Pulse, *bpm)],
+        Measurement::SpO2 { percent } => vec![(Parameter::Spo2, *percent)],
+        Measurement::RespirationRate { per_min } => vec![(Parameter::RespirationRate, *per_min)],
+        Measurement::BodyTemperature { celsius } => vec![(Parameter::Temperature, *celsius)],
+        Measurement::BloodPressure { systolic, .. } => vec![(Parameter::SystolicBp, *systolic)],
+        Measurement::BedOccupancy {
+            in_bed: true,
+            heart_rate,
+            respiration_rate,
+        } => heart_rate
+            .map(|v| (Parameter::Pulse, v))
+            .into_iter()
+            .chain(respiration_rate.map(|v| (Parameter::RespirationRate, v)))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl VitalsRule {
+    /// Scores `resident` at `now`.
+    fn observations(
+        r: &Resident,
+        now: Timestamp,
+        cfg: &News2Config,
+        flags: &[CareFlag],
+    ) -> Observations {
+        let f = &cfg.freshness;
+        Observations {
+            respiration_rate: r.rr.value(now, f.respiration_rate),
+            spo2: r.spo2.value(now, f.spo2),
+            scale: if flags.contains(&CareFlag::Hypercapnic) {
+                SpO2Scale::Two
+            } else {
+                SpO2Scale::One
+            },
+            // The care plan is the source of truth for supplemental oxygen.
+            oxygen: Some(if flags.contains(&CareFlag::SupplementalOxygen) {
+                Oxygen::Oxygen
+            } else {
+                Oxygen::Air
+            }),
+            systolic_bp: r.sbp.value(now, f.systolic_bp),
+            pulse: r.pulse.value(now, f.pulse),
+            consciousness: None,
+            temperature: r.temp.value(now, f.temperature),
+        }
+    }
+}
+
+impl Rule for VitalsRule {
+    fn on_reading(&mut self, n: &Normalized, ctx: &Context<'_>) -> Vec<Finding> {
+        let Some(resident_id) = &n.binding.resident else {
+            return Vec::new();
+        };
+        let vitals = vitals_of(&n.reading.measurement);
+        if vitals.is_empty() {
+            return Vec::new();
+        }
+        let cfg = &ctx.config.news2;
+        let now = n.reading.at;
+        let r = self.residents.entry(resident_id.clone()).or_default();
+        for (p, v) in vitals {
+            // An implausible value is a sensor artefact: it must not score.
+            let Ok(v) = news2::check(p, v) else {
+                continue;
+            };
+            let series = match p {
+                Parameter::RespirationRate => &mut r.rr,
+                Parameter::Spo2 => &mut r.spo2,
+                Parameter::SystolicBp => &mut r.sbp,
+                Parameter::Pulse => &mut r.pulse,
+                Parameter::Temperature => &mut r.temp,
+                Parameter::AirOrOxygen | Parameter::Consciousness => continue,
+            };
+            series.push(now, v, cfg.smoothing);
+        }
+        let info = ctx.facility.resident(resident_id);
+        let flags = info.map_or(&[][..], |i| i.care_flags.as_slice());
+        let obs = Self::observations(r, now, cfg, flags);
+        let score = news2::score(&obs);
+        let changed = r.response != Some(score.response);
+        let was_raised = r.response.is_some_and(|x| x != Response::Routine);
+        r.response = Some(score.response);
+        let subject = Subject::Resident(resident_id.clone());
+        let location = info.map_or(&n.binding.location, |i| &i.location);
+        let priority = match score.response {
+            Response::Routine => {
+                r.pacer.reset();
+                return if changed && was_raised {
+                    vec![Finding::Event(emit::clear(
+                        AlertKind::Vitals,
+                        subject,
+                        now,
+                        location,
+                        format!("NEWS2 {} (routine)", score.total),
+                    ))]
+                } else {
+                    Vec::new()
+                };
+            }
+            Response::Ward => Priority::Medium,
+            Response::Urgent | Response::Emergency => Priority::High,
+        };
+        if !r.pacer.due(now, changed, cfg.repeat) {
+            return Vec::new();
+        }
+        let values = json!({
+            "respiration_rate": obs.respiration_rate,
+            "spo2": obs.spo2,
+            "systolic_bp": obs.systolic_bp,
+            "pulse": obs.pulse,
+            "temperature": obs.temperature,
+        });
+        let missing: Vec<&str> = score.missing.iter().map(|p| p.as_str()).collect();
+        let detail = format!(
+            "NEWS2 {}{} ({}); missing: {}",
+            score.total,
+            if score.partial() { " (partial)" } else { "" },
+            score.response.as_str(),
+            missing.join(", ")
+        );
+        let evidence = json!({
+            "news2": score,
+            "values": values,
+            "scale": if obs.scale == SpO2Scale::Two { 2 } else { 1 },
+            "consciousness": "not measured",
+        });
+        let mut ev = emit::raise(
+            (AlertKind::Vitals, subject, priority),
+            now,
+            Place {
+                location,
+                device: Some(&n.reading.device),
+            },
+            detail,
+            evidence,
+        );
+        ev.green_channel = score.response == Response::Emergency;
+        vec![Finding::Event(ev)]
+    }
+}
+
+#[cfg(test)]
+mod tests;
