@@ -245,3 +245,32 @@ fn without_the_onnx_runtime_fall_detection_is_a_technical_alert_and_sos_still_wo
         "{a}"
     );
 }
+
+#[test]
+fn replay_cli_prints_the_expected_alerts_of_every_recorded_trace() {
+    let traces = repo_root().join("seeds/traces");
+    let mut checked = 0;
+    for e in std::fs::read_dir(&traces).unwrap().flatten() {
+        let p = e.path();
+        let name = p.file_name().unwrap().to_str().unwrap().to_owned();
+        if !name.ends_with(".jsonl") || name.ends_with(".expected.jsonl") {
+            continue;
+        }
+        let (code, out, err) = pingan_output(&["replay", p.to_str().unwrap()]);
+        assert_eq!(code, 0, "{name}: {err}");
+        let got: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let expected_text = std::fs::read_to_string(traces.join(name.replace(".jsonl", ".expected.jsonl"))).unwrap();
+        let expected: Vec<serde_json::Value> = expected_text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect();
+        let key = |v: &serde_json::Value| (v["kind"].to_string(), v["subject"].to_string(), v["priority"].to_string());
+        let mut g: Vec<_> = got.iter().map(key).collect();
+        let mut x: Vec<_> = expected.iter().map(key).collect();
+        g.sort();
+        x.sort();
+        assert_eq!(g, x, "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 5);
+    let (code, _, err) = pingan_output(&["replay", "/nonexistent/trace.jsonl"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent/trace.jsonl"), "{err}");
+}
