@@ -72,6 +72,7 @@ function subjectText(a) {
   const s = a.subject || {};
   if (s.type === 'device') return t('device') + ' ' + s.id;
   if (s.type === 'room') return t('room') + ' ' + s.id;
+  if (s.type === 'gateway') return t('gateway') + ' ' + s.id;
   return (S.status && S.status.site_name) || t('site');
 }
 

@@ -258,10 +258,25 @@ fn replay_cli_prints_the_expected_alerts_of_every_recorded_trace() {
         }
         let (code, out, err) = pingan_output(&["replay", p.to_str().unwrap()]);
         assert_eq!(code, 0, "{name}: {err}");
-        let got: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-        let expected_text = std::fs::read_to_string(traces.join(name.replace(".jsonl", ".expected.jsonl"))).unwrap();
-        let expected: Vec<serde_json::Value> = expected_text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect();
-        let key = |v: &serde_json::Value| (v["kind"].to_string(), v["subject"].to_string(), v["priority"].to_string());
+        let got: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let expected_text =
+            std::fs::read_to_string(traces.join(name.replace(".jsonl", ".expected.jsonl")))
+                .unwrap();
+        let expected: Vec<serde_json::Value> = expected_text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let key = |v: &serde_json::Value| {
+            (
+                v["kind"].to_string(),
+                v["subject"].to_string(),
+                v["priority"].to_string(),
+            )
+        };
         let mut g: Vec<_> = got.iter().map(key).collect();
         let mut x: Vec<_> = expected.iter().map(key).collect();
         g.sort();

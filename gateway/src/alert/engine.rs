@@ -337,10 +337,7 @@ impl Engine {
         via: Via,
         now: Timestamp,
     ) -> Result<Vec<Output>, CommandError> {
-        let by = by.trim();
-        if by.is_empty() {
-            return Err(CommandError::MissingPerson);
-        }
+        let by = person(by)?;
         let a = self
             .open
             .get_mut(&id)
@@ -380,10 +377,7 @@ impl Engine {
         via: Via,
         now: Timestamp,
     ) -> Result<Vec<Output>, CommandError> {
-        let by = by.trim();
-        if by.is_empty() {
-            return Err(CommandError::MissingPerson);
-        }
+        let by = person(by)?;
         if !self.open.contains_key(&id) {
             return Err(CommandError::UnknownAlert(id));
         }
@@ -437,6 +431,16 @@ impl Engine {
         });
         a.revision += 1;
         vec![changed(&a, action, by, via, note, now)]
+    }
+}
+
+/// The name of the person behind a command; a command without one is refused.
+fn person(by: &str) -> Result<&str, CommandError> {
+    let by = by.trim();
+    if by.is_empty() {
+        Err(CommandError::MissingPerson)
+    } else {
+        Ok(by)
     }
 }
 

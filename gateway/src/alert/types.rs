@@ -155,8 +155,11 @@ pub enum Subject {
     Device(DeviceId),
     /// A room.
     Room(String),
-    /// The whole site (fire, gateway faults).
+    /// The whole site (fire, gas, water).
     Site,
+    /// A part of the gateway itself (`storage`, `fall-detection`): technical alerts of different
+    /// parts stay apart.
+    Gateway(String),
 }
 
 impl Subject {
@@ -167,6 +170,7 @@ impl Subject {
             Self::Device(d) => format!("device:{d}"),
             Self::Room(r) => format!("room:{r}"),
             Self::Site => "site".to_owned(),
+            Self::Gateway(part) => format!("gateway:{part}"),
         }
     }
 }

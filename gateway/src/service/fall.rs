@@ -77,7 +77,7 @@ pub(crate) fn start(findings: mpsc::Sender<Finding>) -> (FallInput, Option<Event
             tracing::error!(error = %e, "fall detection unavailable; everything else keeps running");
             let mut ev = Event::raise(
                 AlertKind::Technical,
-                Subject::Site,
+                Subject::Gateway("fall-detection".into()),
                 Priority::Medium,
                 Timestamp::now(),
             );
@@ -102,7 +102,7 @@ pub(crate) fn start(findings: mpsc::Sender<Finding>) -> (FallInput, Option<Event
         available.store(false, Ordering::Relaxed);
         let mut ev = Event::raise(
             AlertKind::Technical,
-            Subject::Site,
+            Subject::Gateway("fall-detection".into()),
             Priority::Medium,
             Timestamp::now(),
         );

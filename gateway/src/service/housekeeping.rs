@@ -115,14 +115,14 @@ pub(super) async fn run(
                 if over && !was {
                     shedding.store(true, Ordering::Relaxed);
                     tracing::error!(size, max = budget.max_bytes, "storage over budget: shedding telemetry, alerts continue");
-                    let mut ev = Event::raise(AlertKind::Technical, Subject::Site, Priority::Medium, Timestamp::now());
+                    let mut ev = Event::raise(AlertKind::Technical, Subject::Gateway("storage".into()), Priority::Medium, Timestamp::now());
                     ev.detail = format!("storage over budget ({size} of {} bytes): readings are not being stored", budget.max_bytes);
                     let _ = findings.send(Finding::Event(ev)).await;
                     sweep_now(&store, budget.retention / 2, &swept).await;
                 } else if under && was {
                     shedding.store(false, Ordering::Relaxed);
                     tracing::info!(size, "storage back under budget: storing readings again");
-                    let ev = Event::clear(AlertKind::Technical, Subject::Site, Timestamp::now());
+                    let ev = Event::clear(AlertKind::Technical, Subject::Gateway("storage".into()), Timestamp::now());
                     let _ = findings.send(Finding::Event(ev)).await;
                 }
             }
