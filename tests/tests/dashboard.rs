@@ -79,6 +79,8 @@ fn nurse_logs_in_sees_the_sos_acknowledges_it_and_mqtt_shows_acknowledged() {
         .find_map(|l| l.strip_prefix("E2E_RESULT "))
         .map(|j| serde_json::from_str(j).unwrap())
         .expect("E2E_RESULT line");
+    // The page weight and render times of this run, for docs/BENCHMARKS.md.
+    eprintln!("E2E_RESULT {result}");
     let id = result["sos_alert_id"].as_str().unwrap().to_owned();
     assert_eq!(
         id, raised_id,
