@@ -102,6 +102,10 @@ pub struct StorageConfig {
     /// alert is raised, while alerts keep being stored.
     #[serde(default = "default_max_bytes")]
     pub max_bytes: u64,
+    /// Messages an uplink's outbox may hold before a technical alert says the broker has not
+    /// confirmed them for a long time (nothing is dropped: alerts wait for the broker).
+    #[serde(default = "default_outbox_quota")]
+    pub outbox_quota: u64,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -116,6 +120,9 @@ fn default_downsample() -> Duration {
 fn default_sweep() -> Duration {
     Duration::from_secs(600)
 }
+fn default_outbox_quota() -> u64 {
+    10_000
+}
 fn default_max_bytes() -> u64 {
     2 << 30
 }
@@ -128,6 +135,7 @@ impl Default for StorageConfig {
             downsample: default_downsample(),
             sweep_interval: default_sweep(),
             max_bytes: default_max_bytes(),
+            outbox_quota: default_outbox_quota(),
         }
     }
 }

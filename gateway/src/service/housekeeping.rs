@@ -1,7 +1,7 @@
 //! Storage housekeeping: the readings writer thread, the retention sweep, and the disk budget
 //! (over budget: telemetry is shed and a technical alert raised; alerts keep being stored).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -88,7 +88,11 @@ pub(super) struct Budget {
     /// Sweep this often.
     pub sweep_interval: Duration,
     /// Disk budget, bytes.
-    pub max_bytes: u64,
+    pub(super) max_bytes: u64,
+    /// Messages an outbox may hold before a technical alert says its broker is not confirming.
+    pub(super) outbox_quota: u64,
+    /// The outboxes to watch.
+    pub(super) outboxes: Vec<(String, crate::store::Outbox)>,
 }
 
 /// Runs the sweep and the budget check until `shutdown`.
@@ -102,32 +106,80 @@ pub(super) async fn run(
 ) {
     let mut sweep = tokio::time::interval(budget.sweep_interval);
     let mut check = tokio::time::interval(Duration::from_secs(10));
+    let mut over_quota: HashSet<String> = HashSet::new();
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
             _ = sweep.tick() => sweep_now(&store, budget.retention, &swept).await,
             _ = check.tick() => {
                 let size = store.size_on_disk();
-                let over = size > budget.max_bytes;
-                // Hysteresis: stop shedding only well under the budget.
-                let under = size < budget.max_bytes / 10 * 9;
                 let was = shedding.load(Ordering::Relaxed);
-                if over && !was {
-                    shedding.store(true, Ordering::Relaxed);
-                    tracing::error!(size, max = budget.max_bytes, "storage over budget: shedding telemetry, alerts continue");
-                    let mut ev = Event::raise(AlertKind::Technical, Subject::Gateway("storage".into()), Priority::Medium, Timestamp::now());
-                    ev.detail = format!("storage over budget ({size} of {} bytes): readings are not being stored", budget.max_bytes);
-                    let _ = findings.send(Finding::Event(ev)).await;
-                    sweep_now(&store, budget.retention / 2, &swept).await;
-                } else if under && was {
-                    shedding.store(false, Ordering::Relaxed);
-                    tracing::info!(size, "storage back under budget: storing readings again");
-                    let ev = Event::clear(AlertKind::Technical, Subject::Gateway("storage".into()), Timestamp::now());
-                    let _ = findings.send(Finding::Event(ev)).await;
+                match over_budget(was, size, budget.max_bytes) {
+                    Some(true) => {
+                        shedding.store(true, Ordering::Relaxed);
+                        tracing::error!(size, max = budget.max_bytes, "storage over budget: shedding telemetry, alerts continue");
+                        let detail = format!("storage over budget ({size} of {} bytes): readings are not being stored", budget.max_bytes);
+                        technical(&findings, "storage", Some(detail)).await;
+                        sweep_now(&store, budget.retention / 2, &swept).await;
+                    }
+                    Some(false) => {
+                        shedding.store(false, Ordering::Relaxed);
+                        tracing::info!(size, "storage back under budget: storing readings again");
+                        technical(&findings, "storage", None).await;
+                    }
+                    None => {}
+                }
+                for (id, outbox) in &budget.outboxes {
+                    let depth = outbox.len() as u64;
+                    let was = over_quota.contains(id);
+                    match over_budget(was, depth, budget.outbox_quota) {
+                        Some(true) => {
+                            over_quota.insert(id.clone());
+                            tracing::error!(link = %id, depth, "outbox over quota: the broker has not confirmed messages for a long time");
+                            let detail = format!("uplink {id} has {depth} undelivered messages (quota {}); alerts are kept and will be delivered when it returns", budget.outbox_quota);
+                            technical(&findings, &format!("outbox:{id}"), Some(detail)).await;
+                        }
+                        Some(false) => {
+                            over_quota.remove(id);
+                            technical(&findings, &format!("outbox:{id}"), None).await;
+                        }
+                        None => {}
+                    }
                 }
             }
         }
     }
+}
+
+/// Whether a budget state changes: `Some(true)` on going over `limit`, `Some(false)` on coming
+/// back under 90 % of it (hysteresis, so a value near the limit does not flap), `None` otherwise.
+fn over_budget(was_over: bool, value: u64, limit: u64) -> Option<bool> {
+    if !was_over && value > limit {
+        Some(true)
+    } else if was_over && value < limit / 10 * 9 {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Raises (with a detail) or clears the technical alert of one part of the gateway.
+async fn technical(findings: &mpsc::Sender<Finding>, part: &str, detail: Option<String>) {
+    let subject = Subject::Gateway(part.to_owned());
+    let ev = match detail {
+        Some(d) => {
+            let mut ev = Event::raise(
+                AlertKind::Technical,
+                subject,
+                Priority::Medium,
+                Timestamp::now(),
+            );
+            ev.detail = d;
+            ev
+        }
+        None => Event::clear(AlertKind::Technical, subject, Timestamp::now()),
+    };
+    let _ = findings.send(Finding::Event(ev)).await;
 }
 
 async fn sweep_now(store: &Store, retention: Duration, swept: &AtomicU64) {
@@ -142,5 +194,30 @@ async fn sweep_now(store: &Store, retention: Duration, swept: &AtomicU64) {
         }
         Ok(Err(e)) => tracing::error!(error = %e, "retention sweep failed"),
         Err(e) => tracing::error!(error = %e, "retention sweep panicked"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::over_budget;
+
+    #[test]
+    fn budget_goes_over_above_the_limit_and_back_under_ninety_percent() {
+        let cases = [
+            (false, 100, 100, None),
+            (false, 101, 100, Some(true)),
+            (true, 95, 100, None),
+            (true, 90, 100, None),
+            (true, 89, 100, Some(false)),
+            (false, 0, 100, None),
+            (true, 200, 100, None),
+        ];
+        for (was, value, limit, want) in cases {
+            assert_eq!(
+                over_budget(was, value, limit),
+                want,
+                "{was} {value} {limit}"
+            );
+        }
     }
 }

@@ -294,6 +294,11 @@ impl Gateway {
                 retention: config.storage.retention,
                 sweep_interval: config.storage.sweep_interval,
                 max_bytes: config.storage.max_bytes,
+                outbox_quota: config.storage.outbox_quota,
+                outboxes: links
+                    .iter()
+                    .map(|l| (l.id.clone(), l.outbox.clone()))
+                    .collect(),
             },
             shedding,
             findings_tx.clone(),
