@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod analyze;
 pub mod check;
 pub mod decode;
+pub mod modbus;
 pub mod replay;
 pub mod run;
 pub mod score;
