@@ -110,6 +110,16 @@ async fn call(
     ctx.set_slave(Slave(unit));
     match tokio::time::timeout(timeout, ctx.call(request)).await {
         Err(_) => Err(CallError::Timeout(timeout)),
+        // tokio-modbus reports undecodable frames as I/O errors of these kinds (a closed
+        // connection is BrokenPipe or ConnectionReset instead).
+        Ok(Err(tokio_modbus::Error::Transport(e)))
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
+            ) =>
+        {
+            Err(CallError::Garbage(e.to_string()))
+        }
         Ok(Err(tokio_modbus::Error::Transport(e))) => Err(CallError::Transport(e.to_string())),
         Ok(Err(tokio_modbus::Error::Protocol(e))) => Err(CallError::Garbage(e.to_string())),
         Ok(Ok(Err(e))) => Err(exception(e)),

@@ -149,19 +149,55 @@ mod tests {
 
     #[test]
     fn probe_takes_exactly_one_link_and_rtu_needs_a_baud_rate() {
-        let p = parse(&["--tcp", "127.0.0.1:502", "--unit", "1", "--profile", "room_th"]).unwrap();
+        let p = parse(&[
+            "--tcp",
+            "127.0.0.1:502",
+            "--unit",
+            "1",
+            "--profile",
+            "room_th",
+        ])
+        .unwrap();
         assert_eq!(p.tcp.as_deref(), Some("127.0.0.1:502"));
-        let rtu = ["--rtu", "/dev/ttyUSB0", "--baud", "9600", "--unit", "3", "--profile", "x"];
+        let rtu = [
+            "--rtu",
+            "/dev/ttyUSB0",
+            "--baud",
+            "9600",
+            "--unit",
+            "3",
+            "--profile",
+            "x",
+        ];
         assert_eq!(parse(&rtu).unwrap().baud, Some(9600));
         assert!(parse(&["--unit", "1", "--profile", "room_th"]).is_err());
         assert!(parse(&["--rtu", "/dev/x", "--unit", "1", "--profile", "room_th"]).is_err());
-        let both = ["--tcp", "h:1", "--rtu", "/dev/x", "--baud", "1", "--unit", "1", "--profile", "p"];
+        let both = [
+            "--tcp",
+            "h:1",
+            "--rtu",
+            "/dev/x",
+            "--baud",
+            "1",
+            "--unit",
+            "1",
+            "--profile",
+            "p",
+        ];
         assert!(parse(&both).is_err());
     }
 
     #[tokio::test]
     async fn unknown_profile_is_a_profile_error() {
-        let p = parse(&["--tcp", "127.0.0.1:1", "--unit", "1", "--profile", "no_such"]).unwrap();
+        let p = parse(&[
+            "--tcp",
+            "127.0.0.1:1",
+            "--unit",
+            "1",
+            "--profile",
+            "no_such",
+        ])
+        .unwrap();
         let e = probe_json(&p).await.unwrap_err();
         assert!(matches!(e, ProbeCliError::Profile(_)), "{e}");
     }
