@@ -251,6 +251,23 @@ impl ModbusConfig {
                     ));
                 }
             }
+            let mut targets = HashSet::new();
+            for p in &profile.points {
+                let Some(t) = p.maps_to.filter(|t| t.is_numeric()) else {
+                    continue;
+                };
+                let to = d.channels.get(&p.name).unwrap_or(&d.device);
+                if !targets.insert((to.clone(), t)) {
+                    return Err(invalid(
+                        key("channels"),
+                        format!(
+                            "two points of profile `{}` feed the same number of device `{to}` \
+                             (point `{}`): give them distinct channels",
+                            profile.name, p.name
+                        ),
+                    ));
+                }
+            }
             let poll_interval = d.poll_interval.unwrap_or(profile.poll_interval);
             if poll_interval.is_zero() {
                 return Err(invalid(
@@ -333,5 +350,38 @@ channels = { in1 = "door-101" }
             c.resolve(None),
             Err(ModbusConfigError::Profile(_))
         ));
+    }
+
+    #[test]
+    fn repeated_numbers_need_distinct_channels() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut profile = String::from("name = \"two_rooms\"\n");
+        for (i, (name, target)) in [
+            ("t1", "environment.temperature"),
+            ("h1", "environment.humidity"),
+            ("t2", "environment.temperature"),
+            ("h2", "environment.humidity"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            profile.push_str(&format!(
+                "[[points]]\nname = \"{name}\"\ntable = \"input\"\naddress = {i}\ntype = \"i16\"\nmaps_to = \"{target}\"\n"
+            ));
+        }
+        std::fs::write(dir.path().join("two.toml"), profile).unwrap();
+        let config = |channels: &str| {
+            parse(&format!(
+                "transport = \"tcp\"\nhost = \"h:502\"\n[[devices]]\ndevice = \"m\"\nunit = 1\nprofile = \"two.toml\"\nchannels = {{ {channels} }}\n"
+            ))
+            .unwrap()
+        };
+        let e = config("")
+            .resolve(Some(dir.path()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("same number of device `m`"), "{e}");
+        let ok = config("t2 = \"r2\", h2 = \"r2\"").resolve(Some(dir.path()));
+        assert!(ok.is_ok(), "{ok:?}");
     }
 }

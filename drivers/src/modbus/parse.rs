@@ -470,19 +470,13 @@ fn check_targets(
     raw: &[RawPoint],
     points: &[Point],
 ) -> Result<(), ProfileError> {
+    // Numeric targets may repeat (a multi-channel module); config resolution checks that each
+    // device id gets each numeric target at most once after `channels`.
     let mut seen: HashMap<Target, usize> = HashMap::new();
-    for (i, (p, rp)) in points.iter().zip(raw).enumerate() {
-        let (Some(t), Some(span)) = (p.maps_to, rp.maps_to.as_ref()) else {
-            continue;
-        };
-        if t.is_numeric() && seen.contains_key(&t) {
-            return Err(locate.error(
-                span.span(),
-                &format!("points[{i}].maps_to"),
-                "expected each numeric target at most once per profile",
-            ));
+    for (i, p) in points.iter().enumerate() {
+        if let Some(t) = p.maps_to {
+            seen.entry(t).or_insert(i);
         }
-        seen.entry(t).or_insert(i);
     }
     let needs = [
         (Target::Temperature, Target::Humidity),
