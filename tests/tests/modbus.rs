@@ -366,7 +366,7 @@ poll_interval = "50ms"
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rtu_bus_over_socat_reads_its_units_and_reports_a_silent_one_offline() {
+async fn rtu_bus_over_socat_reads_its_units_while_a_silent_or_garbage_unit_goes_offline() {
     let pty = PtyPair::start().unwrap();
     let units = json!({
         "1": example_unit(&builtin("room_th")),
@@ -429,6 +429,12 @@ poll_interval = "100ms"
     until(&mut rx, |e| reading_of(e, "room-201", |_| true)).await;
     peer.command("mode 2 normal").unwrap();
     until(&mut rx, |e| health_of(e, "bed-201a", HealthState::Online)).await;
+    // A unit that answers with garbage (bad CRC) goes offline; its neighbour keeps being read.
+    peer.command("mode 1 garbage").unwrap();
+    until(&mut rx, |e| health_of(e, "room-201", HealthState::Offline)).await;
+    until(&mut rx, |e| reading_of(e, "bed-201a", |_| true)).await;
+    peer.command("mode 1 normal").unwrap();
+    until(&mut rx, |e| health_of(e, "room-201", HealthState::Online)).await;
     stop.cancel();
 }
 
