@@ -21,6 +21,7 @@ pub mod driver;
 pub mod health;
 pub mod library;
 pub mod link;
+mod location;
 pub mod mapping;
 pub mod parse;
 pub mod plan;
