@@ -384,4 +384,18 @@ channels = { in1 = "door-101" }
         let ok = config("t2 = \"r2\", h2 = \"r2\"").resolve(Some(dir.path()));
         assert!(ok.is_ok(), "{ok:?}");
     }
+
+    #[test]
+    fn driver_registry_selects_modbus_by_its_tag() {
+        let c: crate::DriverConfig = toml::from_str(
+            "driver = \"modbus\"\ntransport = \"tcp\"\nhost = \"10.0.0.5:502\"\n\
+             [[devices]]\ndevice = \"co2-lounge\"\nunit = 1\nprofile = \"co2_sensor\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.kind(), "modbus");
+        let crate::DriverConfig::Modbus(m) = c else {
+            panic!("modbus expected")
+        };
+        assert_eq!(m.resolve(None).unwrap()[0].profile.name, "co2_sensor");
+    }
 }
