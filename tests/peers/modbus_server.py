@@ -11,7 +11,7 @@ are not listed do not answer (like an absent device on a bus).
 
 On start it prints one line `READY <port>` (TCP: the bound port; RTU: 0). It then reads
 commands on stdin, one per line, and answers each with one JSON line on stdout:
-    count                   -> {"requests": {"UNIT:FC": n, ...}, "total": n}
+    count                   -> {"requests": {"UNIT:FC": n, ...}, "total": n, "connections": n}
     reset                   -> clears the request counters
     mode UNIT normal|silent|garbage
                             -> silent: no answer; garbage: an invalid frame instead of the answer
@@ -97,11 +97,16 @@ class Peer:
         self.requests: Counter[str] = Counter()
         self.server = None
         self.port = 0
+        self.connections = 0
 
     def trace_pdu(self, sending: bool, pdu):
         if not sending:
             self.requests[f"{pdu.dev_id}:{pdu.function_code}"] += 1
         return pdu
+
+    def trace_connect(self, connected: bool) -> None:
+        if connected:
+            self.connections += 1
 
     def trace_packet(self, sending: bool, data: bytes) -> bytes:
         if not sending or not data:
@@ -123,6 +128,7 @@ class Peer:
             ignore_missing_devices=True,
             trace_pdu=self.trace_pdu,
             trace_packet=self.trace_packet,
+            trace_connect=self.trace_connect,
         )
         if self.args.tcp:
             host, port = self.args.tcp.rsplit(":", 1)
@@ -153,7 +159,11 @@ class Peer:
             return {"ok": True}
         cmd, rest = words[0], words[1:]
         if cmd == "count":
-            return {"requests": dict(self.requests), "total": sum(self.requests.values())}
+            return {
+                "requests": dict(self.requests),
+                "total": sum(self.requests.values()),
+                "connections": self.connections,
+            }
         if cmd == "reset":
             self.requests.clear()
             return {"ok": True}

@@ -438,6 +438,33 @@ poll_interval = "100ms"
     stop.cancel();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_connection_polls_every_device_of_a_tcp_gateway_over_one_connection() {
+    let mut peer = ModbusPeer::tcp(json!({
+        "1": example_unit(&builtin("room_th")),
+        "2": example_unit(&builtin("water_leak")),
+    }))
+    .unwrap();
+    let config = format!(
+        "transport = \"tcp\"\nhost = \"{}\"\nshared_connection = true\n\
+         [[devices]]\ndevice = \"room-3\"\nunit = 1\nprofile = \"room_th\"\npoll_interval = \"50ms\"\n\
+         [[devices]]\ndevice = \"leak-3\"\nunit = 2\nprofile = \"water_leak\"\npoll_interval = \"50ms\"\n",
+        peer.address()
+    );
+    let (mut rx, stop, _, _) = start_driver(&config);
+    let (mut room, mut leak) = (0, 0);
+    until(&mut rx, |e| {
+        room += usize::from(reading_of(e, "room-3", |_| true));
+        leak += usize::from(reading_of(e, "leak-3", |m| {
+            *m == Measurement::WaterLeak { wet: true }
+        }));
+        room >= 3 && leak >= 1
+    })
+    .await;
+    assert_eq!(peer.command("count").unwrap()["connections"], json!(1));
+    stop.cancel();
+}
+
 fn probe_args(tcp: String, unit: u8, profile: &str) -> ProbeArgs {
     ProbeArgs {
         tcp: Some(tcp),

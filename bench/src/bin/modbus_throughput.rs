@@ -176,6 +176,7 @@ async fn main() -> anyhow::Result<()> {
         baud: None,
         parity: Parity::None,
         stop_bits: 1,
+        shared_connection: false,
         timeout: Duration::from_secs(2),
         retries: 1,
         offline_after: 3,

@@ -69,6 +69,10 @@ pub struct ModbusConfig {
     /// RTU only: stop bits, 1 (default) or 2.
     #[serde(default = "default_stop_bits")]
     pub stop_bits: u8,
+    /// TCP only: poll every device over one connection, one request at a time, for TCP-to-RTU
+    /// gateways that accept few connections (default: one connection per device, concurrent).
+    #[serde(default)]
+    pub shared_connection: bool,
     /// Time to wait for each answer before counting the request as failed.
     #[serde(default = "default_timeout", with = "humantime_serde")]
     pub timeout: Duration,

@@ -341,6 +341,24 @@ impl Driver for ModbusDriver {
                     shutdown.clone(),
                 ));
             }
+            TransportKind::Tcp if config.shared_connection => {
+                let link = Link::Tcp {
+                    host: config.host.clone().unwrap_or_default(),
+                    ctx: None,
+                };
+                let (tx, rx) = mpsc::channel(16);
+                for t in &tasks {
+                    routes.insert(t.id.clone(), tx.clone());
+                }
+                set.spawn(run_link(
+                    link,
+                    tasks,
+                    timing,
+                    sink.clone(),
+                    rx,
+                    shutdown.clone(),
+                ));
+            }
             TransportKind::Tcp => {
                 let host = config.host.clone().unwrap_or_default();
                 for t in tasks {
