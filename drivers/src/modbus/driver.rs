@@ -18,7 +18,7 @@ use super::health::{HealthTracker, PollOutcome, inter_frame_gap, next_delay};
 use super::link::CallError;
 use super::mapping::Mapper;
 use super::plan::{Block, plan};
-use super::poll::{DeviceCounters, Link, poll_device};
+use super::poll::{DeviceCounters, Link, PollSpec, poll_device};
 use super::profile::Profile;
 use crate::driver::{Driver, DriverError, ReadingSink};
 use crate::reading::{DeviceId, Timestamp};
@@ -163,17 +163,15 @@ impl DeviceTask {
         t: Timing,
         sink: &ReadingSink,
     ) -> Result<(), DriverError> {
-        let polled = poll_device(
-            link,
-            &self.id,
-            self.unit,
-            &self.profile,
-            &self.blocks,
-            t.timeout,
-            t.retries,
-            &self.counters,
-        )
-        .await;
+        let spec = PollSpec {
+            device: &self.id,
+            unit: self.unit,
+            profile: &self.profile,
+            blocks: &self.blocks,
+            timeout: t.timeout,
+            retries: t.retries,
+        };
+        let polled = poll_device(link, spec, &self.counters).await;
         let mapped = self
             .mapper
             .map(&self.profile, &polled.values, Timestamp::now());

@@ -147,20 +147,33 @@ pub(crate) struct Polled {
     pub(crate) outcome: PollOutcome,
 }
 
+/// What to poll and how patiently.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PollSpec<'a> {
+    pub(crate) device: &'a DeviceId,
+    pub(crate) unit: u8,
+    pub(crate) profile: &'a Profile,
+    pub(crate) blocks: &'a [Block],
+    pub(crate) timeout: Duration,
+    pub(crate) retries: u32,
+}
+
 /// Reads every block of a device. A block that gets no answer is retried `retries` times; if it
 /// still fails the poll stops there, so a silent device costs one timeout series, not one per
 /// block. Exception responses are answers: logged, counted, and the poll goes on.
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn poll_device(
     link: &mut Link,
-    device: &DeviceId,
-    unit: u8,
-    profile: &Profile,
-    blocks: &[Block],
-    timeout: Duration,
-    retries: u32,
+    spec: PollSpec<'_>,
     counters: &Arc<DeviceCounters>,
 ) -> Polled {
+    let PollSpec {
+        device,
+        unit,
+        profile,
+        blocks,
+        timeout,
+        retries,
+    } = spec;
     counters.polls.fetch_add(1, Ordering::Relaxed);
     let mut values = PointValues::empty(profile.points.len());
     let mut problems = Vec::new();

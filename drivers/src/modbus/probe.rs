@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::config::Parity;
 use super::health::{PollOutcome, inter_frame_gap};
 use super::plan::{PointValues, plan};
-use super::poll::{DeviceCounters, Link, poll_device};
+use super::poll::{DeviceCounters, Link, PollSpec, poll_device};
 use super::profile::Profile;
 use crate::reading::DeviceId;
 
@@ -78,17 +78,16 @@ pub async fn probe(
     };
     let blocks = plan(&profile.points, profile.max_gap);
     let counters = Arc::new(DeviceCounters::default());
-    let polled = poll_device(
-        &mut link,
-        &DeviceId::new("probe"),
+    let device = DeviceId::new("probe");
+    let spec = PollSpec {
+        device: &device,
         unit,
         profile,
-        &blocks,
+        blocks: &blocks,
         timeout,
-        0,
-        &counters,
-    )
-    .await;
+        retries: 0,
+    };
+    let polled = poll_device(&mut link, spec, &counters).await;
     match polled.outcome {
         PollOutcome::Failed { reason } => Err(ProbeError::NoAnswer { unit, reason }),
         PollOutcome::Answered { problems } if !problems.is_empty() => {
