@@ -120,6 +120,7 @@ name = "b"
 table = "holding"
 address = 1
 type = "f32"
+byte_order = "CDAB"
 [[points]]
 name = "c"
 table = "holding"
@@ -144,8 +145,10 @@ type = "bool"
     let profile = pingan_drivers::modbus::parse_profile("merge.toml", text).unwrap();
     let blocks = plan(&profile.points, profile.max_gap);
     assert_eq!(blocks.len(), 3, "a+b+c, far, in1+in2");
-    let mut peer =
-        ModbusPeer::tcp(json!({"1": {"holding": {"0": 1, "6": 65535, "100": 7}}})).unwrap();
+    let mut peer = ModbusPeer::tcp(
+        json!({"1": {"holding": {"0": 1, "1": 0, "2": 0x41AC, "6": 65535, "100": 7}}}),
+    )
+    .unwrap();
     let values = probe(
         &ProbeTarget::Tcp(peer.address()),
         1,
@@ -154,7 +157,11 @@ type = "bool"
     )
     .await
     .unwrap();
-    assert_eq!(values.to_json(&profile)["c"], json!(-1.0));
+    let json = values.to_json(&profile);
+    assert_eq!(
+        (json["b"].clone(), json["c"].clone()),
+        (json!(21.5), json!(-1.0))
+    );
     let counts = peer.command("count").unwrap();
     assert_eq!(counts["total"], json!(3), "{counts}");
     assert_eq!(counts["requests"]["1:3"], json!(2));

@@ -75,7 +75,7 @@ struct RawPoint {
     #[serde(rename = "type")]
     data_type: Spanned<DataType>,
     #[serde(default)]
-    order: Option<Spanned<WordOrder>>,
+    byte_order: Option<Spanned<WordOrder>>,
     #[serde(default)]
     bit: Option<Spanned<i64>>,
     #[serde(default)]
@@ -303,7 +303,7 @@ fn validate_point(locate: &Locator<'_>, i: usize, rp: &RawPoint) -> Result<Point
         }
         (None, _) => 0,
     };
-    let order = match &rp.order {
+    let order = match &rp.byte_order {
         None => WordOrder::Abcd,
         Some(o) => {
             let order = *o.get_ref();
@@ -315,7 +315,7 @@ fn validate_point(locate: &Locator<'_>, i: usize, rp: &RawPoint) -> Result<Point
             if !ok {
                 return Err(locate.error(
                     o.span(),
-                    &key("order"),
+                    &key("byte_order"),
                     "expected ABCD or BADC: CDAB/DCBA swap the words of 32-bit values only, \
                      and bool points take no order",
                 ));

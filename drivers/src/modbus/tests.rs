@@ -58,17 +58,17 @@ fn distinct_bits_of_one_register_do_not_overlap_but_equal_bits_do() {
 #[test]
 fn word_swapping_order_on_a_16_bit_point_is_rejected() {
     let e = err(&format!(
-        "{HEAD}[[points]]\nname = \"a\"\ntable = \"holding\"\naddress = 0\ntype = \"u16\"\norder = \"CDAB\"\n"
+        "{HEAD}[[points]]\nname = \"a\"\ntable = \"holding\"\naddress = 0\ntype = \"u16\"\nbyte_order = \"CDAB\"\n"
     ));
     assert!(
-        e.starts_with("p.toml:7:9: points[0].order: expected ABCD or BADC"),
+        e.starts_with("p.toml:7:14: points[0].byte_order: expected ABCD or BADC"),
         "{e}"
     );
     let bad = err(&format!(
-        "{HEAD}[[points]]\nname = \"a\"\ntable = \"holding\"\naddress = 0\ntype = \"f32\"\norder = \"ABDC\"\n"
+        "{HEAD}[[points]]\nname = \"a\"\ntable = \"holding\"\naddress = 0\ntype = \"f32\"\nbyte_order = \"ABDC\"\n"
     ));
     assert!(
-        bad.starts_with("p.toml:7:9: points[0].order: unknown variant `ABDC`"),
+        bad.starts_with("p.toml:7:14: points[0].byte_order: unknown variant `ABDC`"),
         "{bad}"
     );
 }
