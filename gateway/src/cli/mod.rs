@@ -64,4 +64,6 @@ pub enum Command {
         #[command(subcommand)]
         command: alerts::AlertsCommand,
     },
+    /// Modbus commissioning: `pingan modbus probe` reads a device once by profile.
+    Modbus(modbus::ModbusArgs),
 }
