@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
 # Modbus throughput in one command: values/s from a pymodbus TCP simulator (>= 500 points)
-# through the Modbus driver, published to an MQTT broker, and CPU seconds per 1000 values.
+# through the Modbus driver to the gateway's embedded MQTT broker, and CPU seconds per 1000
+# values; then the same to a private Mosquitto, for comparison with other gateways.
 #
 #   bench/modbus_throughput.sh                 # 4 devices x 128 points, poll 5 ms, 10 s
 #   bench/modbus_throughput.sh --devices 8 --points 250 --json
 #
-# Needs scripts/setup (the .venv with pymodbus) and Debian's mosquitto. The broker is a
-# private Mosquitto on an ephemeral port until the gateway's embedded broker can be started
-# here; pass --broker HOST:PORT first to use another broker (e.g. `pingan`'s embedded one).
+# Needs scripts/setup (the .venv with pymodbus) and Debian's mosquitto.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-broker=""
-if [[ "${1:-}" == "--broker" ]]; then broker=$2; shift 2; fi
 cargo build --release -q -p pingan-bench --bin modbus_throughput
 bin="${CARGO_TARGET_DIR:-$root/target}/release/modbus_throughput"
-if [[ -z "$broker" ]]; then
+echo "== driver only (reading sink)"
+"$bin" --broker none "$@"
+echo "== to the embedded broker"
+"$bin" --broker embedded "$@"
+if command -v mosquitto >/dev/null; then
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   conf=$(mktemp)
   printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" > "$conf"
@@ -26,9 +27,6 @@ if [[ -z "$broker" ]]; then
     python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.1)" 2>/dev/null && break
     sleep 0.1
   done
-  broker="127.0.0.1:$port"
+  echo "== to Mosquitto 127.0.0.1:$port"
+  "$bin" --broker "127.0.0.1:$port" "$@"
 fi
-echo "== in-process (reading sink only)"
-"$bin" "$@"
-echo "== published to MQTT broker $broker"
-"$bin" --mqtt "$broker" "$@"

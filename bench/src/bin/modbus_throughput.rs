@@ -37,9 +37,11 @@ struct Args {
     /// Length of the measured window, in seconds (after 1 s of warm-up).
     #[arg(long, default_value_t = 10)]
     seconds: u64,
-    /// Publish every reading (QoS 0, JSON) to this MQTT broker, HOST:PORT.
-    #[arg(long)]
-    mqtt: Option<String>,
+    /// Where readings go: `embedded` (the gateway's rumqttd broker, started in this process on
+    /// an ephemeral port), `none` (the driver's reading sink only), or HOST:PORT of another
+    /// broker. Each reading is published with QoS 0 as JSON on `pingan/bench/readings/{device}`.
+    #[arg(long, default_value = "embedded")]
+    broker: String,
     /// Print the result as one JSON object.
     #[arg(long)]
     json: bool,
@@ -193,7 +195,16 @@ async fn main() -> anyhow::Result<()> {
 
     // Publishes actually written to the broker connection (not just queued in the client).
     let published = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let mqtt = match &args.mqtt {
+    let broker_addr = match args.broker.as_str() {
+        "none" => None,
+        "embedded" => {
+            let free = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+            pingan_gateway::mqtt::broker::start(free, 16).await?;
+            Some(free.to_string())
+        }
+        other => Some(other.to_owned()),
+    };
+    let mqtt = match &broker_addr {
         None => None,
         Some(addr) => {
             let (host, p) = addr.rsplit_once(':').context("--mqtt HOST:PORT")?;
@@ -216,13 +227,14 @@ async fn main() -> anyhow::Result<()> {
     };
     let forwarded = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let fwd = forwarded.clone();
+    let topics = pingan_gateway::mqtt::payload::Topics::new("bench");
     tokio::spawn(async move {
         while let Some(event) = rx.recv().await {
             let DriverEvent::Reading(r) = event else {
                 continue;
             };
             if let Some(client) = &mqtt {
-                let topic = format!("pingan/bench/readings/{}", r.device);
+                let topic = topics.reading(&r.device);
                 let payload = serde_json::to_vec(&r).unwrap_or_default();
                 if client
                     .publish(topic, rumqttc::QoS::AtMostOnce, false, payload)
@@ -275,7 +287,11 @@ async fn main() -> anyhow::Result<()> {
         "requests_per_s": q1.saturating_sub(q0) as f64 / secs,
         "cpu_s_per_1000_values": if vals > 0.0 { (c1 - c0) / vals * 1000.0 } else { f64::NAN },
         "cpu_utilisation": (c1 - c0) / secs,
-        "forwarded_to": args.mqtt.as_deref().map_or("reading sink (in-process)".to_owned(), |m| format!("mqtt {m}")),
+        "forwarded_to": match (args.broker.as_str(), &broker_addr) {
+            (_, None) => "reading sink only".to_owned(),
+            ("embedded", Some(a)) => format!("embedded rumqttd broker {a}"),
+            (_, Some(a)) => format!("mqtt broker {a}"),
+        },
         "dropped_telemetry": dropped.dropped_telemetry.load(Ordering::Relaxed),
     });
     if args.json {
