@@ -257,8 +257,8 @@ async fn main() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let (v0, r0, p0, c0, q0, t0) = (
         values(),
-        published.load(Ordering::Relaxed),
         forwarded.load(Ordering::Relaxed),
+        published.load(Ordering::Relaxed),
         cpu_seconds(),
         sim.requests()?,
         Instant::now(),
@@ -266,8 +266,8 @@ async fn main() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(args.seconds)).await;
     let (v1, r1, p1, c1, q1) = (
         values(),
-        published.load(Ordering::Relaxed),
         forwarded.load(Ordering::Relaxed),
+        published.load(Ordering::Relaxed),
         cpu_seconds(),
         sim.requests()?,
     );
