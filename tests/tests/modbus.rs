@@ -611,3 +611,21 @@ async fn pingan_binary_probes_by_profile_and_check_config_locates_profile_errors
     assert_eq!(code, 2);
     assert!(err.contains("my_sensor.toml:10:11"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unplugged_serial_adapter_reports_its_devices_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("ttyUSB9");
+    let config = format!(
+        "transport = \"rtu\"\npath = \"{}\"\nbaud = 9600\noffline_after = 2\n\
+         [[devices]]\ndevice = \"smoke-3f\"\nunit = 5\nprofile = \"smoke_detector\"\npoll_interval = \"50ms\"\n",
+        missing.display()
+    );
+    let (mut rx, stop, _, _) = start_driver(&config);
+    let seen = until(&mut rx, |e| health_of(e, "smoke-3f", HealthState::Offline)).await;
+    let DriverEvent::Health { detail, .. } = seen.last().unwrap() else {
+        unreachable!()
+    };
+    assert!(detail.contains("ttyUSB9"), "{detail}");
+    stop.cancel();
+}

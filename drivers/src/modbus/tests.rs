@@ -205,3 +205,15 @@ fn every_builtin_profile_parses_and_decodes_its_example() {
         }
     }
 }
+
+#[test]
+fn errors_inside_command_tables_name_the_command() {
+    let e = err(&format!(
+        "{HEAD}[[points]]\nname = \"a\"\ntable = \"coil\"\naddress = 0\ntype = \"bool\"\n\
+         [commands.reset]\ntable = \"coil\"\naddress = 1\nvalu = 1\n"
+    ));
+    assert!(
+        e.starts_with("p.toml:10:1: commands.reset.valu: unknown field `valu`"),
+        "{e}"
+    );
+}
