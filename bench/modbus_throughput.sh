@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Modbus throughput in one command: values/s from a pymodbus TCP simulator (>= 500 points)
-# through the Modbus driver to the gateway's embedded MQTT broker, and CPU seconds per 1000
-# values; then the same to a private Mosquitto, for comparison with other gateways.
+# through `pingan run` to its embedded MQTT broker (counted by a subscriber), and CPU seconds
+# per 1000 values of the pingan process; then the driver alone in-process: to no broker, to the
+# embedded broker, and to a private Mosquitto.
 #
 #   bench/modbus_throughput.sh                 # 4 devices x 128 points, poll 5 ms, 10 s
 #   bench/modbus_throughput.sh --devices 8 --points 250 --json
@@ -10,8 +11,10 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-cargo build --release -q -p pingan-bench --bin modbus_throughput
+cargo build --release -q -p pingan-bench --bin modbus_throughput -p pingan-gateway --bin pingan
 bin="${CARGO_TARGET_DIR:-$root/target}/release/modbus_throughput"
+echo "== the whole gateway: pingan run (driver, pipeline, store) to its embedded broker"
+"$bin" --gateway "$@"
 echo "== driver only (reading sink)"
 "$bin" --broker none "$@"
 echo "== to the embedded broker"

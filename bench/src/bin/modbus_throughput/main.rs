@@ -24,31 +24,36 @@ use tokio_util::sync::CancellationToken;
 
 /// Modbus driver throughput against a pymodbus TCP simulator.
 #[derive(Debug, Parser)]
-struct Args {
+pub(crate) struct Args {
     /// Simulated devices (units) on the TCP host; each is polled on its own connection.
     #[arg(long, default_value_t = 4)]
-    devices: u8,
+    pub(crate) devices: u8,
     /// Points per device (temperature/humidity pairs, one room per pair).
     #[arg(long, default_value_t = 128)]
-    points: u16,
+    pub(crate) points: u16,
     /// Poll interval of each device, in milliseconds.
     #[arg(long, default_value_t = 5)]
-    interval_ms: u64,
+    pub(crate) interval_ms: u64,
     /// Length of the measured window, in seconds (after 1 s of warm-up).
     #[arg(long, default_value_t = 10)]
-    seconds: u64,
+    pub(crate) seconds: u64,
     /// Where readings go: `embedded` (the gateway's rumqttd broker, started in this process on
     /// an ephemeral port), `none` (the driver's reading sink only), or HOST:PORT of another
     /// broker. Each reading is published with QoS 0 as JSON on `pingan/bench/readings/{device}`.
     #[arg(long, default_value = "embedded")]
-    broker: String,
+    pub(crate) broker: String,
     /// Print the result as one JSON object.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
+    /// Measure the whole gateway instead: run `pingan run` (next to this binary) with a site
+    /// config of these devices, count the readings a subscriber receives from its embedded
+    /// broker, and take the CPU time of the `pingan` process.
+    #[arg(long)]
+    pub(crate) gateway: bool,
 }
 
 /// Kills the simulator by PID when dropped.
-struct Simulator {
+pub(crate) struct Simulator {
     child: Child,
     stdin: std::process::ChildStdin,
     stdout: BufReader<std::process::ChildStdout>,
@@ -101,7 +106,7 @@ impl Simulator {
         Ok(line)
     }
 
-    fn requests(&mut self) -> anyhow::Result<u64> {
+    pub(crate) fn requests(&mut self) -> anyhow::Result<u64> {
         writeln!(self.stdin, "count")?;
         self.stdin.flush()?;
         let v: serde_json::Value = serde_json::from_str(&self.line()?)?;
@@ -111,7 +116,12 @@ impl Simulator {
 
 /// CPU time (user + system) of this process, from /proc/self/stat (USER_HZ = 100 on Linux).
 fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    cpu_seconds_of("self")
+}
+
+/// CPU time (user + system) of process `pid` (`"self"` for this one).
+pub(crate) fn cpu_seconds_of(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
     let ticks = |i: usize| {
@@ -124,7 +134,7 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-fn profile_text(pairs: u16) -> String {
+pub(crate) fn profile_text(pairs: u16) -> String {
     let mut s = String::from("name = \"bench_rooms\"\nmax_gap = 0\npoll_interval = \"1s\"\n");
     for k in 0..pairs {
         s.push_str(&format!(
@@ -136,6 +146,8 @@ fn profile_text(pairs: u16) -> String {
     }
     s
 }
+
+mod gateway;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -156,6 +168,9 @@ async fn main() -> anyhow::Result<()> {
     let store = dir.path().join("datastore.json");
     std::fs::write(&store, serde_json::to_vec(&json!({ "units": units }))?)?;
     let (mut sim, port) = Simulator::start(&root, &store)?;
+    if args.gateway {
+        return gateway::run(&args, dir.path(), &mut sim, port, pairs).await;
+    }
 
     let devices = (1..=args.devices)
         .map(|u| ModbusDeviceConfig {
