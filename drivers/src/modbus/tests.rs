@@ -217,3 +217,35 @@ fn errors_inside_command_tables_name_the_command() {
         "{e}"
     );
 }
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::super::library::BUILTIN;
+    use super::super::parse::parse_profile;
+
+    proptest! {
+        #[test]
+        fn any_text_yields_a_profile_or_an_error_inside_the_file(text in "\\PC{0,300}") {
+            if let Err(e) = parse_profile("f.toml", &text) {
+                prop_assert!(e.line >= 1 && e.line <= text.lines().count().max(1) + 1);
+                prop_assert!(e.column >= 1);
+            }
+        }
+
+        #[test]
+        fn mangled_library_profiles_never_panic(
+            which in 0..BUILTIN.len(),
+            cut in 0usize..4000,
+            insert in "[a-z0-9=\"\\[\\] \n.-]{0,12}",
+        ) {
+            let (_, text) = BUILTIN[which];
+            let mut at = cut.min(text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let mangled = format!("{}{insert}{}", &text[..at], &text[at..]);
+            let _ = parse_profile("m.toml", &mangled);
+        }
+    }
+}
