@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ble::BleConfig;
+use crate::modbus::ModbusConfig;
 use crate::sim::SimConfig;
 
 /// One driver instance of the site config (`[[drivers]]`).
@@ -14,6 +15,8 @@ pub enum DriverConfig {
     Sim(SimConfig),
     /// Bluetooth LE wearables, medical devices, beacons and BTHome sensors.
     Ble(BleConfig),
+    /// Modbus devices on one RTU bus or one TCP host, described by profiles.
+    Modbus(ModbusConfig),
 }
 
 impl DriverConfig {
@@ -22,6 +25,7 @@ impl DriverConfig {
         match self {
             Self::Sim(_) => "sim",
             Self::Ble(_) => "ble",
+            Self::Modbus(_) => "modbus",
         }
     }
 }

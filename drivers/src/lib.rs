@@ -7,6 +7,7 @@
 //!   critical readings, drop-and-count for telemetry) and [`DriverError`].
 //! - [`config`]: [`DriverConfig`], the closed registry of driver kinds.
 //! - [`sim`]: a whole simulated facility with scripted incidents.
+//! - [`modbus`]: Modbus TCP/RTU devices described by TOML profiles.
 //!
 //! Data flows one way: device → driver → [`ReadingSink`] → the gateway's pipeline. This crate
 //! knows nothing of the gateway.
@@ -14,6 +15,7 @@
 pub mod ble;
 pub mod config;
 pub mod driver;
+pub mod modbus;
 pub mod reading;
 pub mod sim;
 

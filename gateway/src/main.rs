@@ -3,7 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use pingan_gateway::cli::{Cli, Command, alerts, analyze, check, decode, replay, run, score, user};
+use pingan_gateway::cli::{
+    Cli, Command, alerts, analyze, check, decode, modbus, replay, run, score, user,
+};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
                 println!("{line}");
                 code
             }
+            Command::Modbus(args) => modbus::run(args).await,
         }
     })
 }

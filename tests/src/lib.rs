@@ -338,3 +338,5 @@ pub fn sos_scenario(presses: &[(usize, u64)]) -> String {
         })
         .collect()
 }
+
+pub mod pymodbus;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use pingan_drivers::DriverConfig;
 use pingan_drivers::ble::radio::ReplayRadio;
+use pingan_drivers::modbus::ModbusConfigError;
 use pingan_drivers::sim::Scenario;
 
 use crate::config::{Config, DEFAULT_CONFIG};
@@ -65,6 +66,12 @@ fn referenced_files(config: &Config, file: &Path) -> Vec<String> {
                     }
                 }
             }
+            // Profiles report their own FILE:LINE:COL; settings errors name their key.
+            DriverConfig::Modbus(modbus) => match modbus.resolve(Some(base)) {
+                Ok(_) => {}
+                Err(ModbusConfigError::Profile(e)) => problems.push(e.to_string()),
+                Err(e) => problems.push(format!("{}:1:1: drivers[{i}].{e}", file.display())),
+            },
         }
     }
     problems

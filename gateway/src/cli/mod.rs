@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod analyze;
 pub mod check;
 pub mod decode;
+pub mod modbus;
 pub mod replay;
 pub mod run;
 pub mod score;
@@ -63,4 +64,6 @@ pub enum Command {
         #[command(subcommand)]
         command: alerts::AlertsCommand,
     },
+    /// Modbus commissioning: `pingan modbus probe` reads a device once by profile.
+    Modbus(modbus::ModbusArgs),
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use pingan_drivers::ble::BleDriver;
+use pingan_drivers::modbus::ModbusDriver;
 use pingan_drivers::sim::{Scenario, SimDriver};
 use pingan_drivers::{DeviceId, Driver, DriverConfig, DriverError, HealthState, ReadingSink};
 use tokio::task::JoinSet;
@@ -119,6 +120,11 @@ async fn run_once(
             // a replay file is relative to the config file, like the sim's scenario
             ble.replay = ble.replay.map(|p| ctx.base_dir.join(p));
             BleDriver::new(ble).run(sink, shutdown).await
+        }
+        DriverConfig::Modbus(modbus) => {
+            ModbusDriver::new(modbus.clone(), Some(&ctx.base_dir))?
+                .run(sink, shutdown)
+                .await
         }
     }
 }
