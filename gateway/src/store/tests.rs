@@ -1,6 +1,7 @@
 use super::*;
 use crate::alert::engine::Via;
 use crate::alert::{AlertKind, AlertState, Location, Priority, Subject};
+use pingan_drivers::Reading;
 
 fn alert(id: Ulid) -> Alert {
     Alert {
@@ -168,11 +169,11 @@ fn schema_mismatch_is_a_clear_error() {
     }
     let err = Store::open(dir.path()).unwrap_err();
     assert!(
-        matches!(err, StoreError::SchemaMismatch { ref found, expected: 1, .. } if found == "99")
+        matches!(err, StoreError::SchemaMismatch { ref found, expected: 2, .. } if found == "99")
     );
     assert!(
         err.to_string()
-            .contains("schema version 99, this pingan reads version 1"),
+            .contains("schema version 99, this pingan reads version 2"),
         "{err}"
     );
 }
