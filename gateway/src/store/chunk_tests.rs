@@ -184,3 +184,30 @@ fn a_chunk_claiming_more_readings_than_bytes_is_corrupt_without_allocating() {
         Err(StoreError::Corrupt { .. })
     ));
 }
+
+#[test]
+fn documented_chunk_example_matches_its_bytes() {
+    // docs/STORAGE.md shows these bytes; keep them in step.
+    let start = Timestamp(1_700_000_000_000);
+    let key = super::super::keys::chunk(b"w-101a", start, 7);
+    let mut enc = Encoder::new(start);
+    enc.push_measurement(start, &Measurement::HeartRate { bpm: 72.0 });
+    enc.push_measurement(
+        Timestamp(start.0 + 1_000),
+        &Measurement::HeartRate { bpm: 72.0 },
+    );
+    let hex = |b: &[u8]| {
+        b.iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(
+        hex(&key),
+        "06 77 2d 31 30 31 61 80 00 01 8b cf e5 68 00 00 00 00 00 00 00 00 07"
+    );
+    assert_eq!(
+        hex(&enc.finish()),
+        "02 00 e8 07 01 00 00 90 42 01 00 00 90 42"
+    );
+}
