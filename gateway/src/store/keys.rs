@@ -2,12 +2,17 @@
 
 use pingan_drivers::{DeviceId, Timestamp};
 
-/// The device bytes of a readings key: the id's UTF-8, clamped to 255 bytes so the length fits
-/// its byte (device ids are validated short; the clamp only keeps a long one from corrupting the
-/// layout). Readings are grouped into chunks by these bytes.
+/// The device bytes of a readings key: the id's UTF-8, clamped to 255 bytes (at a character
+/// boundary, so the key still parses) so the length fits its byte. Device ids are validated
+/// short; the clamp only keeps a long one from corrupting the layout. Readings are grouped into
+/// chunks by these bytes.
 pub(crate) fn device_bytes(device: &DeviceId) -> &[u8] {
-    let id = device.as_str().as_bytes();
-    id.get(..255).unwrap_or(id)
+    let id = device.as_str();
+    let mut end = id.len().min(255);
+    while !id.is_char_boundary(end) {
+        end -= 1;
+    }
+    id.as_bytes().get(..end).unwrap_or_default()
 }
 
 /// Readings chunk key: `[len u8][device utf-8][start: i64 BE, sign flipped][batch id u64 BE]`.
@@ -114,6 +119,16 @@ mod tests {
         fn malformed_keys_do_not_panic(bytes in proptest::collection::vec(any::<u8>(), 0..40)) {
             let _ = split_chunk(&bytes);
         }
+    }
+
+    #[test]
+    fn a_long_device_id_is_clamped_to_a_key_that_still_parses() {
+        // 1 + 3 × 84 = 253 bytes: the 85th character would cross byte 255.
+        let d = DeviceId::new(format!("a{}", "床".repeat(100)));
+        let k = chunk(device_bytes(&d), Timestamp(0), 1);
+        let parsed = split_chunk(&k).unwrap();
+        assert_eq!(parsed.device.as_str(), format!("a{}", "床".repeat(84)));
+        assert_eq!((parsed.start, parsed.batch), (Timestamp(0), 1));
     }
 
     #[test]
