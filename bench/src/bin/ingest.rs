@@ -1,5 +1,6 @@
 //! Readings per second through normalize (facility lookup + analytics) and the sled store, on one
 //! core, with the demo facility's mix of measurements. Not a test: run it and read the numbers.
+//! Also: motion batches stored (summarized), reading everything back, bytes per reading on disk.
 //!
 //! cargo run --release -p pingan-bench --bin ingest -- [--readings 2000000]
 
@@ -96,6 +97,41 @@ fn main() -> anyhow::Result<()> {
     store2.flush_blocking()?;
     let both = t.elapsed();
 
+    // Read back every device's whole history, as a referral or chart does for one.
+    let t = Instant::now();
+    let mut read = 0usize;
+    for d in &devices {
+        read += store
+            .readings(d, Timestamp(i64::MIN), Timestamp(i64::MAX))?
+            .len();
+    }
+    let reading_back = t.elapsed();
+    anyhow::ensure!(
+        read == known.len(),
+        "read back {read} of {} readings",
+        known.len()
+    );
+
+    // Motion batches (25 samples at 50 Hz, every 0.5 s per wearable) are stored as summaries.
+    let motion: Vec<Reading> = (0..args.readings / 10)
+        .map(|i| {
+            let d = devices[i % devices.len()].clone();
+            let at = Timestamp(1_700_000_000_000 + (i / devices.len()) as i64 * 500);
+            let samples = (0..25)
+                .map(|k| [0.01 * k as f32, -0.02, 1.0 - 0.01 * k as f32])
+                .collect();
+            Reading::new(d, at, Measurement::Motion { samples, hz: 50.0 })
+        })
+        .collect();
+    let dir3 = tempfile::tempdir()?;
+    let store3 = Store::open(dir3.path())?;
+    let t = Instant::now();
+    for chunk in motion.chunks(args.batch) {
+        store3.put_readings(chunk)?;
+    }
+    store3.flush_blocking()?;
+    let storing_motion = t.elapsed();
+
     let n = args.readings as f64;
     println!("readings: {}", args.readings);
     println!(
@@ -112,6 +148,15 @@ fn main() -> anyhow::Result<()> {
     println!(
         "normalize + store:          {:>10.0} readings/s",
         n / both.as_secs_f64()
+    );
+    println!(
+        "motion batches stored:      {:>10.0} batches/s ({} batches of 25 samples)",
+        motion.len() as f64 / storing_motion.as_secs_f64(),
+        motion.len()
+    );
+    println!(
+        "read back (all devices):    {:>10.0} readings/s",
+        read as f64 / reading_back.as_secs_f64()
     );
     println!(
         "disk: {:.1} MB for {} readings = {:.0} bytes/reading on disk (sled)",

@@ -5,12 +5,14 @@
 //! chosen per data class: readings are written in batches and flushed by sled's background
 //! flusher; an alert change is flushed before it counts (see [`Store::put_alert`]).
 
+mod chunk;
 mod keys;
 pub mod outbox;
+mod readings;
 
 use std::path::{Path, PathBuf};
 
-use pingan_drivers::{DeviceId, Measurement, Reading, Timestamp};
+use pingan_drivers::{DeviceId, Measurement, Timestamp};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
@@ -18,7 +20,7 @@ use crate::alert::{Alert, AuditEntry};
 pub use outbox::{Outbox, OutboxEntry};
 
 /// The on-disk layout version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -136,86 +138,6 @@ impl Store {
     /// The underlying database (the dashboard keeps accounts in its own trees).
     pub fn db(&self) -> &sled::Db {
         &self.db
-    }
-
-    /// Writes a batch of readings atomically. Not flushed: telemetry rides sled's 500 ms flusher.
-    pub fn put_readings(&self, readings: &[Reading]) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        for r in readings {
-            let (kind, value) = encode_measurement(&r.measurement);
-            batch.insert(keys::reading(&r.device, r.at, kind), value);
-        }
-        self.readings.apply_batch(batch).map_err(|e| self.err(e))
-    }
-
-    /// Readings of `device` with `from <= at < to`, oldest first.
-    pub fn readings(
-        &self,
-        device: &DeviceId,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> Result<Vec<StoredReading>, StoreError> {
-        let start = keys::reading(device, from, 0);
-        let end = keys::reading(device, to, 0);
-        let mut out = Vec::new();
-        for kv in self.readings.range(start..end) {
-            let (k, v) = kv.map_err(|e| self.err(e))?;
-            let Some((device, at)) = keys::split_reading(&k) else {
-                continue;
-            };
-            let value = serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
-                what: "reading",
-                detail: e.to_string(),
-            })?;
-            out.push(StoredReading { device, at, value });
-        }
-        Ok(out)
-    }
-
-    /// Number of stored readings (a full scan: for tests and tools).
-    pub fn count_readings(&self) -> usize {
-        self.readings.len()
-    }
-
-    /// Deletes readings older than `cutoff`, in small batches so ingest never waits on it.
-    /// Returns how many were removed.
-    pub fn sweep_readings(&self, cutoff: Timestamp) -> Result<u64, StoreError> {
-        let mut removed = 0;
-        let mut cursor: Vec<u8> = Vec::new();
-        loop {
-            // Find the next device prefix at or after the cursor.
-            let Some(kv) = self.readings.range(cursor.clone()..).next() else {
-                break;
-            };
-            let (k, _) = kv.map_err(|e| self.err(e))?;
-            let Some((device, _)) = keys::split_reading(&k) else {
-                // A malformed key: skip past it.
-                cursor = next_key(&k);
-                continue;
-            };
-            let prefix = keys::device_prefix(&device);
-            let end = keys::reading(&device, cutoff, 0);
-            loop {
-                let old: Vec<sled::IVec> = self
-                    .readings
-                    .range(prefix.clone()..end.clone())
-                    .keys()
-                    .take(512)
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| self.err(e))?;
-                if old.is_empty() {
-                    break;
-                }
-                let mut batch = sled::Batch::default();
-                for k in &old {
-                    batch.remove(k);
-                }
-                removed += old.len() as u64;
-                self.readings.apply_batch(batch).map_err(|e| self.err(e))?;
-            }
-            cursor = prefix_end(&prefix);
-        }
-        Ok(removed)
     }
 
     /// Stores an alert revision and its audit entry, then flushes: when this returns, the change
@@ -355,54 +277,6 @@ fn decode<T: serde::de::DeserializeOwned>(v: &[u8], what: &'static str) -> Resul
         what,
         detail: e.to_string(),
     })
-}
-
-/// Stored form of a measurement and its kind byte. Raw accelerometer batches are not kept (50 Hz
-/// per resident would wear out an SD card in weeks); a magnitude summary is.
-fn encode_measurement(m: &Measurement) -> (u8, Vec<u8>) {
-    let kind = kind_byte(m);
-    let value = match m {
-        Measurement::Motion { samples, hz } => {
-            let mags: Vec<f32> = samples
-                .iter()
-                .map(|s| (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt())
-                .collect();
-            let n = mags.len().max(1) as f32;
-            let mean = mags.iter().sum::<f32>() / n;
-            let var = mags.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
-            serde_json::json!({
-                "kind": "motion_summary",
-                "n": samples.len(),
-                "hz": hz,
-                "mag_mean": mean,
-                "mag_std": var.sqrt(),
-                "mag_min": mags.iter().copied().fold(f32::INFINITY, f32::min),
-                "mag_max": mags.iter().copied().fold(0.0, f32::max),
-            })
-        }
-        other => serde_json::to_value(other).unwrap_or(serde_json::Value::Null),
-    };
-    (kind, serde_json::to_vec(&value).unwrap_or_default())
-}
-
-fn kind_byte(m: &Measurement) -> u8 {
-    match m {
-        Measurement::HeartRate { .. } => 1,
-        Measurement::SpO2 { .. } => 2,
-        Measurement::RespirationRate { .. } => 3,
-        Measurement::BodyTemperature { .. } => 4,
-        Measurement::BloodPressure { .. } => 5,
-        Measurement::Motion { .. } => 6,
-        Measurement::Button { .. } => 7,
-        Measurement::BedOccupancy { .. } => 8,
-        Measurement::Environment { .. } => 9,
-        Measurement::Smoke { .. } => 10,
-        Measurement::Gas { .. } => 11,
-        Measurement::Door { .. } => 12,
-        Measurement::WaterLeak { .. } => 13,
-        Measurement::Battery { .. } => 14,
-        Measurement::Presence { .. } => 15,
-    }
 }
 
 fn next_key(k: &[u8]) -> Vec<u8> {

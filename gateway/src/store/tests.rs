@@ -1,6 +1,7 @@
 use super::*;
 use crate::alert::engine::Via;
 use crate::alert::{AlertKind, AlertState, Location, Priority, Subject};
+use pingan_drivers::Reading;
 
 fn alert(id: Ulid) -> Alert {
     Alert {
@@ -168,11 +169,11 @@ fn schema_mismatch_is_a_clear_error() {
     }
     let err = Store::open(dir.path()).unwrap_err();
     assert!(
-        matches!(err, StoreError::SchemaMismatch { ref found, expected: 1, .. } if found == "99")
+        matches!(err, StoreError::SchemaMismatch { ref found, expected: 2, .. } if found == "99")
     );
     assert!(
         err.to_string()
-            .contains("schema version 99, this pingan reads version 1"),
+            .contains("schema version 99, this pingan reads version 2"),
         "{err}"
     );
 }
@@ -204,4 +205,146 @@ fn outbox_keeps_send_order_across_reopen() {
     let rest = ob.after(Some(all[1].0), 100).unwrap();
     assert_eq!(rest.len(), 2);
     assert_eq!(ob.len(), 3);
+}
+
+fn hr(device: &str, at: i64) -> Reading {
+    Reading::new(
+        device,
+        Timestamp(at),
+        Measurement::HeartRate {
+            bpm: 60.0 + (at % 50) as f32,
+        },
+    )
+}
+
+fn times(store: &Store, device: &str, from: i64, to: i64) -> Vec<i64> {
+    store
+        .readings(&device.into(), Timestamp(from), Timestamp(to))
+        .unwrap()
+        .iter()
+        .map(|r| r.at.0)
+        .collect()
+}
+
+#[test]
+fn a_range_starting_inside_a_chunk_returns_only_its_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let batch: Vec<Reading> = (0..20).map(|i| hr("w1", 1_000 + i * 1_000)).collect();
+    store.put_readings(&batch).unwrap();
+    assert_eq!(times(&store, "w1", 15_500, 18_000), vec![16_000, 17_000]);
+    assert_eq!(times(&store, "w1", 20_000, i64::MAX), vec![20_000]);
+    assert_eq!(times(&store, "w1", 0, 1_000), Vec::<i64>::new());
+    assert_eq!(times(&store, "w1", 5_000, 5_000), Vec::<i64>::new());
+}
+
+#[test]
+fn two_batches_for_one_device_at_the_same_first_time_are_both_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store
+        .put_readings(&[hr("w1", 1_000), hr("w1", 2_000)])
+        .unwrap();
+    store
+        .put_readings(&[
+            hr("w1", 1_000),
+            Reading::new("w1", Timestamp(1_500), Measurement::SpO2 { percent: 96.0 }),
+        ])
+        .unwrap();
+    assert_eq!(store.count_readings(), 4);
+    assert_eq!(
+        times(&store, "w1", 0, 10_000),
+        vec![1_000, 1_000, 1_500, 2_000]
+    );
+}
+
+#[test]
+fn readings_out_of_time_order_within_a_batch_come_back_sorted_per_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut batch = Vec::new();
+    for t in [7, 3, 9, 1, 5, 8, 2, 6, 4, 0] {
+        batch.push(hr("w1", t * 100));
+        batch.push(hr("w10", 10_000 - t * 100));
+    }
+    store.put_readings(&batch).unwrap();
+    assert_eq!(times(&store, "w1", 250, 750), vec![300, 400, 500, 600, 700]);
+    let other = times(&store, "w10", i64::MIN, i64::MAX);
+    assert_eq!(other.len(), 10);
+    assert!(other.windows(2).all(|w| w[0] <= w[1]), "{other:?}");
+}
+
+#[test]
+fn late_readings_in_a_later_batch_merge_in_time_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store
+        .put_readings(&[hr("w1", 1_000), hr("w1", 3_000), hr("w1", 5_000)])
+        .unwrap();
+    store
+        .put_readings(&[hr("w1", 2_000), hr("w1", 4_000)])
+        .unwrap();
+    assert_eq!(
+        times(&store, "w1", 1_500, 6_000),
+        vec![2_000, 3_000, 4_000, 5_000]
+    );
+}
+
+#[test]
+fn a_batch_spanning_hours_is_found_from_any_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    // Ten hours of history uploaded at once, one reading a minute.
+    let batch: Vec<Reading> = (0..600).map(|m| hr("w1", m * 60_000)).collect();
+    store.put_readings(&batch).unwrap();
+    let from = 5 * 3_600_000 + 30_000;
+    let got = times(&store, "w1", from, from + 180_000);
+    assert_eq!(got, vec![from + 30_000, from + 90_000, from + 150_000]);
+    assert_eq!(store.count_readings(), 600);
+    assert_eq!(times(&store, "w1", i64::MIN, i64::MAX).len(), 600);
+}
+
+#[test]
+fn sweep_keeps_the_recent_tail_of_a_straddling_chunk_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store
+        .put_readings(&(0..10).map(|i| hr("w1", i * 1_000)).collect::<Vec<_>>())
+        .unwrap();
+    store
+        .put_readings(&(10..20).map(|i| hr("w1", i * 1_000)).collect::<Vec<_>>())
+        .unwrap();
+    let before = store
+        .readings(&"w1".into(), Timestamp(4_000), Timestamp(i64::MAX))
+        .unwrap();
+    assert_eq!(store.sweep_readings(Timestamp(4_000)).unwrap(), 4);
+    assert_eq!(store.sweep_readings(Timestamp(4_000)).unwrap(), 0);
+    let after = store
+        .readings(&"w1".into(), Timestamp(i64::MIN), Timestamp(i64::MAX))
+        .unwrap();
+    assert_eq!(after, before);
+    assert_eq!(store.count_readings(), 16);
+    assert_eq!(store.sweep_readings(Timestamp(i64::MAX)).unwrap(), 16);
+    assert_eq!(store.count_readings(), 0);
+}
+
+#[test]
+fn a_corrupt_chunk_is_a_corrupt_error_and_the_sweep_removes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store.put_readings(&[hr("w1", 5_000)]).unwrap();
+    store
+        .readings
+        .insert(
+            keys::chunk(b"w1", Timestamp(1_000), 0),
+            &[3, 0xff, 0xff][..],
+        )
+        .unwrap();
+    let err = store
+        .readings(&"w1".into(), Timestamp(0), Timestamp(10_000))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    assert_eq!(store.count_readings(), 1);
+    assert_eq!(store.sweep_readings(Timestamp(2_000)).unwrap(), 0);
+    assert_eq!(times(&store, "w1", 0, 10_000), vec![5_000]);
 }
