@@ -594,7 +594,8 @@ async fn pingan_binary_probes_by_profile_and_check_config_locates_profile_errors
         format!(
             "[site]\nid = \"home\"\nname = \"H\"\n\n[[drivers]]\nid = \"bus-1\"\ndriver = \"modbus\"\n\
              transport = \"tcp\"\nhost = \"{addr}\"\n[[drivers.devices]]\ndevice = \"s1\"\nunit = 1\n\
-             profile = \"my_sensor.toml\"\n"
+             profile = \"my_sensor.toml\"\n\n[[floors]]\nid = \"1F\"\n[[rooms]]\nid = \"1\"\nfloor = \"1F\"\n\
+             [[devices]]\nid = \"s1\"\nmodel = \"room_sensor\"\ndriver = \"bus-1\"\nroom = \"1\"\n"
         ),
     )
     .unwrap();

@@ -149,3 +149,20 @@ fn mqtts_uplink_needs_a_ca_file() {
         p[0]
     );
 }
+
+#[test]
+fn modbus_devices_must_be_facility_devices_of_that_driver() {
+    let text = format!(
+        "{MINIMAL}\n[[drivers]]\nid = \"bus\"\ndriver = \"modbus\"\ntransport = \"tcp\"\nhost = \"127.0.0.1:502\"\n\
+         [[drivers.devices]]\ndevice = \"w1\"\nunit = 1\nprofile = \"smoke_detector\"\n\
+         [[drivers.devices]]\ndevice = \"smoke-9\"\nunit = 2\nprofile = \"smoke_detector\"\n"
+    );
+    let p = problems(&text);
+    assert_eq!(p.len(), 2, "{p:#?}");
+    assert!(p[0].contains("drivers[1].devices[0].device: device \"w1\" is bound to driver \"sim\" in [[devices]], not to \"bus\""), "{}", p[0]);
+    assert!(
+        p[1].contains("drivers[1].devices[1].device: device \"smoke-9\" is not in [[devices]]"),
+        "{}",
+        p[1]
+    );
+}

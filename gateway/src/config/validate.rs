@@ -60,6 +60,7 @@ pub(super) fn check(c: &Config) -> Problems {
         }
     }
     devices(c, &residents, &rooms, &drivers, &mut p);
+    driver_devices(c, &mut p);
     for (i, ct) in c.contacts.iter().enumerate() {
         if let Some(u) = &ct.uplink {
             expect_in(
@@ -279,6 +280,51 @@ fn uplink_settings(c: &Config, p: &mut Problems) {
         }
         if u.password_file.is_some() && u.username.is_none() {
             p.push((at("username"), "`password_file` needs `username`".into()));
+        }
+    }
+}
+
+/// Devices a driver instance reads must be facility devices bound to that instance, or their
+/// readings would be ignored as unknown at run time.
+fn driver_devices(c: &Config, p: &mut Problems) {
+    let bound: HashMap<&str, &str> = c
+        .devices
+        .iter()
+        .map(|d| (d.id.as_str(), d.driver.as_str()))
+        .collect();
+    for (i, inst) in c.drivers.iter().enumerate() {
+        let ids: Vec<(String, &str)> = match &inst.config {
+            DriverConfig::Sim(_) => Vec::new(),
+            DriverConfig::Modbus(m) => m
+                .devices
+                .iter()
+                .enumerate()
+                .flat_map(|(j, d)| {
+                    std::iter::once((
+                        format!("drivers[{i}].devices[{j}].device"),
+                        d.device.as_str(),
+                    ))
+                    .chain(d.channels.iter().map(move |(ch, id)| {
+                        (
+                            format!("drivers[{i}].devices[{j}].channels.{ch}"),
+                            id.as_str(),
+                        )
+                    }))
+                })
+                .collect(),
+            DriverConfig::Ble(b) => b
+                .devices
+                .iter()
+                .enumerate()
+                .map(|(j, d)| (format!("drivers[{i}].devices[{j}].id"), d.id.as_str()))
+                .collect(),
+        };
+        for (key, id) in ids {
+            match bound.get(id) {
+                Some(driver) if *driver == inst.id => {}
+                Some(driver) => p.push((key, format!("device \"{id}\" is bound to driver \"{driver}\" in [[devices]], not to \"{}\"", inst.id))),
+                None => p.push((key, format!("device \"{id}\" is not in [[devices]]; add it there with driver = \"{}\" and its resident or room", inst.id))),
+            }
         }
     }
 }
