@@ -48,6 +48,11 @@ fn site_config(dir: &Path, sim_port: u16, mqtt: u16, http: u16, args: &Args, pai
         t.push_str(&format!("channels = {{ {} }}\n\n", channels.join(", ")));
     }
     for u in 1..=args.devices {
+        // The polled unit itself is a facility device too: its health raises device_offline.
+        t.push_str(&format!(
+            "[[rooms]]\nid = \"bus-{u}\"\nfloor = \"1F\"\n\n\
+             [[devices]]\nid = \"bench-{u}\"\nmodel = \"room_sensor\"\ndriver = \"mb\"\nroom = \"bus-{u}\"\n\n"
+        ));
         for k in 0..pairs {
             t.push_str(&format!(
                 "[[rooms]]\nid = \"{u}-{k}\"\nfloor = \"1F\"\n\n\
