@@ -3,7 +3,7 @@
 //! cost of one NEWS2 score and one anomaly-model inference.
 //!
 //! `cargo run --release -p pingan-bench --bin analytics_cost -- [--hours 24] [--config FILE]`
-//! prints one JSON object; results are recorded in docs/BENCHMARKS-analytics.md.
+//! prints one JSON object; results are recorded in docs/BENCHMARKS.md (analytics section).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
