@@ -453,3 +453,135 @@ fn tls_uplink_verified_with_a_ca_made_by_the_test_delivers_alerts() {
     gw.signal("TERM");
     assert_eq!(gw.wait_exit(Duration::from_secs(20)), Some(0));
 }
+
+#[test]
+fn storage_over_budget_sheds_telemetry_raises_a_technical_alert_and_alerts_keep_flowing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mqtt, http) = (free_port(), free_port());
+    let extra =
+        "[[devices]]\nid = \"env-0\"\nmodel = \"room_sensor\"\ndriver = \"sim\"\nroom = \"0\"\n";
+    let config = site_config(
+        dir.path(),
+        mqtt,
+        http,
+        2,
+        &sos_scenario(&[(1, 4000)]),
+        extra,
+    );
+    // A one-byte budget: the store is over it from the first check.
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("[storage]\n", "[storage]\nmax_bytes = 1\n");
+    std::fs::write(&config, text).unwrap();
+    let log = dir.path().join("gw.log");
+    let mut gw = start(&config, &log, mqtt);
+    let watch = Subscriber::mosquitto_sub(mqtt, &["pingan/t/alerts/#"]);
+    let mut technical = None;
+    let sos = watch.until(Duration::from_secs(20), |l| {
+        if l.contains("\"kind\":\"technical\"") {
+            technical = Some(l.to_owned());
+        }
+        l.contains("\"kind\":\"sos\"")
+    });
+    assert!(sos.is_some(), "the SOS still flows; log:\n{}", read(&log));
+    let technical = technical
+        .or_else(|| {
+            watch.until(Duration::from_secs(15), |l| {
+                l.contains("\"kind\":\"technical\"")
+            })
+        })
+        .expect("a technical alert for the storage budget");
+    let (_, t) = topic_json(&technical).unwrap();
+    assert_eq!(
+        t["subject"],
+        serde_json::json!({"type": "gateway", "id": "storage"})
+    );
+    assert!(t["detail"].as_str().unwrap().contains("over budget"), "{t}");
+    std::thread::sleep(Duration::from_secs(11));
+    gw.signal("TERM");
+    assert_eq!(gw.wait_exit(Duration::from_secs(20)), Some(0));
+    let text = read(&log);
+    let summary = text
+        .lines()
+        .find(|l| l.contains("stopped after"))
+        .expect("summary");
+    let shed: u64 = summary
+        .split("shed ")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(shed > 0, "telemetry was shed: {summary}");
+    let kinds: Vec<String> = alerts_in_store(dir.path())
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        kinds.contains(&"sos".to_owned()) && kinds.contains(&"technical".to_owned()),
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn demo_with_an_uplink_publishes_the_contracted_alert_fields_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Mosquitto::start();
+    let institution = Subscriber::mosquitto_sub(broker.port, &["pingan/demo-home/alerts/#"]);
+    let (mqtt, http) = (free_port(), free_port());
+    let log = dir.path().join("demo.log");
+    let data = dir.path().join("data");
+    let uplink = format!("mqtt://127.0.0.1:{}", broker.port);
+    let _gw = pingan(
+        &[
+            "demo",
+            "--mqtt-port",
+            &mqtt.to_string(),
+            "--http-port",
+            &http.to_string(),
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--uplink",
+            &uplink,
+        ],
+        &log,
+    );
+    let line = institution
+        .until(Duration::from_secs(30), |l| l.contains("\"kind\":\"sos\""))
+        .unwrap_or_else(|| panic!("no alert on the institution broker; log:\n{}", read(&log)));
+    let (topic, a) = topic_json(&line).unwrap();
+    assert_eq!(
+        topic,
+        format!("pingan/demo-home/alerts/{}", a["id"].as_str().unwrap())
+    );
+    for field in [
+        "id",
+        "revision",
+        "kind",
+        "priority",
+        "state",
+        "resident",
+        "room",
+        "raised_at",
+    ] {
+        assert!(!a[field].is_null(), "{field} missing in {a}");
+    }
+    assert_eq!(a["resident"], "R0007");
+    let raised = a["raised_at"].as_str().unwrap();
+    assert!(chrono_like(raised), "RFC 3339: {raised}");
+}
+
+fn chrono_like(s: &str) -> bool {
+    // YYYY-MM-DDTHH:MM:SS(.fff)Z
+    let b = s.as_bytes();
+    s.len() >= 20
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && s.ends_with('Z')
+}

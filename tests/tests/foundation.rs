@@ -289,3 +289,71 @@ fn replay_cli_prints_the_expected_alerts_of_every_recorded_trace() {
     assert_eq!(code, 2);
     assert!(err.contains("/nonexistent/trace.jsonl"), "{err}");
 }
+
+/// The BLE radio cannot run here: a replay radio plays a recorded session (a wearable, a door
+/// sensor, an SOS pendant, a beacon) through the real pipeline into the store and the alert engine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ble_replay_flows_through_the_pipeline_into_the_store_and_raises_the_sos() {
+    use pingan_gateway::config::Config;
+    use pingan_gateway::service::{Gateway, StartOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let session = repo_root().join("drivers/src/ble/tests/session.jsonl");
+    let (mqtt, http) = (free_port(), free_port());
+    let text = format!(
+        "[site]\nid = \"t\"\nname = \"T\"\n[storage]\ndata_dir = \"{data}\"\ndownsample = \"0s\"\n\
+         [mqtt]\nbind = \"127.0.0.1:{mqtt}\"\n[http]\nbind = \"127.0.0.1:{http}\"\n\
+         [[drivers]]\nid = \"ble-1\"\ndriver = \"ble\"\nreplay = \"{session}\"\n\
+         [[drivers.devices]]\nid = \"w-101a\"\naddress = \"C0:FF:EE:00:00:01\"\n\
+         [[drivers.devices]]\nid = \"door-1\"\naddress = \"C0:FF:EE:00:00:02\"\nconnect = false\n\
+         [[drivers.devices]]\nid = \"p-7\"\nname = \"PA-Pendant-7\"\nconnect = false\n\
+         [[floors]]\nid = \"1F\"\n[[rooms]]\nid = \"101\"\nfloor = \"1F\"\n\
+         [[residents]]\nid = \"R1\"\nname = \"A\"\nbirth_year = 1940\nsex = \"female\"\nroom = \"101\"\n\
+         [[residents]]\nid = \"R2\"\nname = \"B\"\nbirth_year = 1941\nsex = \"male\"\nroom = \"101\"\n\
+         [[devices]]\nid = \"w-101a\"\nmodel = \"wristband\"\ndriver = \"ble-1\"\nresident = \"R1\"\n\
+         [[devices]]\nid = \"door-1\"\nmodel = \"door_contact\"\ndriver = \"ble-1\"\nroom = \"101\"\n\
+         [[devices]]\nid = \"p-7\"\nmodel = \"pendant\"\ndriver = \"ble-1\"\nresident = \"R2\"\n",
+        data = dir.path().join("data").display(),
+        session = session.display(),
+    );
+    let config = Config::parse(&text, "ble.toml").unwrap_or_else(|e| panic!("{e}"));
+    let gw = Gateway::start(StartOptions {
+        config,
+        base_dir: dir.path().to_path_buf(),
+        scenario: None,
+    })
+    .await
+    .unwrap();
+    let mut changes = gw.changes.subscribe();
+    // The wearable's SOS button and the pendant's SOS both raise alerts for their residents.
+    let mut sos = std::collections::HashMap::new();
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while sos.len() < 2 {
+            if let Ok(a) = changes.recv().await {
+                if a.kind == pingan_gateway::alert::AlertKind::Sos {
+                    sos.insert(a.resident.clone().unwrap_or_default(), a.id);
+                }
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("SOS alerts from both residents; got {sos:?}"));
+    assert!(sos.contains_key("R1") && sos.contains_key("R2"), "{sos:?}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let store = gw.store.clone();
+    gw.shutdown().await;
+    let all = pingan_drivers::Timestamp(i64::MIN);
+    let end = pingan_drivers::Timestamp(i64::MAX);
+    let wearable = store.readings(&"w-101a".into(), all, end).unwrap();
+    assert!(
+        wearable.iter().any(|r| r.value["kind"] == "heart_rate"),
+        "{wearable:?}"
+    );
+    assert!(
+        wearable.iter().any(|r| r.value["kind"] == "battery"),
+        "{wearable:?}"
+    );
+    let door = store.readings(&"door-1".into(), all, end).unwrap();
+    assert!(door.iter().any(|r| r.value["kind"] == "door"), "{door:?}");
+    let stored: Vec<_> = store.alerts().unwrap().into_iter().map(|a| a.id).collect();
+    assert!(sos.values().all(|id| stored.contains(id)));
+}

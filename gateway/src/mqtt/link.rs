@@ -180,7 +180,14 @@ pub async fn run(
                         tracing::warn!(link = %link, error = %e, "connection lost; the outbox keeps every alert");
                         let _ = events.send(LinkEvent::Connection { link: link.clone(), connected: false, detail: e.to_string() }).await;
                     } else {
-                        tracing::debug!(link = %link, error = %e, "connect failed");
+                        // A refused connection or bad credentials must be visible without
+                        // flooding the log: the first failure and then every 32nd.
+                        let n = stats.connect_failures.load(Ordering::Relaxed);
+                        if n == 1 || n % 32 == 0 {
+                            tracing::warn!(link = %link, error = %e, failures = n, "cannot connect; alerts wait in the outbox");
+                        } else {
+                            tracing::debug!(link = %link, error = %e, "connect failed");
+                        }
                     }
                     connected = false;
                     stats.connected.store(false, Ordering::Relaxed);
