@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Reproducible training of the fall detector. Creates (once) a training-only venv from the pinned
 # requirements, then regenerates models/fall_detector.onnx, its metrics and the model card.
-# Usage: models/training/train.sh            (VENV=/path to choose the venv; default /work/venv-train)
+# Usage: models/training/train.sh            (VENV=/path to choose the venv; default .venv-train in the repository)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-venv="${VENV:-/work/venv-train}"
+venv="${VENV:-$(cd "$(dirname "$0")/../.." && pwd)/.venv-train}"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet -r "$here/requirements.txt"

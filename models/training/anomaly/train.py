@@ -12,9 +12,9 @@ Why not an IsolationForest: measured here, it saturates outside the range it was
 z of 8 scores like the most extreme 1 % of ordinary days), catching 17 % of injected changes at
 1 % false positives; the RBF one-class SVM catches 84 % at 0.7 % (metrics.json keeps both).
 
-    python3 -m venv /work/venv-train2
-    /work/venv-train2/bin/pip install -r models/training/anomaly/requirements.txt
-    /work/venv-train2/bin/python models/training/anomaly/train.py
+    python3 -m venv .venv-train
+    .venv-train/bin/pip install -r models/training/anomaly/requirements.txt
+    .venv-train/bin/python models/training/anomaly/train.py
 
 Outputs: models/anomaly.onnx, models/training/anomaly/metrics.json. Deterministic (SEED).
 """
