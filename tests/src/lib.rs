@@ -184,6 +184,28 @@ impl Subscriber {
         Self::spawn(cmd)
     }
 
+    /// `mosquitto_sub -v` with a user name and password.
+    pub fn mosquitto_sub_auth(port: u16, user: &str, password: &str, filters: &[&str]) -> Self {
+        let mut cmd = Command::new("mosquitto_sub");
+        cmd.args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-v",
+            "-q",
+            "1",
+            "-u",
+            user,
+            "-P",
+            password,
+        ]);
+        for f in filters {
+            cmd.args(["-t", f]);
+        }
+        Self::spawn(cmd)
+    }
+
     /// The paho-mqtt nurse-station script (tests/peers/nurse_station.py) with its arguments.
     pub fn paho(args: &[&str]) -> Self {
         let mut cmd = Command::new(python());

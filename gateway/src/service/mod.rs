@@ -197,8 +197,18 @@ impl Gateway {
             true,
             Some(config.mqtt.readings_min_interval),
         )];
+        // An uplink that cannot be set up (unreadable certificate or password file) must not stop
+        // local alerting: it is left out and reported as a technical alert.
+        let mut broken_uplinks = Vec::new();
         for u in &config.uplinks {
-            let settings = uplink_settings(&config, u, &topics)?;
+            let settings = match uplink_settings(&config, u, &topics) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(uplink = %u.id, error = %e, "uplink left out");
+                    broken_uplinks.push((u.id.clone(), e.to_string()));
+                    continue;
+                }
+            };
             if u.commands {
                 command_links.insert(u.id.clone());
             }
@@ -306,6 +316,16 @@ impl Gateway {
             housekeeping_stop.clone(),
         ));
 
+        for (id, why) in broken_uplinks {
+            let mut ev = crate::alert::Event::raise(
+                crate::alert::AlertKind::Technical,
+                crate::alert::Subject::Gateway(format!("uplink:{id}")),
+                crate::alert::Priority::Medium,
+                pingan_drivers::Timestamp::now(),
+            );
+            ev.detail = format!("{why}; alerts for it are not being sent");
+            let _ = findings_tx.send(crate::analytics::Finding::Event(ev)).await;
+        }
         let (fall_input, fall_problem) = fall::start(findings_tx.clone());
         if let Some(ev) = fall_problem {
             let _ = findings_tx.send(crate::analytics::Finding::Event(ev)).await;
