@@ -630,3 +630,79 @@ async fn unplugged_serial_adapter_reports_its_devices_offline() {
     assert!(detail.contains("ttyUSB9"), "{detail}");
     stop.cancel();
 }
+
+/// A person silences a smoke detector's local sounder over MQTT: the command reaches the device
+/// as a Modbus write through the running gateway, and the result is published.
+#[test]
+fn silence_command_over_mqtt_writes_the_profile_coil_through_the_gateway() {
+    use pingan_tests::{Subscriber, free_port, pingan, site_config, wait_for_port};
+    let mut peer = ModbusPeer::tcp(json!({"2": example_unit(&builtin("smoke_detector"))})).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (mqtt, http) = (free_port(), free_port());
+    let extra = format!(
+        "[[drivers]]\nid = \"bus-1\"\ndriver = \"modbus\"\ntransport = \"tcp\"\nhost = \"{}\"\ntimeout = \"1s\"\n\
+         [[drivers.devices]]\ndevice = \"smoke-2f\"\nunit = 2\nprofile = \"smoke_detector\"\npoll_interval = \"200ms\"\n\n\
+         [[devices]]\nid = \"smoke-2f\"\nmodel = \"smoke_detector\"\ndriver = \"bus-1\"\nroom = \"0\"\n",
+        peer.address()
+    );
+    let config = site_config(dir.path(), mqtt, http, 2, "", &extra);
+    let log = dir.path().join("gw.log");
+    let mut gw = pingan(&["run", "--config", config.to_str().unwrap()], &log);
+    assert!(wait_for_port(mqtt, Duration::from_secs(20)));
+    let results = Subscriber::mosquitto_sub(mqtt, &["pingan/t/devices/+/commands/#"]);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_ne!(
+        peer.command("get 2 coil 0").unwrap()["value"],
+        json!(true),
+        "not silenced yet"
+    );
+    let publish = |topic: &str| {
+        let ok = std::process::Command::new("mosquitto_pub")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &mqtt.to_string(),
+                "-q",
+                "1",
+                "-t",
+                topic,
+                "-m",
+                "{\"by\":\"Guard Wu\"}",
+            ])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    };
+    publish("pingan/t/cmd/devices/smoke-2f/silence");
+    let line = results
+        .until(Duration::from_secs(15), |l| {
+            l.contains("/smoke-2f/commands/silence")
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no command result; log:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            )
+        });
+    let result: Value = serde_json::from_str(line.split_once(' ').unwrap().1).unwrap();
+    assert_eq!(result["ok"], json!(true), "{result}");
+    assert_eq!(result["by"], "Guard Wu");
+    assert_eq!(
+        peer.command("get 2 coil 0").unwrap()["value"],
+        json!(true),
+        "the sounder coil was written"
+    );
+    publish("pingan/t/cmd/devices/smoke-2f/explode");
+    let line = results
+        .until(Duration::from_secs(15), |l| l.contains("/commands/explode"))
+        .expect("a result for the unknown command");
+    let result: Value = serde_json::from_str(line.split_once(' ').unwrap().1).unwrap();
+    assert_eq!(result["ok"], json!(false));
+    assert!(
+        result["error"].as_str().unwrap().contains("explode"),
+        "{result}"
+    );
+    gw.signal("TERM");
+    assert_eq!(gw.wait_exit(Duration::from_secs(20)), Some(0));
+}

@@ -52,6 +52,52 @@ pub enum CommandParseError {
     MissingPerson,
 }
 
+/// A person's command to a device (a Modbus profile command such as `silence` or `reset`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCommand {
+    /// The device.
+    pub device: pingan_drivers::DeviceId,
+    /// The profile command's name.
+    pub command: String,
+    /// Who.
+    pub by: String,
+}
+
+/// Parses `pingan/{site}/cmd/devices/{device}/{command}` (with the site's `prefix`, see
+/// `Topics::device_commands_prefix`) and its `{"by": …}` payload.
+pub fn parse_device(
+    prefix: &str,
+    topic: &str,
+    payload: &[u8],
+) -> Result<DeviceCommand, CommandParseError> {
+    let rest = topic
+        .strip_prefix(prefix)
+        .ok_or_else(|| CommandParseError::Topic(topic.to_owned()))?;
+    let (device, command) = rest
+        .split_once('/')
+        .filter(|(d, c)| !d.is_empty() && !c.is_empty() && !c.contains('/'))
+        .ok_or_else(|| CommandParseError::Topic(topic.to_owned()))?;
+    let (by, _) = body(payload)?;
+    Ok(DeviceCommand {
+        device: pingan_drivers::DeviceId::new(device),
+        command: command.to_owned(),
+        by,
+    })
+}
+
+fn body(payload: &[u8]) -> Result<(String, Option<String>), CommandParseError> {
+    if payload.len() > MAX_COMMAND_BYTES {
+        return Err(CommandParseError::TooLarge(payload.len()));
+    }
+    let body: Body =
+        serde_json::from_slice(payload).map_err(|e| CommandParseError::Payload(e.to_string()))?;
+    let by = body.by.trim().to_owned();
+    if by.is_empty() {
+        return Err(CommandParseError::MissingPerson);
+    }
+    Ok((by, body.note.filter(|n| !n.trim().is_empty())))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Body {
@@ -79,20 +125,12 @@ pub fn parse(prefix: &str, topic: &str, payload: &[u8]) -> Result<Command, Comma
         "resolve" => Action::Resolve,
         other => return Err(CommandParseError::Action(other.to_owned())),
     };
-    if payload.len() > MAX_COMMAND_BYTES {
-        return Err(CommandParseError::TooLarge(payload.len()));
-    }
-    let body: Body =
-        serde_json::from_slice(payload).map_err(|e| CommandParseError::Payload(e.to_string()))?;
-    let by = body.by.trim().to_owned();
-    if by.is_empty() {
-        return Err(CommandParseError::MissingPerson);
-    }
+    let (by, note) = body(payload)?;
     Ok(Command {
         alert,
         action,
         by,
-        note: body.note.filter(|n| !n.trim().is_empty()),
+        note,
     })
 }
 
@@ -123,6 +161,28 @@ mod tests {
         );
         let c = parse(P, &format!("{P}{id}/resolve"), br#"{"by":"Li"}"#).unwrap();
         assert_eq!((c.action, c.note), (Action::Resolve, None));
+    }
+
+    #[test]
+    fn parses_device_commands() {
+        let d = "pingan/home/cmd/devices/";
+        let c = parse_device(d, &format!("{d}smoke-2f/silence"), br#"{"by":"Guard Wu"}"#).unwrap();
+        assert_eq!(
+            (c.device.as_str(), c.command.as_str(), c.by.as_str()),
+            ("smoke-2f", "silence", "Guard Wu")
+        );
+        assert!(matches!(
+            parse_device(d, &format!("{d}smoke-2f"), br#"{"by":"x"}"#),
+            Err(CommandParseError::Topic(_))
+        ));
+        assert!(matches!(
+            parse_device(d, &format!("{d}a/b/c"), br#"{"by":"x"}"#),
+            Err(CommandParseError::Topic(_))
+        ));
+        assert_eq!(
+            parse_device(d, &format!("{d}a/b"), br#"{"by":""}"#),
+            Err(CommandParseError::MissingPerson)
+        );
     }
 
     #[test]
@@ -164,6 +224,7 @@ mod tests {
         fn any_input_parses_or_errors_without_panic(topic in ".{0,80}", payload in proptest::collection::vec(any::<u8>(), 0..200)) {
             let _ = parse(P, &topic, &payload);
             let _ = parse(P, &format!("{P}{topic}"), &payload);
+            let _ = parse_device(P, &format!("{P}{topic}"), &payload);
         }
     }
 }

@@ -50,9 +50,23 @@ impl Topics {
         format!("pingan/{}/devices/{}/health", self.site, device)
     }
 
-    /// The filter for alert commands: `pingan/{site}/cmd/alerts/+/+`.
+    /// The filter for every command: `pingan/{site}/cmd/#` (alerts and devices).
     pub fn commands_filter(&self) -> String {
-        format!("pingan/{}/cmd/alerts/+/+", self.site)
+        format!("pingan/{}/cmd/#", self.site)
+    }
+
+    /// The prefix of device command topics: `pingan/{site}/cmd/devices/`.
+    pub fn device_commands_prefix(&self) -> String {
+        format!("pingan/{}/cmd/devices/", self.site)
+    }
+
+    /// Where the result of a device command is published (outside `cmd/`, which the gateway
+    /// itself subscribes to).
+    pub fn device_command_result(&self, device: &DeviceId, command: &str) -> String {
+        format!(
+            "pingan/{}/devices/{}/commands/{}",
+            self.site, device, command
+        )
     }
 
     /// The prefix of command topics.

@@ -52,6 +52,14 @@ pub(super) struct AlertTask {
     pub command_prefix: String,
     /// Links whose commands are accepted.
     pub command_links: HashSet<String>,
+    /// Profile commands of the running Modbus drivers.
+    pub device_commands: super::drivers::DeviceCommands,
+    /// `pingan/{site}/cmd/devices/`.
+    pub device_prefix: String,
+    /// Where device command results go.
+    pub local_outbox: Option<crate::store::Outbox>,
+    /// Topic names.
+    pub topics: crate::mqtt::Topics,
 }
 
 impl AlertTask {
@@ -165,6 +173,65 @@ impl AlertTask {
         result
     }
 
+    /// A person's command to a device: runs on its own task (a Modbus write can take a timeout)
+    /// and publishes `{"v":1,"ok":…,"by":…,"error":…}` on `pingan/{site}/devices/{device}/commands/{command}`.
+    fn device_command(&self, link: &str, topic: &str, payload: &[u8]) {
+        let cmd = match command::parse_device(&self.device_prefix, topic, payload) {
+            Ok(c) => c,
+            Err(e) => {
+                Counters::bump(&self.live.counters.commands_rejected);
+                tracing::warn!(%link, %topic, error = %e, "malformed device command ignored");
+                return;
+            }
+        };
+        let channel = self.device_commands.get(&cmd.device);
+        let store = self.store.clone();
+        let outbox = self.local_outbox.clone();
+        let result_topic = self.topics.device_command_result(&cmd.device, &cmd.command);
+        let live = self.live.clone();
+        tokio::spawn(async move {
+            let result = match channel {
+                Some(c) => c
+                    .send(cmd.device.clone(), &cmd.command)
+                    .await
+                    .map_err(|e| e.to_string()),
+                None => Err(format!(
+                    "no driver takes commands for device {}",
+                    cmd.device
+                )),
+            };
+            match &result {
+                Ok(()) => {
+                    tracing::info!(device = %cmd.device, command = %cmd.command, by = %cmd.by, "device command done")
+                }
+                Err(e) => {
+                    Counters::bump(&live.counters.commands_rejected);
+                    tracing::warn!(device = %cmd.device, command = %cmd.command, by = %cmd.by, error = %e, "device command failed");
+                }
+            }
+            let body = serde_json::json!({
+                "v": crate::mqtt::payload::VERSION,
+                "device": cmd.device,
+                "command": cmd.command,
+                "by": cmd.by,
+                "ok": result.is_ok(),
+                "error": result.err(),
+                "at": crate::mqtt::payload::rfc3339(Timestamp::now()),
+            });
+            if let Some(ob) = outbox {
+                let entry = crate::store::OutboxEntry {
+                    topic: result_topic,
+                    payload: body.to_string(),
+                    retain: false,
+                    alert: None,
+                };
+                if ob.push(store.db(), &entry).is_ok() {
+                    ob.wake();
+                }
+            }
+        });
+    }
+
     fn on_link_event(&mut self, ev: LinkEvent) -> Vec<Output> {
         match ev {
             LinkEvent::Delivered { alert, .. } => self.engine.on_delivered(alert, Timestamp::now()),
@@ -174,6 +241,10 @@ impl AlertTask {
                 payload,
             } => {
                 if !self.command_links.contains(link.as_ref()) {
+                    return Vec::new();
+                }
+                if topic.starts_with(&self.device_prefix) {
+                    self.device_command(&link, &topic, &payload);
                     return Vec::new();
                 }
                 match command::parse(&self.command_prefix, &topic, &payload) {

@@ -2,11 +2,13 @@
 //! backoff; one with a fatal config error stays down, its devices are reported offline, and the
 //! rest of the gateway keeps running.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pingan_drivers::ble::BleDriver;
-use pingan_drivers::modbus::ModbusDriver;
+use pingan_drivers::modbus::{ModbusCommands, ModbusDriver};
 use pingan_drivers::sim::{Scenario, SimDriver};
 use pingan_drivers::{DeviceId, Driver, DriverConfig, DriverError, HealthState, ReadingSink};
 use tokio::task::JoinSet;
@@ -15,12 +17,32 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Config, DriverInstance};
 use crate::facility;
 
+/// Profile commands (silence a sounder, reset an alarm) of the running Modbus drivers, by device.
+#[derive(Debug, Clone, Default)]
+pub(super) struct DeviceCommands(Arc<Mutex<HashMap<DeviceId, ModbusCommands>>>);
+
+impl DeviceCommands {
+    fn register(&self, devices: impl IntoIterator<Item = DeviceId>, commands: &ModbusCommands) {
+        if let Ok(mut m) = self.0.lock() {
+            for d in devices {
+                m.insert(d, commands.clone());
+            }
+        }
+    }
+
+    /// The command channel of the driver that reads `device`.
+    pub(super) fn get(&self, device: &DeviceId) -> Option<ModbusCommands> {
+        self.0.lock().ok()?.get(device).cloned()
+    }
+}
+
 /// Spawns every driver instance of the config into `set`.
 pub(super) fn spawn_all(
     config: &Config,
     base_dir: &Path,
     scenario_override: Option<&Path>,
     sink: &ReadingSink,
+    commands: &DeviceCommands,
     shutdown: &CancellationToken,
     set: &mut JoinSet<()>,
 ) {
@@ -36,6 +58,7 @@ pub(super) fn spawn_all(
             instance: inst.clone(),
             base_dir: base_dir.to_path_buf(),
             scenario_override: scenario_override.map(Path::to_path_buf),
+            commands: commands.clone(),
         };
         set.spawn(supervise(ctx, devices, sink.clone(), shutdown.clone()));
     }
@@ -46,6 +69,7 @@ struct DriverContext {
     instance: DriverInstance,
     base_dir: std::path::PathBuf,
     scenario_override: Option<std::path::PathBuf>,
+    commands: DeviceCommands,
 }
 
 async fn supervise(
@@ -122,9 +146,12 @@ async fn run_once(
             BleDriver::new(ble).run(sink, shutdown).await
         }
         DriverConfig::Modbus(modbus) => {
-            ModbusDriver::new(modbus.clone(), Some(&ctx.base_dir))?
-                .run(sink, shutdown)
-                .await
+            let driver = ModbusDriver::new(modbus.clone(), Some(&ctx.base_dir))?;
+            ctx.commands.register(
+                modbus.devices.iter().map(|d| d.device.clone()),
+                &driver.commands(),
+            );
+            driver.run(sink, shutdown).await
         }
     }
 }

@@ -278,7 +278,16 @@ impl Gateway {
         );
         let (findings_tx, findings_rx) = mpsc::channel(4096);
         let (commands, commands_rx) = mpsc::channel(256);
+        let device_commands = drivers::DeviceCommands::default();
+        let local_outbox = links
+            .iter()
+            .find(|l| l.id == "local")
+            .map(|l| l.outbox.clone());
         let alert_task = AlertTask {
+            device_commands: device_commands.clone(),
+            device_prefix: topics.device_commands_prefix(),
+            local_outbox,
+            topics: topics.clone(),
             engine,
             delivery,
             store: store.clone(),
@@ -377,11 +386,13 @@ impl Gateway {
         });
         let drivers_stop = CancellationToken::new();
         let mut drivers = JoinSet::new();
+        let device_commands_for_drivers = device_commands.clone();
         drivers::spawn_all(
             &config,
             &opts.base_dir,
             opts.scenario.as_deref(),
             &sink,
+            &device_commands_for_drivers,
             &drivers_stop,
             &mut drivers,
         );
