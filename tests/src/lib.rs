@@ -254,6 +254,21 @@ impl Subscriber {
         None
     }
 
+    /// The first line containing each of `markers` (in their order), waiting up to `timeout` for
+    /// all of them; a marker never seen is `None`.
+    pub fn first_of_each(&self, timeout: Duration, markers: &[&str]) -> Vec<Option<String>> {
+        let mut found: Vec<Option<String>> = vec![None; markers.len()];
+        self.until(timeout, |l| {
+            for (slot, m) in found.iter_mut().zip(markers) {
+                if slot.is_none() && l.contains(m) {
+                    *slot = Some(l.to_owned());
+                }
+            }
+            found.iter().all(Option::is_some)
+        });
+        found
+    }
+
     /// Every line received within `timeout` of quiet.
     pub fn drain(&self, quiet: Duration) -> Vec<String> {
         let mut v = Vec::new();

@@ -485,21 +485,13 @@ fn storage_over_budget_sheds_telemetry_raises_a_technical_alert_and_alerts_keep_
     let log = dir.path().join("gw.log");
     let mut gw = start(&config, &log, mqtt);
     let watch = Subscriber::mosquitto_sub(mqtt, &["pingan/t/alerts/#"]);
-    let mut technical = None;
-    let sos = watch.until(Duration::from_secs(20), |l| {
-        if l.contains("\"kind\":\"technical\"") {
-            technical = Some(l.to_owned());
-        }
-        l.contains("\"kind\":\"sos\"")
-    });
+    let [sos, technical] = <[Option<String>; 2]>::try_from(watch.first_of_each(
+        Duration::from_secs(30),
+        &["\"kind\":\"sos\"", "\"kind\":\"technical\""],
+    ))
+    .unwrap();
     assert!(sos.is_some(), "the SOS still flows; log:\n{}", read(&log));
-    let technical = technical
-        .or_else(|| {
-            watch.until(Duration::from_secs(15), |l| {
-                l.contains("\"kind\":\"technical\"")
-            })
-        })
-        .expect("a technical alert for the storage budget");
+    let technical = technical.expect("a technical alert for the storage budget");
     let (_, t) = topic_json(&technical).unwrap();
     assert_eq!(
         t["subject"],
@@ -673,21 +665,13 @@ fn an_uplink_with_an_unreadable_certificate_is_a_technical_alert_not_a_dead_gate
     let log = dir.path().join("gw.log");
     let mut gw = start(&config, &log, mqtt);
     let watch = Subscriber::mosquitto_sub(mqtt, &["pingan/t/alerts/#"]);
-    let mut technical = None;
-    let sos = watch.until(Duration::from_secs(20), |l| {
-        if l.contains("\"kind\":\"technical\"") {
-            technical = Some(l.to_owned());
-        }
-        l.contains("\"kind\":\"sos\"")
-    });
+    let [sos, technical] = <[Option<String>; 2]>::try_from(watch.first_of_each(
+        Duration::from_secs(30),
+        &["\"kind\":\"sos\"", "\"kind\":\"technical\""],
+    ))
+    .unwrap();
     assert!(sos.is_some(), "local alerting works; log:\n{}", read(&log));
-    let technical = technical
-        .or_else(|| {
-            watch.until(Duration::from_secs(10), |l| {
-                l.contains("\"kind\":\"technical\"")
-            })
-        })
-        .expect("technical alert");
+    let technical = technical.expect("technical alert");
     let (_, t) = topic_json(&technical).unwrap();
     assert_eq!(
         t["subject"],

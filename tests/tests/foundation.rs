@@ -212,25 +212,17 @@ fn without_the_onnx_runtime_fall_detection_is_a_technical_alert_and_sos_still_wo
     );
     assert!(wait_for_port(mqtt, Duration::from_secs(20)));
     let sub = Subscriber::mosquitto_sub(mqtt, &["pingan/demo-home/alerts/#"]);
-    let mut technical = None;
-    let sos = sub.until(Duration::from_secs(30), |l| {
-        if l.contains("\"kind\":\"technical\"") {
-            technical = Some(l.to_owned());
-        }
-        l.contains("\"kind\":\"sos\"")
-    });
+    let [sos, technical] = <[Option<String>; 2]>::try_from(sub.first_of_each(
+        Duration::from_secs(30),
+        &["\"kind\":\"sos\"", "\"kind\":\"technical\""],
+    ))
+    .unwrap();
     assert!(
         sos.is_some(),
         "SOS still arrives; log:\n{}",
         std::fs::read_to_string(&log).unwrap_or_default()
     );
-    let technical = technical
-        .or_else(|| {
-            sub.until(Duration::from_secs(5), |l| {
-                l.contains("\"kind\":\"technical\"")
-            })
-        })
-        .expect("technical alert");
+    let technical = technical.expect("technical alert");
     let (_, a) = topic_json(&technical).unwrap();
     assert!(
         a["detail"]
