@@ -14,11 +14,13 @@ use super::alerts::CommandRequest;
 use super::board::AlertBoard;
 use super::live::Live;
 use crate::alert::{Alert, CommandError, Locale, Via};
-use crate::config::Config;
+use crate::config::{CareFlag, Config};
 use crate::facility::Facility;
 use crate::mqtt::command::Action;
 use crate::store::Store;
-use crate::web::backend::{AlertDetail, Backend, DeviceView, ResidentView, StatusView, UplinkView};
+use crate::web::backend::{
+    AlertDetail, Backend, DeviceView, News2View, ResidentView, StatusView, UplinkView,
+};
 
 /// The gateway as the dashboard sees it.
 #[derive(Debug)]
@@ -59,6 +61,40 @@ impl GatewayBackend {
             rx.await.unwrap_or(Err(CommandError::UnknownAlert(id)))
         })
     }
+}
+
+/// NEWS2 from the latest vitals, for the floor view; only when they are recent (10 min) and
+/// heart rate and SpO2 are both known. Consciousness is never measured, so it is always partial.
+fn news2_of(v: &crate::web::backend::VitalsView, flags: &[CareFlag]) -> Option<News2View> {
+    use crate::analytics::news2::{Observations, Oxygen, SpO2Scale, score};
+    let fresh =
+        v.at.is_some_and(|t| pingan_drivers::Timestamp::now().since(t).as_secs() <= 600);
+    if !fresh || v.heart_rate.is_none() || v.spo2.is_none() {
+        return None;
+    }
+    let s = score(&Observations {
+        respiration_rate: v.respiration_rate,
+        spo2: v.spo2,
+        scale: if flags.contains(&CareFlag::Hypercapnic) {
+            SpO2Scale::Two
+        } else {
+            SpO2Scale::One
+        },
+        oxygen: Some(if flags.contains(&CareFlag::SupplementalOxygen) {
+            Oxygen::Oxygen
+        } else {
+            Oxygen::Air
+        }),
+        systolic_bp: v.systolic,
+        pulse: v.heart_rate,
+        consciousness: None,
+        temperature: v.temperature,
+    });
+    Some(News2View {
+        score: s.total,
+        partial: s.partial(),
+        response: s.response.as_str().to_owned(),
+    })
 }
 
 impl Backend for GatewayBackend {
@@ -103,8 +139,8 @@ impl Backend for GatewayBackend {
                     care_flags: r.care_flags.clone(),
                     in_bed: live.in_bed,
                     away: None,
+                    news2: news2_of(&live.vitals, &r.care_flags),
                     vitals: live.vitals,
-                    news2: live.news2,
                 }
             })
             .collect();
@@ -167,5 +203,38 @@ impl Backend for GatewayBackend {
 
     fn db(&self) -> &sled::Db {
         self.store.db()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::backend::VitalsView;
+    use pingan_drivers::Timestamp;
+
+    fn vitals(at: Timestamp) -> VitalsView {
+        VitalsView {
+            heart_rate: Some(120.0),
+            spo2: Some(91.0),
+            respiration_rate: Some(25.0),
+            temperature: Some(38.5),
+            systolic: None,
+            at: Some(at),
+        }
+    }
+
+    #[test]
+    fn floor_view_news2_comes_from_fresh_vitals_and_is_partial() {
+        let n = news2_of(&vitals(Timestamp::now()), &[]).unwrap();
+        // RR 25 → 3, SpO2 91 on scale 1 → 3, air → 0, pulse 120 → 2, temp 38.5 → 1.
+        assert_eq!(
+            (n.score, n.partial, n.response.as_str()),
+            (9, true, "emergency")
+        );
+        // Scale 2 scores 88–92 % on air as 0.
+        let n = news2_of(&vitals(Timestamp::now()), &[CareFlag::Hypercapnic]).unwrap();
+        assert_eq!(n.score, 6);
+        let stale = Timestamp(Timestamp::now().millis() - 3_600_000);
+        assert_eq!(news2_of(&vitals(stale), &[]), None);
     }
 }

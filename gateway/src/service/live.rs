@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use pingan_drivers::{DeviceId, HealthState, Measurement, Reading, Timestamp};
 
-use crate::web::backend::{News2View, VitalsView};
+use crate::web::backend::VitalsView;
 
 /// What the gateway knows about a device right now.
 #[derive(Debug, Clone)]
@@ -37,8 +37,6 @@ pub struct ResidentLive {
     pub vitals: VitalsView,
     /// Bed mat occupancy.
     pub in_bed: Option<bool>,
-    /// Latest NEWS2 from analytics.
-    pub news2: Option<News2View>,
 }
 
 /// Counters since start.
@@ -125,13 +123,6 @@ impl Live {
     pub fn on_health(&self, device: &DeviceId, state: HealthState) {
         if let Ok(mut devices) = self.devices.lock() {
             devices.entry(device.clone()).or_default().health = state;
-        }
-    }
-
-    /// Records a resident's latest NEWS2.
-    pub fn set_news2(&self, resident: &str, news2: News2View) {
-        if let Ok(mut r) = self.residents.lock() {
-            r.entry(resident.to_owned()).or_default().news2 = Some(news2);
         }
     }
 
