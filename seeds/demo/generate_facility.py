@@ -74,7 +74,8 @@ def device(did, model, **bind):
 
 for res, rid in residents:
     n = res[1:]
-    device(f"w-{n}", "wristband", resident=res)
+    # Wristbands stream every second: a minute of silence means it is off, flat or out of range.
+    device(f"w-{n}", "wristband", resident=res, report_interval="1m")
     device(f"bed-{n}", "bed_mat", resident=res)
 for rid, fid in rooms:
     device(f"env-{rid}", "room_sensor", room=rid)
