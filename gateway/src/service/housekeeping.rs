@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use pingan_drivers::{DeviceId, Reading, Timestamp};
@@ -113,7 +113,6 @@ pub(super) async fn run(
     budget: Budget,
     shedding: Arc<AtomicBool>,
     findings: mpsc::Sender<Finding>,
-    swept: Arc<AtomicU64>,
     shutdown: CancellationToken,
 ) {
     let mut sweep = tokio::time::interval(budget.sweep_interval);
@@ -122,7 +121,7 @@ pub(super) async fn run(
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
-            _ = sweep.tick() => sweep_now(&store, budget.retention, &swept).await,
+            _ = sweep.tick() => sweep_now(&store, budget.retention).await,
             _ = check.tick() => {
                 let size = store.size_on_disk();
                 let was = shedding.load(Ordering::Relaxed);
@@ -132,7 +131,7 @@ pub(super) async fn run(
                         tracing::error!(size, max = budget.max_bytes, "storage over budget: shedding telemetry, alerts continue");
                         let detail = format!("storage over budget ({size} of {} bytes): readings are not being stored", budget.max_bytes);
                         technical(&findings, "storage", Some(detail)).await;
-                        sweep_now(&store, budget.retention / 2, &swept).await;
+                        sweep_now(&store, budget.retention / 2).await;
                     }
                     Some(false) => {
                         shedding.store(false, Ordering::Relaxed);
@@ -194,12 +193,11 @@ async fn technical(findings: &mpsc::Sender<Finding>, part: &str, detail: Option<
     let _ = findings.send(Finding::Event(ev)).await;
 }
 
-async fn sweep_now(store: &Store, retention: Duration, swept: &AtomicU64) {
+async fn sweep_now(store: &Store, retention: Duration) {
     let cutoff = Timestamp(Timestamp::now().millis() - retention.as_millis() as i64);
     let s = store.clone();
     match tokio::task::spawn_blocking(move || s.sweep_readings(cutoff)).await {
         Ok(Ok(n)) => {
-            swept.fetch_add(n, Ordering::Relaxed);
             if n > 0 {
                 tracing::info!(removed = n, "retention sweep");
             }

@@ -166,7 +166,6 @@ impl Gateway {
         })?;
         let store = Store::open(data_dir)?;
         store.set_meta("site_id", &config.site.id)?;
-        store.set_meta("mqtt_bind", &config.mqtt.bind.to_string())?;
         // Tools that only know the data directory find the running gateway's broker here (the
         // database itself is locked while the gateway runs).
         let _ = std::fs::write(data_dir.join("pingan-site"), &config.site.id);
@@ -321,7 +320,6 @@ impl Gateway {
             },
             shedding,
             findings_tx.clone(),
-            Arc::new(AtomicU64::new(0)),
             housekeeping_stop.clone(),
         ));
 

@@ -3,7 +3,8 @@
 //!
 //! Calls are synchronous (sled is); the service runs them on blocking threads. Durability is
 //! chosen per data class: readings are written in batches and flushed by sled's background
-//! flusher; an alert change is flushed before it counts (see [`Store::put_alert`]).
+//! flusher; an alert change is flushed before it is published (the service writes with
+//! [`Store::put_alert_unflushed`] and calls [`Store::flush`] once per batch).
 
 mod chunk;
 mod keys;
@@ -138,18 +139,6 @@ impl Store {
     /// The underlying database (the dashboard keeps accounts in its own trees).
     pub fn db(&self) -> &sled::Db {
         &self.db
-    }
-
-    /// Stores an alert revision and its audit entry, then flushes: when this returns, the change
-    /// survives a power cut. Call before publishing it.
-    pub async fn put_alert(
-        &self,
-        alert: &Alert,
-        audit: Option<&AuditEntry>,
-    ) -> Result<(), StoreError> {
-        self.put_alert_unflushed(alert, audit)?;
-        self.db.flush_async().await.map_err(|e| self.err(e))?;
-        Ok(())
     }
 
     /// Stores an alert revision without flushing (repeats that only bump counters; or a batch

@@ -130,7 +130,8 @@ async fn alerts_and_audit_survive_reopen() {
             via: Via::System,
             note: None,
         };
-        store.put_alert(&a, Some(&audit)).await.unwrap();
+        store.put_alert_unflushed(&a, Some(&audit)).unwrap();
+        store.flush().await.unwrap();
         let mut b = a.clone();
         b.revision = 2;
         b.state = AlertState::Acknowledged;
@@ -141,7 +142,8 @@ async fn alerts_and_audit_survive_reopen() {
             via: Via::Mqtt,
             ..audit
         };
-        store.put_alert(&b, Some(&audit2)).await.unwrap();
+        store.put_alert_unflushed(&b, Some(&audit2)).unwrap();
+        store.flush().await.unwrap();
     }
     let store = Store::open(dir.path()).unwrap();
     let a = store.alert(id).unwrap().unwrap();

@@ -100,32 +100,49 @@ pub(crate) async fn alert(
 }
 
 pub(crate) async fn acknowledge(
-    State(st): State<AppState>,
+    st: State<AppState>,
     s: Session,
     id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Alert>, ApiError> {
-    let id = request::alert_id(&path(id)?)?;
-    let body = body_bytes(body)?;
-    request::require_json(&headers, &body)?;
-    let cmd = request::command(&body, &s.record.user)?;
-    let alert = st.backend.acknowledge(id, cmd.by, cmd.note).await?;
-    Ok(Json(alert))
+    person_command(st, s, id, headers, body, Act::Acknowledge).await
 }
 
 pub(crate) async fn resolve(
-    State(st): State<AppState>,
+    st: State<AppState>,
     s: Session,
     id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Alert>, ApiError> {
+    person_command(st, s, id, headers, body, Act::Resolve).await
+}
+
+/// What a person does to an alert from the dashboard.
+#[derive(Debug, Clone, Copy)]
+enum Act {
+    Acknowledge,
+    Resolve,
+}
+
+/// The shared path of acknowledge and resolve: id, JSON body, the person, then the engine.
+async fn person_command(
+    State(st): State<AppState>,
+    s: Session,
+    id: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    act: Act,
+) -> Result<Json<Alert>, ApiError> {
     let id = request::alert_id(&path(id)?)?;
     let body = body_bytes(body)?;
     request::require_json(&headers, &body)?;
     let cmd = request::command(&body, &s.record.user)?;
-    let alert = st.backend.resolve(id, cmd.by, cmd.note).await?;
+    let alert = match act {
+        Act::Acknowledge => st.backend.acknowledge(id, cmd.by, cmd.note).await?,
+        Act::Resolve => st.backend.resolve(id, cmd.by, cmd.note).await?,
+    };
     Ok(Json(alert))
 }
 

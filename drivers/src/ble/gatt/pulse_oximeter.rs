@@ -150,21 +150,8 @@ pub fn decode_spot_check(bytes: &[u8]) -> Result<PlxSpotCheck, DecodeError> {
     } else {
         None
     };
-    let measurement_status = if has_ms {
-        Some(measurement_status(WHAT, r.u16()?)?)
-    } else {
-        None
-    };
-    let device_and_sensor_status = if has_ds {
-        Some(device_status(WHAT, r.u24()?)?)
-    } else {
-        None
-    };
-    let pulse_amplitude_index_percent = if has_pai {
-        Some(read_sfloat(&mut r, "pulse amplitude index")?)
-    } else {
-        None
-    };
+    let (measurement_status, device_and_sensor_status, pulse_amplitude_index_percent) =
+        read_status_tail(&mut r, WHAT, has_ms, has_ds, has_pai)?;
     r.finish()?;
     Ok(PlxSpotCheck {
         spo2_percent,
@@ -214,21 +201,8 @@ pub fn decode_continuous(bytes: &[u8]) -> Result<PlxContinuous, DecodeError> {
     } else {
         (None, None)
     };
-    let measurement_status = if has_ms {
-        Some(measurement_status(WHAT, r.u16()?)?)
-    } else {
-        None
-    };
-    let device_and_sensor_status = if has_ds {
-        Some(device_status(WHAT, r.u24()?)?)
-    } else {
-        None
-    };
-    let pulse_amplitude_index_percent = if has_pai {
-        Some(read_sfloat(&mut r, "pulse amplitude index")?)
-    } else {
-        None
-    };
+    let (measurement_status, device_and_sensor_status, pulse_amplitude_index_percent) =
+        read_status_tail(&mut r, WHAT, has_ms, has_ds, has_pai)?;
     r.finish()?;
     Ok(PlxContinuous {
         spo2_percent,
@@ -252,6 +226,39 @@ fn check_reserved(what: &'static str, flags: u8) -> Result<(), DecodeError> {
         });
     }
     Ok(())
+}
+
+/// The optional fields both PLX measurements end with, in flag order: measurement status,
+/// device and sensor status, pulse amplitude index.
+type StatusTail = (
+    Option<Vec<&'static str>>,
+    Option<Vec<&'static str>>,
+    Option<MedFloat>,
+);
+
+fn read_status_tail(
+    r: &mut Reader<'_>,
+    what: &'static str,
+    has_ms: bool,
+    has_ds: bool,
+    has_pai: bool,
+) -> Result<StatusTail, DecodeError> {
+    let ms = if has_ms {
+        Some(measurement_status(what, r.u16()?)?)
+    } else {
+        None
+    };
+    let ds = if has_ds {
+        Some(device_status(what, r.u24()?)?)
+    } else {
+        None
+    };
+    let pai = if has_pai {
+        Some(read_sfloat(r, "pulse amplitude index")?)
+    } else {
+        None
+    };
+    Ok((ms, ds, pai))
 }
 
 fn measurement_status(what: &'static str, raw: u16) -> Result<Vec<&'static str>, DecodeError> {
