@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use pingan_drivers::DeviceId;
-use pingan_drivers::sim::{SimDevice, SimModel};
+use pingan_drivers::sim::SimDevice;
 
 use crate::alert::{Location, Subject};
 use crate::config::{CareFlag, Config, DeviceModel, Resident, RoomKind, Sex};
@@ -157,26 +157,6 @@ impl Facility {
     }
 }
 
-/// The simulator model that plays a configured device model, if it can.
-pub fn sim_model(model: DeviceModel) -> Option<SimModel> {
-    Some(match model {
-        DeviceModel::Wristband => SimModel::Wristband,
-        DeviceModel::Pendant => SimModel::Pendant,
-        DeviceModel::BedMat => SimModel::BedMat,
-        DeviceModel::RoomSensor => SimModel::RoomSensor,
-        DeviceModel::DoorContact => SimModel::DoorContact,
-        DeviceModel::SmokeDetector => SimModel::SmokeDetector,
-        DeviceModel::GasDetector => SimModel::GasDetector,
-        DeviceModel::WaterLeak => SimModel::WaterLeak,
-        DeviceModel::CallPanel => SimModel::CallPanel,
-        DeviceModel::Beacon
-        | DeviceModel::BpCuff
-        | DeviceModel::Oximeter
-        | DeviceModel::Thermometer
-        | DeviceModel::Scale => return None,
-    })
-}
-
 /// The devices a simulator instance plays: those configured with `driver = driver_id`.
 pub fn sim_devices(config: &Config, driver_id: &str) -> Vec<SimDevice> {
     config
@@ -186,7 +166,7 @@ pub fn sim_devices(config: &Config, driver_id: &str) -> Vec<SimDevice> {
         .filter_map(|d| {
             Some(SimDevice {
                 id: DeviceId::new(&d.id),
-                model: sim_model(d.model)?,
+                model: d.model.sim_model()?,
                 // Devices of one resident share a body; room devices share a room.
                 subject: d
                     .resident

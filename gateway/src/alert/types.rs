@@ -1,95 +1,13 @@
 //! Alert vocabulary: kinds, priorities, subjects, the [`Event`] analytics emit, and the [`Alert`]
 //! record with its lifecycle state.
 
-use std::fmt;
-
 use pingan_drivers::{DeviceId, Timestamp};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
-/// What an alert is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AlertKind {
-    /// One-key emergency call.
-    Sos,
-    /// A detected fall.
-    Fall,
-    /// Vital signs out of range (NEWS2, anomalies).
-    Vitals,
-    /// Bed exit at night.
-    BedExit,
-    /// Out of bed too long at night.
-    OutOfBedTooLong,
-    /// No sign of life for hours (residents living alone).
-    Inactivity,
-    /// A dementia resident at an exit.
-    Wandering,
-    /// Smoke.
-    Smoke,
-    /// Combustible gas.
-    Gas,
-    /// Water leak.
-    WaterLeak,
-    /// Room climate out of the safe range.
-    Environment,
-    /// A device stopped reporting.
-    DeviceOffline,
-    /// A battery is running low.
-    LowBattery,
-    /// A fault of the gateway itself (storage, model runtime, uplinks).
-    Technical,
-}
+pub use crate::config::{AlertKind, Locale};
 
 impl AlertKind {
-    /// Every kind, for tables and validation.
-    pub const ALL: [AlertKind; 14] = [
-        Self::Sos,
-        Self::Fall,
-        Self::Vitals,
-        Self::BedExit,
-        Self::OutOfBedTooLong,
-        Self::Inactivity,
-        Self::Wandering,
-        Self::Smoke,
-        Self::Gas,
-        Self::WaterLeak,
-        Self::Environment,
-        Self::DeviceOffline,
-        Self::LowBattery,
-        Self::Technical,
-    ];
-
-    /// The snake_case name used in JSON and config.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Sos => "sos",
-            Self::Fall => "fall",
-            Self::Vitals => "vitals",
-            Self::BedExit => "bed_exit",
-            Self::OutOfBedTooLong => "out_of_bed_too_long",
-            Self::Inactivity => "inactivity",
-            Self::Wandering => "wandering",
-            Self::Smoke => "smoke",
-            Self::Gas => "gas",
-            Self::WaterLeak => "water_leak",
-            Self::Environment => "environment",
-            Self::DeviceOffline => "device_offline",
-            Self::LowBattery => "low_battery",
-            Self::Technical => "technical",
-        }
-    }
-
-    /// Medical emergencies may reach the hospital green channel.
-    pub fn is_medical(self) -> bool {
-        matches!(self, Self::Sos | Self::Fall | Self::Vitals)
-    }
-
-    /// Kinds a resident can cancel with the cancel button within the cancel window.
-    pub fn is_cancellable(self) -> bool {
-        matches!(self, Self::Sos | Self::Fall)
-    }
-
     /// Short label in the site's language.
     pub fn label(self, locale: Locale) -> &'static str {
         let (zh, en) = match self {
@@ -115,12 +33,6 @@ impl AlertKind {
     }
 }
 
-impl fmt::Display for AlertKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Alarm priority after IEC 60601-1-8: High needs immediate response, Medium prompt, Low awareness.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -131,18 +43,6 @@ pub enum Priority {
     Medium,
     /// Immediate response; latches until a person acknowledges.
     High,
-}
-
-/// Language of user-facing texts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Locale {
-    /// Simplified Chinese (default: the first deployments are in Guangdong).
-    #[default]
-    #[serde(rename = "zh-CN")]
-    ZhCn,
-    /// English.
-    #[serde(rename = "en")]
-    En,
 }
 
 /// Whom or what an alert is about; with the kind it is the dedup key.

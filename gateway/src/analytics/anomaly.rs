@@ -19,9 +19,9 @@ use serde_json::json;
 use super::baseline::{Baseline, DayAccumulator, FEATURES, NAMES};
 use super::emit::{self, Place};
 use super::inactivity::motion_sd;
-use super::window::{local_date, utc_ms};
 use super::{Context, Finding, Normalized, Rule};
 use crate::alert::{AlertKind, Priority, Subject};
+use crate::config::window::{local_date, utc_ms};
 
 /// How often day boundaries are checked on ticks.
 const CHECK_EVERY: Duration = Duration::from_secs(60);

@@ -13,10 +13,10 @@ use std::time::Duration;
 use pingan_drivers::{DeviceId, Measurement, Timestamp};
 use serde_json::json;
 
-use super::config::BatteryConfig;
 use super::emit::{self, Pacer, Place};
 use super::{Context, Finding, Normalized, Rule};
 use crate::alert::{AlertKind, Priority, Subject};
+use crate::config::analytics::BatteryConfig;
 
 /// Battery history keeps at most one sample per this interval.
 const SAMPLE_EVERY: Duration = Duration::from_secs(600);

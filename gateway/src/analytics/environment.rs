@@ -9,10 +9,10 @@ use std::time::Duration;
 use pingan_drivers::{DeviceId, Measurement, Timestamp};
 use serde_json::json;
 
-use super::config::EnvironmentConfig;
 use super::emit::{self, Pacer, Place};
 use super::{Context, Finding, Normalized, Rule};
 use crate::alert::{AlertKind, Priority};
+use crate::config::analytics::EnvironmentConfig;
 
 /// While out of range, the event repeats at most this often.
 const REPEAT: Duration = Duration::from_secs(60);

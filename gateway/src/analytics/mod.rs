@@ -7,7 +7,6 @@ mod anomaly;
 mod baseline;
 mod battery;
 mod bed;
-mod config;
 mod emit;
 mod environment;
 mod hazards;
@@ -20,12 +19,11 @@ pub mod supervision;
 mod testkit;
 mod vitals;
 mod wandering;
-pub mod window;
 
 use pingan_drivers::{Reading, Timestamp};
 use pingan_models::anomaly::{AnomalyError, AnomalyModel};
 
-pub use config::{
+pub use crate::config::analytics::{
     AnalyticsConfig, AnomalyConfig, BatteryConfig, BedConfig, EnvironmentConfig, InactivityConfig,
     News2Config, News2Freshness, NightConfig, ReportIntervals, SupervisionConfig, WanderingConfig,
 };

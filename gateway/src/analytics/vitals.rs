@@ -15,12 +15,12 @@ use pingan_drivers::{Measurement, Timestamp};
 use serde_json::json;
 
 use super::baseline;
-use super::config::News2Config;
 use super::emit::{self, Pacer, Place};
 use super::news2::{self, Observations, Oxygen, Parameter, Response, SpO2Scale};
 use super::{Context, Finding, Normalized, Rule};
 use crate::alert::{AlertKind, Priority, Subject};
 use crate::config::CareFlag;
+use crate::config::analytics::News2Config;
 
 /// Readings of one parameter within the smoothing window, oldest first, and their median
 /// (kept up to date on every push, so scoring needs no sorting).

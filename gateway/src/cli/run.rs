@@ -84,7 +84,7 @@ pub async fn demo(args: DemoArgs) -> ExitCode {
     config.mqtt.bind = SocketAddr::from(([127, 0, 0, 1], args.mqtt_port));
     config.http.bind = SocketAddr::from(([127, 0, 0, 1], args.http_port));
     if let Some(url) = &args.uplink {
-        if let Err(e) = crate::mqtt::uplink_url::UplinkUrl::parse(url) {
+        if let Err(e) = crate::config::UplinkUrl::parse(url) {
             eprintln!("--uplink: {e}");
             return ExitCode::from(2);
         }

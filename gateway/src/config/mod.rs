@@ -1,14 +1,21 @@
 //! Site configuration: the TOML model ([`model`]), parsing with exact error places ([`error`]),
 //! and the cross-checks serde cannot do (ids that refer to each other, time zones, URLs).
 
+pub mod analytics;
 mod error;
 mod model;
+pub mod uplink_url;
 mod validate;
+mod vocab;
+pub mod window;
 
 use std::path::Path;
 
+pub use analytics::AnalyticsConfig;
 pub use error::{ConfigError, Problem};
 pub use model::*;
+pub use uplink_url::{UplinkUrl, UrlError};
+pub use vocab::{AlertKind, DeviceModel, Locale};
 
 use error::SourceMap;
 
@@ -81,12 +88,9 @@ impl Config {
         Self::parse(DEFAULT_CONFIG, "<default>").expect("the built-in default config is valid")
     }
 
-    /// The site's time zone (validated at load).
+    /// The site's time zone.
     pub fn timezone(&self) -> chrono_tz::Tz {
-        self.site
-            .timezone
-            .parse()
-            .unwrap_or(chrono_tz::Asia::Shanghai)
+        self.site.timezone.0
     }
 }
 

@@ -8,8 +8,9 @@ use std::time::Duration;
 use pingan_drivers::DriverConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::alert::{AlertKind, Locale};
-use crate::analytics::AnalyticsConfig;
+use super::analytics::AnalyticsConfig;
+use super::vocab::{AlertKind, DeviceModel, Locale};
+use super::window::Timezone;
 
 /// The whole configuration of one gateway (one site).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -70,15 +71,11 @@ pub struct SiteConfig {
     #[serde(default)]
     pub locale: Locale,
     /// IANA time zone of the site, e.g. `"Asia/Shanghai"`; night windows are in local time.
-    #[serde(default = "default_timezone")]
-    pub timezone: String,
+    #[serde(default)]
+    pub timezone: Timezone,
     /// Telephone number hospitals call back (put into green-channel referrals).
     #[serde(default)]
     pub callback_phone: Option<String>,
-}
-
-fn default_timezone() -> String {
-    "Asia/Shanghai".to_owned()
 }
 
 /// Storage settings.
@@ -325,40 +322,6 @@ pub struct Resident {
     /// Care flags.
     #[serde(default)]
     pub care_flags: Vec<CareFlag>,
-}
-
-/// What a device is; decides what it measures and how often it must report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeviceModel {
-    /// Wristband: HR, SpO2, accelerometer, SOS button.
-    Wristband,
-    /// SOS pendant.
-    Pendant,
-    /// Bed pressure mat.
-    BedMat,
-    /// Room temperature/humidity (CO2) sensor.
-    RoomSensor,
-    /// Door contact.
-    DoorContact,
-    /// Smoke detector.
-    SmokeDetector,
-    /// Combustible gas detector.
-    GasDetector,
-    /// Water-leak sensor.
-    WaterLeak,
-    /// Nurse-call button panel.
-    CallPanel,
-    /// BLE beacon receiver / presence tag.
-    Beacon,
-    /// Blood-pressure cuff.
-    BpCuff,
-    /// Pulse oximeter.
-    Oximeter,
-    /// Thermometer.
-    Thermometer,
-    /// Weighing scale.
-    Scale,
 }
 
 /// A device.

@@ -166,3 +166,28 @@ fn modbus_devices_must_be_facility_devices_of_that_driver() {
         p[1]
     );
 }
+
+#[test]
+fn unknown_time_zone_is_an_error_at_its_place_in_the_file() {
+    let text = MINIMAL.replace(
+        "name = \"Test\"\n",
+        "name = \"Test\"\ntimezone = \"Asia/Guangzhou\"\n",
+    );
+    let p = problems(&text);
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert!(
+        p[0].starts_with("f.toml:5:12: site.timezone: unknown time zone \"Asia/Guangzhou\""),
+        "{}",
+        p[0]
+    );
+    let ok = MINIMAL.replace(
+        "name = \"Test\"\n",
+        "name = \"Test\"\ntimezone = \"Asia/Hong_Kong\"\n",
+    );
+    let c = Config::parse(&ok, "f.toml").unwrap();
+    assert_eq!(c.timezone(), chrono_tz::Asia::Hong_Kong);
+    assert_eq!(
+        Config::parse(MINIMAL, "f.toml").unwrap().timezone(),
+        chrono_tz::Asia::Shanghai
+    );
+}

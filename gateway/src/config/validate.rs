@@ -4,8 +4,9 @@ use std::collections::{HashMap, HashSet};
 
 use pingan_drivers::DriverConfig;
 
-use super::model::{Config, DeviceModel};
-use crate::alert::AlertKind;
+use super::model::Config;
+use super::vocab::AlertKind;
+use super::vocab::DeviceModel;
 
 type Problems = Vec<(String, String)>;
 
@@ -89,15 +90,6 @@ fn site(c: &Config, p: &mut Problems) {
         p.push((
             "site.id".into(),
             format!("\"{id}\" is not a valid site id; expected 1–64 of a-z, 0-9, '-' and '_' (it is part of MQTT topics)"),
-        ));
-    }
-    if c.site.timezone.parse::<chrono_tz::Tz>().is_err() {
-        p.push((
-            "site.timezone".into(),
-            format!(
-                "unknown time zone \"{}\"; expected an IANA name such as \"Asia/Shanghai\"",
-                c.site.timezone
-            ),
         ));
     }
     if c.storage.retention.is_zero() {
@@ -188,8 +180,7 @@ fn devices(
                 ),
             )),
         }
-        if sim_drivers.contains(d.driver.as_str()) && crate::facility::sim_model(d.model).is_none()
-        {
+        if sim_drivers.contains(d.driver.as_str()) && d.model.sim_model().is_none() {
             p.push((
                 at("model"),
                 format!("the simulator cannot play a {:?}", d.model),
@@ -262,7 +253,7 @@ fn escalation(c: &Config, contacts: &HashSet<&str>, p: &mut Problems) {
 fn uplink_settings(c: &Config, p: &mut Problems) {
     for (i, u) in c.uplinks.iter().enumerate() {
         let at = |k: &str| format!("uplinks[{i}].{k}");
-        match crate::mqtt::uplink_url::UplinkUrl::parse(&u.url) {
+        match super::uplink_url::UplinkUrl::parse(&u.url) {
             Ok(url) if url.tls && u.ca_file.is_none() => {
                 p.push((
                     at("ca_file"),

@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use ulid::Ulid;
 
-use super::uplink_url::UplinkUrl;
+use crate::config::UplinkUrl;
 use crate::store::{Outbox, OutboxEntry};
 
 /// How a link connects.

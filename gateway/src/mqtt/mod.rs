@@ -6,6 +6,5 @@ pub mod command;
 pub mod link;
 pub mod payload;
 pub mod tls;
-pub mod uplink_url;
 
 pub use payload::Topics;

@@ -34,10 +34,10 @@ use pipeline::{PipelineTask, TelemetryOut};
 use processor::Processor;
 
 use crate::alert::{Alert, Engine, EngineSettings, Policies};
+use crate::config::UplinkUrl;
 use crate::config::{Config, UplinkConfig};
 use crate::facility::Facility;
 use crate::mqtt::link::{self, LinkSettings, LinkStats};
-use crate::mqtt::uplink_url::UplinkUrl;
 use crate::mqtt::{Topics, broker, payload, tls};
 use crate::store::{Outbox, Store, StoreError};
 

@@ -12,7 +12,7 @@
 use pingan_drivers::{ButtonKind, Measurement, Reading, Timestamp};
 use serde_json::Value;
 
-use super::StoreError;
+use super::error::StoreError;
 
 /// Longest time from a chunk's first to its last reading, ms. A batch that spans more (a device
 /// uploading hours of history) is split, so a range query finds every reading at or after `from`

@@ -7,6 +7,7 @@
 //! [`Store::put_alert_unflushed`] and calls [`Store::flush`] once per batch).
 
 mod chunk;
+mod error;
 mod keys;
 pub mod outbox;
 mod readings;
@@ -18,38 +19,11 @@ use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
 use crate::alert::{Alert, AuditEntry};
+pub use error::StoreError;
 pub use outbox::{Outbox, OutboxEntry};
 
 /// The on-disk layout version this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 2;
-
-/// Why the store failed.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// sled failed (I/O, corruption, disk full).
-    #[error("database at {path}: {source}")]
-    Db {
-        path: PathBuf,
-        #[source]
-        source: sled::Error,
-    },
-    /// The database was written by an incompatible version.
-    #[error(
-        "database at {path} has schema version {found}, this pingan reads version {expected}; \
-         use the pingan release that wrote it, or move the directory away to start afresh"
-    )]
-    SchemaMismatch {
-        path: PathBuf,
-        found: String,
-        expected: u32,
-    },
-    /// Another process (a running gateway) holds the database.
-    #[error("database at {path} is in use by another process (is the gateway running?)")]
-    Locked { path: PathBuf },
-    /// A stored value could not be decoded.
-    #[error("corrupt {what} record: {detail}")]
-    Corrupt { what: &'static str, detail: String },
-}
 
 /// A reading as stored: the measurement's JSON, with motion batches reduced to a summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use ulid::Ulid;
 
-use super::StoreError;
+use super::error::StoreError;
 
 /// One message waiting for its PUBACK.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,6 +10,34 @@ use chrono::{NaiveDate, NaiveTime, TimeZone, Timelike};
 use pingan_drivers::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// The site's IANA time zone, parsed when the config is read so an unknown name is a config error
+/// at its place in the file, not a silent fallback later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timezone(pub chrono_tz::Tz);
+
+impl Default for Timezone {
+    fn default() -> Self {
+        Self(chrono_tz::Asia::Shanghai)
+    }
+}
+
+impl Serialize for Timezone {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timezone {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse::<chrono_tz::Tz>().map(Self).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "unknown time zone \"{name}\"; expected an IANA name such as \"Asia/Shanghai\""
+            ))
+        })
+    }
+}
+
 /// A local wall-clock time written `"HH:MM"` in the config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ClockTime(NaiveTime);

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::vocab::DeviceModel;
 use super::window::LocalWindow;
-use crate::config::DeviceModel;
 
 /// Analytics settings.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
