@@ -66,9 +66,21 @@ impl Timestamp {
         )
     }
 
-    /// Time elapsed from `earlier` to `self`; zero when `earlier` is later.
+    /// This time minus a duration (saturating).
+    #[must_use]
+    pub fn minus(self, d: std::time::Duration) -> Self {
+        Self(
+            self.0
+                .saturating_sub(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+        )
+    }
+
+    /// Time elapsed from `earlier` to `self`; zero when `earlier` is later. Total over every pair
+    /// of timestamps (recorded traces can hold any value).
     pub fn since(self, earlier: Timestamp) -> std::time::Duration {
-        std::time::Duration::from_millis(u64::try_from(self.0 - earlier.0).unwrap_or(0))
+        // The difference of two i64 fits an i128 and, when positive, a u64.
+        let ms = i128::from(self.0) - i128::from(earlier.0);
+        std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0))
     }
 }
 

@@ -30,15 +30,15 @@ async fn main() -> anyhow::Result<()> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:0".into());
-    let db = sled::Config::new().temporary(true).open()?;
-    let (user, password) = pingan_gateway::web::create_demo_user(&db)?;
+    let accounts = pingan_gateway::store::Store::temporary()?.accounts()?;
+    let (user, password) = pingan_gateway::web::create_demo_user(&accounts)?;
     let backend = Arc::new(MemoryBackend::new(
-        db,
+        accounts,
         EngineSettings {
             cancel_window: Duration::from_secs(10),
             clear_debounce: Duration::from_secs(30),
         },
-        policies(),
+        std::sync::Arc::new(policies()),
         status(),
     ));
     let now = Timestamp::now();

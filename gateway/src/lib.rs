@@ -1,20 +1,33 @@
 //! The Pingan gateway: one process per site that turns device readings into alerts that arrive.
+//! ARCHITECTURE.md (repository root) draws the floors and the data flow; in short, a module
+//! imports only modules on lower floors:
 //!
-//! Module map, in the order data flows:
-//! - [`config`]: the site configuration (TOML) and its validation with `FILE:LINE:COL` errors.
-//! - [`facility`]: residents, rooms and device bindings at run time.
-//! - [`alert`]: alert vocabulary and the pure alert engine (lifecycle, dedup, escalation).
-//! - [`mqtt`]: the embedded broker, uplinks and topics.
+//! - floor 0 — [`config`]: the site configuration and its vocabulary, with `FILE:LINE:COL`
+//!   errors; [`clock`]: where the running gateway reads the time; [`log_limit`]: repeated problems
+//!   logged at a low rate.
+//! - floor 1 — [`facility`]: residents, rooms and device bindings; [`alert`]: alert vocabulary,
+//!   audit, escalation policies and the pure alert engine.
+//! - floor 2 — [`analytics`]: the pure rules; [`store`]: the sled store (the only module that
+//!   sees sled).
+//! - floor 3 — [`pipeline`]: the pure pipeline built once from the config, used by the service,
+//!   `pingan replay` and the benches; [`mqtt`]: topics, payloads, commands, the embedded broker,
+//!   links.
+//! - floor 4 — [`web`]: the dashboard and REST API over a `Backend`.
+//! - floor 5 — [`service`]: the running gateway's tasks, wiring and shutdown.
+//! - floor 6 — [`cli`]: the `pingan` subcommands.
 //!
-//! Drivers (crate `pingan-drivers`) → pipeline (normalize) → store + analytics → alert engine →
-//! store (flushed) → MQTT (embedded broker, uplinks with durable outboxes).
+//! Drivers (crate `pingan-drivers`) → pipeline (normalize + analytics) → alert engine → effects
+//! (store, outboxes, one flush) → MQTT links (embedded broker, uplinks) → PUBACK → delivered.
 
 pub mod alert;
 pub mod analytics;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod facility;
+pub mod log_limit;
 pub mod mqtt;
+pub mod pipeline;
 pub mod service;
 pub mod store;
 pub mod web;

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use pingan_gateway::alert::{AlertKind, Priority, Subject};
 use pingan_gateway::analytics::Analytics;
-use pingan_gateway::analytics::replay::{parse_trace, replay};
 use pingan_gateway::config::Config;
+use pingan_gateway::pipeline::Site;
+use pingan_gateway::pipeline::replay::{parse_trace, replay};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
@@ -47,7 +48,11 @@ fn check(trace: &Path, config: &Config) -> Result<(), String> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let result = replay(config, Analytics::for_site(config), readings);
+    let result = replay(
+        &Site::new(config.clone()),
+        Analytics::for_site(config),
+        readings,
+    );
     if result.unknown_devices > 0 {
         return Err(format!(
             "{} readings of unknown devices",
@@ -85,7 +90,7 @@ fn check(trace: &Path, config: &Config) -> Result<(), String> {
 /// kind and subject names one.
 fn expected_with_green(
     expected: &[Expected],
-    alerts: &[pingan_gateway::analytics::replay::ReplayedAlert],
+    alerts: &[pingan_gateway::pipeline::replay::ReplayedAlert],
 ) -> Vec<bool> {
     alerts
         .iter()

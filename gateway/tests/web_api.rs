@@ -45,8 +45,10 @@ struct Login {
 
 impl Server {
     async fn start() -> Self {
-        let db = sled::Config::new().temporary(true).open().expect("temp db");
-        pingan_gateway::web::add_user(&db, USER, PASSWORD).expect("add user");
+        let accounts = pingan_gateway::store::Store::temporary()
+            .and_then(|s| s.accounts())
+            .expect("temp accounts");
+        pingan_gateway::web::add_user(&accounts, USER, PASSWORD).expect("add user");
         let policies = Policies::new(
             [(
                 AlertKind::Sos,
@@ -60,12 +62,12 @@ impl Server {
             Vec::new(),
         );
         let backend = Arc::new(MemoryBackend::new(
-            db,
+            accounts,
             EngineSettings {
                 cancel_window: Duration::from_secs(10),
                 clear_debounce: Duration::from_secs(30),
             },
-            policies,
+            Arc::new(policies),
             StatusView {
                 site: "t".into(),
                 site_name: "Test home".into(),

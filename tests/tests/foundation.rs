@@ -308,13 +308,9 @@ async fn ble_replay_flows_through_the_pipeline_into_the_store_and_raises_the_sos
         session = session.display(),
     );
     let config = Config::parse(&text, "ble.toml").unwrap_or_else(|e| panic!("{e}"));
-    let gw = Gateway::start(StartOptions {
-        config,
-        base_dir: dir.path().to_path_buf(),
-        scenario: None,
-    })
-    .await
-    .unwrap();
+    let gw = Gateway::start(StartOptions::new(config, dir.path()))
+        .await
+        .unwrap();
     let mut changes = gw.changes.subscribe();
     // The wearable's SOS button and the pendant's SOS both raise alerts for their residents.
     let mut sos = std::collections::HashMap::new();

@@ -107,12 +107,7 @@ async fn main() -> anyhow::Result<()> {
         broker_port,
     );
     let config = Config::parse(&text, "bench.toml").map_err(|e| anyhow::anyhow!("{e}"))?;
-    let gw = Gateway::start(StartOptions {
-        config,
-        base_dir: dir.path().to_path_buf(),
-        scenario: None,
-    })
-    .await?;
+    let gw = Gateway::start(StartOptions::new(config, dir.path())).await?;
     let sink = gw.sink().ok_or_else(|| anyhow::anyhow!("no sink"))?;
     tokio::time::sleep(Duration::from_secs(1)).await;
 

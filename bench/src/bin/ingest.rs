@@ -10,7 +10,7 @@ use clap::Parser;
 use pingan_drivers::{DeviceId, Measurement, Reading, Timestamp};
 use pingan_gateway::cli::run::DEMO_FACILITY;
 use pingan_gateway::config::Config;
-use pingan_gateway::service::processor::{Processed, Processor};
+use pingan_gateway::pipeline::{Pipeline, Processed, Site};
 use pingan_gateway::store::Store;
 
 #[derive(Parser)]
@@ -59,7 +59,8 @@ fn main() -> anyhow::Result<()> {
         .collect();
     let input = workload(args.readings, &devices);
 
-    let mut p = Processor::new(&config);
+    let site = Site::new(config.clone());
+    let mut p = Pipeline::for_site(&site).into_parts().0;
     let t = Instant::now();
     let mut known = Vec::with_capacity(input.len());
     for r in input.iter().cloned() {
@@ -79,7 +80,7 @@ fn main() -> anyhow::Result<()> {
     let storing = t.elapsed();
     let bytes = store.size_on_disk();
 
-    let mut p = Processor::new(&config);
+    let mut p = Pipeline::for_site(&site).into_parts().0;
     let dir2 = tempfile::tempdir()?;
     let store2 = Store::open(dir2.path())?;
     let t = Instant::now();

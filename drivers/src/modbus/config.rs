@@ -20,7 +20,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::library;
-use super::parse::ProfileError;
+use super::location::ProfileError;
 use super::profile::Profile;
 use crate::reading::DeviceId;
 

@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use super::parse::{ProfileError, parse_profile};
+use super::location::ProfileError;
+use super::parse::parse_profile;
 use super::profile::Profile;
 
 /// Every built-in profile: `(name, TOML text)`, from `drivers/profiles/*.toml`.

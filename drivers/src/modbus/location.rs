@@ -5,7 +5,23 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 
-use super::parse::ProfileError;
+/// A profile that cannot be used, located in its file.
+///
+/// Displays as `FILE:LINE:COL: key: what was expected`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}:{column}: {key}: {message}")]
+pub struct ProfileError {
+    /// The file (or `builtin:NAME` for the embedded library).
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column (in characters).
+    pub column: usize,
+    /// The offending key, as a path (`points[2].type`).
+    pub key: String,
+    /// What was expected.
+    pub message: String,
+}
 
 /// Turns byte spans into [`ProfileError`]s.
 pub(crate) struct Locator<'a> {

@@ -31,7 +31,8 @@ pub mod profile;
 
 pub use config::{ModbusConfig, ModbusConfigError, ModbusDeviceConfig, Parity, TransportKind};
 pub use driver::{CommandError, ModbusCommands, ModbusDriver};
-pub use parse::{ProfileError, parse_profile};
+pub use location::ProfileError;
+pub use parse::parse_profile;
 pub use poll::DeviceCounters;
 pub use probe::{ProbeError, ProbeTarget, probe};
 pub use profile::Profile;

@@ -10,26 +10,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::location::{Locator, key_at};
+use super::location::{Locator, ProfileError, key_at};
 use super::profile::{Command, DataType, Example, Point, Profile, Table, Target, WordOrder};
-
-/// A profile that cannot be used, located in its file.
-///
-/// Displays as `FILE:LINE:COL: key: what was expected`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}:{column}: {key}: {message}")]
-pub struct ProfileError {
-    /// The file (or `builtin:NAME` for the embedded library).
-    pub file: String,
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column (in characters).
-    pub column: usize,
-    /// The offending key, as a path (`points[2].type`).
-    pub key: String,
-    /// What was expected.
-    pub message: String,
-}
 
 const DEFAULT_POLL: Duration = Duration::from_secs(5);
 const DEFAULT_MAX_GAP: u16 = 8;

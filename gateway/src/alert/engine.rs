@@ -2,50 +2,16 @@
 //! a value; changed alerts, audit entries and notifications come out. Storage and MQTT live at the
 //! edges (see `crate::service`), which makes every rule here table-testable and replayable.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use pingan_drivers::Timestamp;
-use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
+use super::audit::{AuditAction, AuditEntry, Via};
 use super::policy::Policies;
 use super::types::{Alert, AlertKind, AlertState, Event, Priority, Subject};
-
-/// Through what a change came.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Via {
-    /// The gateway itself (analytics, timers, broker receipts).
-    System,
-    /// The resident's cancel button.
-    Resident,
-    /// An MQTT `cmd` topic.
-    Mqtt,
-    /// The dashboard or REST API.
-    Http,
-    /// The `pingan alerts` command line.
-    Cli,
-}
-
-/// One line of an alert's audit trail.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    /// The alert.
-    pub alert: Ulid,
-    /// The revision this change produced.
-    pub revision: u32,
-    /// When.
-    pub at: Timestamp,
-    /// What happened: raised, delivered, escalated, acknowledged, resolved, cancelled, cleared.
-    pub action: String,
-    /// Who (a person's name for acknowledgements and resolutions).
-    pub by: Option<String>,
-    /// Through what.
-    pub via: Via,
-    /// Free text: the person's note, or the system's reason.
-    pub note: Option<String>,
-}
 
 /// What the engine asks the edges to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,7 +56,7 @@ pub struct EngineSettings {
 #[derive(Debug)]
 pub struct Engine {
     settings: EngineSettings,
-    policies: Policies,
+    policies: Arc<Policies>,
     open: HashMap<Ulid, Alert>,
     by_key: HashMap<(Subject, AlertKind), Ulid>,
     /// Cleared conditions waiting out the debounce: alert id → resolve time.
@@ -99,7 +65,7 @@ pub struct Engine {
 
 impl Engine {
     /// An engine with no alerts.
-    pub fn new(settings: EngineSettings, policies: Policies) -> Self {
+    pub fn new(settings: EngineSettings, policies: Arc<Policies>) -> Self {
         Self {
             settings,
             policies,
@@ -178,7 +144,14 @@ impl Engine {
             detail: ev.detail,
             evidence: ev.evidence,
         };
-        let mut out = vec![changed(&alert, "raised", None, Via::System, None, now)];
+        let mut out = vec![changed(
+            &alert,
+            AuditAction::Raised,
+            None,
+            Via::System,
+            None,
+            now,
+        )];
         let mut contacts = levels
             .first()
             .map(|l| l.contacts.clone())
@@ -187,7 +160,9 @@ impl Engine {
             contacts.extend(self.policies.green_channel().iter().cloned());
         }
         if !contacts.is_empty() {
-            contacts.dedup();
+            // A hospital that is both in the first level and in the green channel is told once.
+            let mut seen = HashSet::new();
+            contacts.retain(|c| seen.insert(c.clone()));
             out.push(notify(&alert, contacts));
         }
         self.by_key.insert((alert.subject.clone(), alert.kind), id);
@@ -219,7 +194,14 @@ impl Engine {
         }
         if significant {
             a.revision += 1;
-            out.push(changed(a, "updated", None, Via::System, None, ev.at));
+            out.push(changed(
+                a,
+                AuditAction::Updated,
+                None,
+                Via::System,
+                None,
+                ev.at,
+            ));
             if newly_green && !green.is_empty() {
                 out.push(notify(a, green));
             }
@@ -246,7 +228,7 @@ impl Engine {
             a.revision += 1;
             return vec![changed(
                 a,
-                "condition_cleared",
+                AuditAction::ConditionCleared,
                 None,
                 Via::System,
                 Some("condition cleared; latched until acknowledged"),
@@ -272,7 +254,7 @@ impl Engine {
             out.extend(self.close(
                 id,
                 now,
-                "cleared",
+                AuditAction::Cleared,
                 None,
                 Via::System,
                 Some("condition cleared"),
@@ -309,7 +291,14 @@ impl Engine {
         a.escalate_at = level.timeout.map(|t| from.plus(t));
         a.revision += 1;
         let note = format!("no acknowledgement; level {next}");
-        let mut out = vec![changed(a, "escalated", None, Via::System, Some(&note), now)];
+        let mut out = vec![changed(
+            a,
+            AuditAction::Escalated,
+            None,
+            Via::System,
+            Some(&note),
+            now,
+        )];
         if !level.contacts.is_empty() {
             out.push(notify(a, level.contacts.clone()));
         }
@@ -322,7 +311,14 @@ impl Engine {
             Some(a) if a.state == AlertState::Raised => {
                 a.state = AlertState::Delivered;
                 a.revision += 1;
-                vec![changed(a, "delivered", None, Via::System, None, now)]
+                vec![changed(
+                    a,
+                    AuditAction::Delivered,
+                    None,
+                    Via::System,
+                    None,
+                    now,
+                )]
             }
             _ => Vec::new(),
         }
@@ -354,12 +350,19 @@ impl Engine {
         a.escalate_at = None;
         a.cancel_until = None;
         a.revision += 1;
-        let mut out = vec![changed(a, "acknowledged", Some(by), via, note, now)];
+        let mut out = vec![changed(
+            a,
+            AuditAction::Acknowledged,
+            Some(by),
+            via,
+            note,
+            now,
+        )];
         if a.condition_cleared {
             out.extend(self.close(
                 id,
                 now,
-                "cleared",
+                AuditAction::Cleared,
                 None,
                 Via::System,
                 Some("condition cleared"),
@@ -381,7 +384,7 @@ impl Engine {
         if !self.open.contains_key(&id) {
             return Err(CommandError::UnknownAlert(id));
         }
-        Ok(self.close(id, now, "resolved", Some(by), via, note))
+        Ok(self.close(id, now, AuditAction::Resolved, Some(by), via, note))
     }
 
     /// The resident pressed cancel on a device of `subject`: open SOS and fall alerts still
@@ -398,7 +401,7 @@ impl Engine {
                 self.close(
                     id,
                     now,
-                    "cancelled",
+                    AuditAction::Cancelled,
                     None,
                     Via::Resident,
                     Some("cancelled by the resident"),
@@ -411,7 +414,7 @@ impl Engine {
         &mut self,
         id: Ulid,
         now: Timestamp,
-        action: &str,
+        action: AuditAction,
         by: Option<&str>,
         via: Via,
         note: Option<&str>,
@@ -426,8 +429,8 @@ impl Engine {
         a.escalate_at = None;
         a.cancel_until = None;
         a.resolution = Some(match (action, by) {
-            ("resolved", Some(p)) => format!("resolved by {p}"),
-            _ => note.unwrap_or(action).to_owned(),
+            (AuditAction::Resolved, Some(p)) => format!("resolved by {p}"),
+            _ => note.unwrap_or(action.as_str()).to_owned(),
         });
         a.revision += 1;
         vec![changed(&a, action, by, via, note, now)]
@@ -446,7 +449,7 @@ fn person(by: &str) -> Result<&str, CommandError> {
 
 fn changed(
     a: &Alert,
-    action: &str,
+    action: AuditAction,
     by: Option<&str>,
     via: Via,
     note: Option<&str>,
@@ -458,7 +461,7 @@ fn changed(
             alert: a.id,
             revision: a.revision,
             at,
-            action: action.to_owned(),
+            action,
             by: by.map(str::to_owned),
             via,
             note: note.map(str::to_owned),

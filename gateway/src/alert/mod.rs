@@ -1,9 +1,12 @@
-//! Alerts: the vocabulary ([`types`]), escalation policies ([`policy`]) and the pure [`engine`].
+//! Alerts: the vocabulary ([`types`]), the audit trail's words ([`audit`]), escalation policies
+//! ([`policy`]) and the pure [`engine`].
 
+pub mod audit;
 pub mod engine;
 pub mod policy;
 pub mod types;
 
-pub use engine::{AuditEntry, CommandError, Engine, EngineSettings, Output, Via};
+pub use audit::{AuditAction, AuditEntry, Via};
+pub use engine::{CommandError, Engine, EngineSettings, Output};
 pub use policy::{Level, Policies};
 pub use types::{Alert, AlertKind, AlertState, Event, Locale, Location, Priority, Subject};

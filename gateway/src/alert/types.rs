@@ -135,6 +135,19 @@ impl Event {
             ..Self::raise(kind, subject, Priority::Low, at)
         }
     }
+
+    /// A technical alert of one part of the gateway (`storage`, `fall-detection`,
+    /// `uplink:{id}`): raised (Medium) with `detail`, or cleared with `None`.
+    pub fn technical(part: &str, detail: Option<String>, at: Timestamp) -> Self {
+        let subject = Subject::Gateway(part.to_owned());
+        match detail {
+            Some(detail) => Self {
+                detail,
+                ..Self::raise(AlertKind::Technical, subject, Priority::Medium, at)
+            },
+            None => Self::clear(AlertKind::Technical, subject, at),
+        }
+    }
 }
 
 /// Where an alert is in its life.

@@ -12,7 +12,6 @@ mod environment;
 mod hazards;
 mod inactivity;
 pub mod news2;
-pub mod replay;
 mod sos;
 pub mod supervision;
 #[cfg(test)]
@@ -79,11 +78,6 @@ pub struct Analytics {
 }
 
 impl Analytics {
-    /// The gateway's rule set, with default report intervals for every device.
-    pub fn new() -> Self {
-        Self::with_supervision(supervision::SupervisionRule::default())
-    }
-
     /// The rule set for a site: device supervision uses each device's `report_interval`; the
     /// anomaly model is loaded from `analytics.anomaly.model` (relative to the working
     /// directory), or the anomaly rule runs on baselines alone and says so once.
@@ -102,13 +96,6 @@ impl Analytics {
     /// is none).
     pub fn for_site_with_model(config: &Config, model: Result<AnomalyModel, AnomalyError>) -> Self {
         Self::build(supervision::SupervisionRule::for_site(config), model)
-    }
-
-    fn with_supervision(supervision: supervision::SupervisionRule) -> Self {
-        Self::build(
-            supervision,
-            Err(AnomalyError::Runtime("no model configured".to_owned())),
-        )
     }
 
     fn build(
@@ -145,11 +132,5 @@ impl Analytics {
             .iter_mut()
             .flat_map(|r| r.on_tick(now, ctx))
             .collect()
-    }
-}
-
-impl Default for Analytics {
-    fn default() -> Self {
-        Self::new()
     }
 }

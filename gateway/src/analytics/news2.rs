@@ -394,5 +394,6 @@ pub fn score(o: &Observations) -> Score {
     }
 }
 
+pub mod observe;
 #[cfg(test)]
 mod tests;

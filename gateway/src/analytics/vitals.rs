@@ -16,11 +16,10 @@ use serde_json::json;
 
 use super::baseline;
 use super::emit::{self, Pacer, Place};
-use super::news2::{self, Observations, Oxygen, Parameter, Response, SpO2Scale};
+use super::news2::observe::{self, Measured, Sample};
+use super::news2::{self, Parameter, Response, SpO2Scale};
 use super::{Context, Finding, Normalized, Rule};
 use crate::alert::{AlertKind, Priority, Subject};
-use crate::config::CareFlag;
-use crate::config::analytics::News2Config;
 
 /// Readings of one parameter within the smoothing window, oldest first, and their median
 /// (kept up to date on every push, so scoring needs no sorting).
@@ -48,13 +47,13 @@ impl Series {
         self.median = baseline::median(&mut values);
     }
 
-    /// The median of the window, if its latest reading is fresh at `now`.
-    fn value(&self, now: Timestamp, freshness: Duration) -> Option<f32> {
-        let &(latest, _) = self.samples.back()?;
-        if now.since(latest) > freshness {
-            return None;
-        }
-        self.median
+    /// The median of the window, timed at its latest reading.
+    fn sample(&self) -> Option<Sample> {
+        let &(at, _) = self.samples.back()?;
+        Some(Sample {
+            value: self.median?,
+            at,
+        })
     }
 }
 
@@ -96,33 +95,14 @@ fn vitals_of(m: &Measurement) -> Vec<(Parameter, f32)> {
     }
 }
 
-impl VitalsRule {
-    /// Scores `resident` at `now`.
-    fn observations(
-        r: &Resident,
-        now: Timestamp,
-        cfg: &News2Config,
-        flags: &[CareFlag],
-    ) -> Observations {
-        let f = &cfg.freshness;
-        Observations {
-            respiration_rate: r.rr.value(now, f.respiration_rate),
-            spo2: r.spo2.value(now, f.spo2),
-            scale: if flags.contains(&CareFlag::Hypercapnic) {
-                SpO2Scale::Two
-            } else {
-                SpO2Scale::One
-            },
-            // The care plan is the source of truth for supplemental oxygen.
-            oxygen: Some(if flags.contains(&CareFlag::SupplementalOxygen) {
-                Oxygen::Oxygen
-            } else {
-                Oxygen::Air
-            }),
-            systolic_bp: r.sbp.value(now, f.systolic_bp),
-            pulse: r.pulse.value(now, f.pulse),
-            consciousness: None,
-            temperature: r.temp.value(now, f.temperature),
+impl Resident {
+    fn measured(&self) -> Measured {
+        Measured {
+            respiration_rate: self.rr.sample(),
+            spo2: self.spo2.sample(),
+            systolic_bp: self.sbp.sample(),
+            pulse: self.pulse.sample(),
+            temperature: self.temp.sample(),
         }
     }
 }
@@ -156,7 +136,7 @@ impl Rule for VitalsRule {
         }
         let info = ctx.facility.resident(resident_id);
         let flags = info.map_or(&[][..], |i| i.care_flags.as_slice());
-        let obs = Self::observations(r, now, cfg, flags);
+        let obs = observe::observations(&r.measured(), now, &cfg.freshness, flags);
         let score = news2::score(&obs);
         let changed = r.response != Some(score.response);
         let was_raised = r.response.is_some_and(|x| x != Response::Routine);

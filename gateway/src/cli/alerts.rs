@@ -5,19 +5,23 @@
 //! gateway running (the database is locked), `ack` and `resolve` are sent as MQTT commands to the
 //! embedded broker, the same path a nurse app uses.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Subcommand;
-use pingan_drivers::Timestamp;
 use ulid::Ulid;
 
-use crate::alert::{Engine, EngineSettings, Locale, Output, Policies, Via};
-use crate::config::Config;
+use crate::alert::{Engine, EngineSettings, Locale, Policies, Via};
+use crate::clock::SystemClock;
+use crate::config::{Config, LinkId};
+use crate::facility::Facility;
 use crate::mqtt::command::Action;
 use crate::mqtt::{Topics, payload};
-use crate::store::{OutboxEntry, Store, StoreError};
+use crate::service::{Effects, EffectsSite, Target};
+use crate::store::{Store, StoreError};
 
 /// Where the database is.
 #[derive(Debug, clap::Args)]
@@ -103,11 +107,7 @@ fn data_dir(at: &Location) -> Result<PathBuf, String> {
 }
 
 fn locale(store: &Store) -> Locale {
-    if store.meta("locale").as_deref() == Some("en") {
-        Locale::En
-    } else {
-        Locale::ZhCn
-    }
+    Locale::from_tag(store.meta("locale").as_deref().unwrap_or_default())
 }
 
 fn parse_id(id: &str) -> Result<Ulid, String> {
@@ -184,7 +184,9 @@ async fn person(
     }
 }
 
-/// The gateway is stopped: apply through the engine, queue for every outbox, flush.
+/// The gateway is stopped: apply through the engine and the gateway's own effects path (store,
+/// the outboxes of the links that carry every alert, one flush); the links publish the change at
+/// the next start.
 async fn offline(
     store: &Store,
     action: Action,
@@ -192,15 +194,17 @@ async fn offline(
     by: &str,
     note: Option<&str>,
 ) -> Result<(), String> {
+    let policies = Arc::new(Policies::default());
     let mut engine = Engine::new(
         EngineSettings {
             cancel_window: Duration::ZERO,
             clear_debounce: Duration::ZERO,
         },
-        Policies::default(),
+        policies.clone(),
     );
     engine.restore(store.alerts().map_err(|e| e.to_string())?);
-    let now = Timestamp::now();
+    let clock = SystemClock::shared();
+    let now = clock.now();
     let outputs = match action {
         Action::Ack => engine.acknowledge(id, by, note, Via::Cli, now),
         Action::Resolve => engine.resolve(id, by, note, Via::Cli, now),
@@ -210,30 +214,48 @@ async fn offline(
         _ => e.to_string(),
     })?;
     let site = store.meta("site_id").unwrap_or_else(|| "unknown".into());
+    let locale = locale(store);
     let topics = Topics::new(&site);
-    for o in outputs {
-        if let Output::Changed { alert, audit, .. } = o {
-            store
-                .put_alert_unflushed(&alert, audit.as_ref())
-                .map_err(|e| e.to_string())?;
-            let body = payload::alert(&alert, locale(store), &[]).to_string();
-            for name in store.outbox_names() {
-                let ob = store.outbox(&name).map_err(|e| e.to_string())?;
-                ob.push(
-                    store.db(),
-                    &OutboxEntry {
-                        topic: topics.alert(alert.id),
-                        payload: body.clone(),
-                        retain: false,
-                        alert: Some(alert.id),
-                    },
-                )
-                .map_err(|e| e.to_string())?;
-            }
-            println!("{body}");
-        }
+    let site = EffectsSite {
+        policies,
+        facility: Arc::new(Facility::default()),
+        contacts: BTreeMap::new(),
+        topics,
+        locale,
+        site: (site.clone(), site),
+        callback_phone: None,
+    };
+    let effects = Effects::new(store.clone(), alert_targets(store)?, site, clock);
+    for a in effects.apply(outputs).await.map_err(|e| e.to_string())? {
+        println!("{}", payload::alert(&a, locale, &[]));
     }
-    store.flush().await.map_err(|e| e.to_string())
+    Ok(())
+}
+
+/// The links that receive every alert, as the gateway recorded them at its last start (every
+/// outbox in the store for a database written before that was recorded).
+fn alert_targets(store: &Store) -> Result<BTreeMap<LinkId, Target>, String> {
+    let links: Vec<LinkId> = match store.meta("alert_links") {
+        Some(list) => list
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(LinkId::new)
+            .collect(),
+        None => store.outbox_links(),
+    };
+    links
+        .into_iter()
+        .map(|id| {
+            let outbox = store.outbox(&id).map_err(|e| e.to_string())?;
+            Ok((
+                id,
+                Target {
+                    outbox,
+                    all_alerts: true,
+                },
+            ))
+        })
+        .collect()
 }
 
 /// The gateway is running: send the command over MQTT and wait for the new revision.
@@ -269,7 +291,7 @@ async fn online(
         .await
         .map_err(|e| e.to_string())?;
     let body = serde_json::json!({"by": by, "note": note}).to_string();
-    let cmd_topic = format!("{}{id}/{verb}", topics.commands_prefix());
+    let cmd_topic = topics.alert_command(id, verb);
     let want = match action {
         Action::Ack => "acknowledged",
         Action::Resolve => "resolved",

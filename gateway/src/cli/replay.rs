@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::analytics::Analytics;
-use crate::analytics::replay::{parse_trace, replay};
 use crate::config::Config;
+use crate::pipeline::Site;
+use crate::pipeline::replay::{parse_trace, replay};
 
 /// Options of `pingan replay`.
 #[derive(Debug, Args)]
@@ -44,7 +45,8 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(format!("{}: {e}", args.trace.display())),
     };
-    let result = replay(&config, Analytics::for_site(&config), readings);
+    let analytics = Analytics::for_site(&config);
+    let result = replay(&Site::new(config), analytics, readings);
     for a in &result.alerts {
         match serde_json::to_string(a) {
             Ok(line) => println!("{line}"),

@@ -53,16 +53,7 @@ pub async fn run(config_path: &Path) -> ExitCode {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    serve(
-        StartOptions {
-            config,
-            base_dir,
-            scenario: None,
-        },
-        None,
-        false,
-    )
-    .await
+    serve(StartOptions::new(config, base_dir), None, false).await
 }
 
 /// `pingan demo`.
@@ -135,9 +126,8 @@ pub async fn demo(args: DemoArgs) -> ExitCode {
     );
     println!("  dashboard: http://{}/", config.http.bind);
     let opts = StartOptions {
-        config,
-        base_dir: data_dir,
         scenario: Some(scenario),
+        ..StartOptions::new(config, data_dir)
     };
     serve(opts, args.duration, true).await
 }
@@ -152,7 +142,11 @@ async fn serve(opts: StartOptions, duration: Option<Duration>, demo_account: boo
         }
     };
     if demo_account {
-        match crate::web::create_demo_user(gateway.store.db()) {
+        let accounts = gateway
+            .store
+            .accounts()
+            .map_err(crate::web::AuthError::from);
+        match accounts.and_then(|a| crate::web::create_demo_user(&a)) {
             Ok((user, password)) => {
                 println!("  login:     {user} / {password}   (a new password every run)")
             }

@@ -45,14 +45,9 @@ pub struct AddArgs {
 /// Why `pingan user` failed.
 #[derive(Debug, thiserror::Error)]
 pub enum UserCliError {
-    /// The database could not be opened.
-    #[error("cannot open the database in {dir}: {source} (is the gateway running? stop it first)")]
-    Open {
-        /// The directory.
-        dir: PathBuf,
-        /// Why.
-        source: sled::Error,
-    },
+    /// The database could not be opened (a running gateway holds it).
+    #[error(transparent)]
+    Open(#[from] crate::store::StoreError),
     /// Reading stdin or writing stdout failed.
     #[error("terminal I/O: {0}")]
     Io(#[from] std::io::Error),
@@ -78,17 +73,15 @@ fn add(a: AddArgs, out: &mut impl Write) -> Result<(), UserCliError> {
         let pw = line.trim_end_matches(['\r', '\n']).to_owned();
         (!pw.is_empty()).then_some(pw)
     };
-    let db = sled::open(&a.data_dir).map_err(|source| UserCliError::Open {
-        dir: a.data_dir.clone(),
-        source,
-    })?;
+    let store = crate::store::Store::open(&a.data_dir)?;
+    let accounts = store.accounts()?;
     let password = given.clone().unwrap_or_else(generate_password);
     if a.replace {
-        set_password(&db, &a.name, &password)?;
+        set_password(&accounts, &a.name, &password)?;
     } else {
-        add_user(&db, &a.name, &password)?;
+        add_user(&accounts, &a.name, &password)?;
     }
-    db.flush().map_err(AuthError::from)?;
+    store.flush_blocking()?;
     writeln!(out, "user {} added", a.name)?;
     if given.is_none() {
         writeln!(out, "password: {password}")?;
@@ -128,8 +121,8 @@ mod tests {
         run(add_args(dir.path(), false), &mut out).unwrap();
         let password = printed_password(&out);
         assert_eq!(password.len(), 19);
-        let db = sled::open(dir.path()).unwrap();
-        let auth = crate::web::auth::Auth::open(&db).unwrap();
+        let store = crate::store::Store::open(dir.path()).unwrap();
+        let auth = crate::web::auth::Auth::new(store.accounts().unwrap());
         assert!(
             auth.login("li.na", &password, Timestamp::now())
                 .await

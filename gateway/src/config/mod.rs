@@ -15,7 +15,7 @@ pub use analytics::AnalyticsConfig;
 pub use error::{ConfigError, Problem};
 pub use model::*;
 pub use uplink_url::{UplinkUrl, UrlError};
-pub use vocab::{AlertKind, DeviceModel, Locale};
+pub use vocab::{AlertKind, DeviceModel, LinkId, Locale};
 
 use error::SourceMap;
 

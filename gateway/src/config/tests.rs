@@ -45,7 +45,7 @@ fn problems(text: &str) -> Vec<String> {
 #[test]
 fn minimal_config_parses() {
     let c = Config::parse(MINIMAL, "f.toml").unwrap();
-    assert_eq!(c.site.locale, crate::alert::Locale::ZhCn);
+    assert_eq!(c.site.locale, crate::config::Locale::ZhCn);
     assert_eq!(c.devices.len(), 1);
     assert_eq!(
         c.storage.retention,

@@ -253,6 +253,12 @@ fn escalation(c: &Config, contacts: &HashSet<&str>, p: &mut Problems) {
 fn uplink_settings(c: &Config, p: &mut Problems) {
     for (i, u) in c.uplinks.iter().enumerate() {
         let at = |k: &str| format!("uplinks[{i}].{k}");
+        if u.id == super::vocab::LinkId::LOCAL {
+            p.push((
+                at("id"),
+                "\"local\" names the embedded broker's link; choose another uplink id".into(),
+            ));
+        }
         match super::uplink_url::UplinkUrl::parse(&u.url) {
             Ok(url) if url.tls && u.ca_file.is_none() => {
                 p.push((

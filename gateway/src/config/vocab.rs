@@ -177,3 +177,40 @@ impl DeviceModel {
         })
     }
 }
+
+/// A link's id: [`LinkId::local`] for the gateway's own connection to the embedded broker, or
+/// the `id` of an `[[uplinks]]` entry. Outbox trees, delivery receipts and logs are keyed on it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LinkId(std::sync::Arc<str>);
+
+impl LinkId {
+    /// The id of the embedded broker's link; reserved (no uplink may use it).
+    pub const LOCAL: &'static str = "local";
+
+    /// The embedded broker's link.
+    pub fn local() -> Self {
+        Self::new(Self::LOCAL)
+    }
+
+    /// The link named `id`.
+    pub fn new(id: &str) -> Self {
+        Self(std::sync::Arc::from(id))
+    }
+
+    /// Whether this is the embedded broker's link.
+    pub fn is_local(&self) -> bool {
+        &*self.0 == Self::LOCAL
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for LinkId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}

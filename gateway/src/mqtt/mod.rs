@@ -5,6 +5,8 @@ pub mod broker;
 pub mod command;
 pub mod link;
 pub mod payload;
+pub mod referral;
 pub mod tls;
+pub mod topics;
 
-pub use payload::Topics;
+pub use topics::{Inbound, Topics};

@@ -1,8 +1,10 @@
-//! Topics and JSON payloads on MQTT (`"v": 1` in every payload). The scheme is documented in
+//! JSON payloads on MQTT (`"v": 1` in every payload). The scheme is documented in
 //! docs/MQTT.md; it is a contract with regional platforms and nurse apps.
 
 use chrono::{DateTime, Utc};
 use pingan_drivers::{DeviceId, HealthState, Reading, Timestamp};
+
+pub use super::topics::Topics;
 use serde_json::{Value, json};
 
 use crate::alert::{Alert, Locale};
@@ -10,70 +12,6 @@ use crate::facility::Binding;
 
 /// Payload format version.
 pub const VERSION: u32 = 1;
-
-/// Topic names of one site.
-#[derive(Debug, Clone)]
-pub struct Topics {
-    site: String,
-}
-
-impl Topics {
-    /// Topics of `site`.
-    pub fn new(site: &str) -> Self {
-        Self {
-            site: site.to_owned(),
-        }
-    }
-
-    /// `pingan/{site}/status` (retained online/offline).
-    pub fn status(&self) -> String {
-        format!("pingan/{}/status", self.site)
-    }
-
-    /// `pingan/{site}/readings/{device}`.
-    pub fn reading(&self, device: &DeviceId) -> String {
-        format!("pingan/{}/readings/{}", self.site, device)
-    }
-
-    /// `pingan/{site}/alerts/{id}`.
-    pub fn alert(&self, id: ulid::Ulid) -> String {
-        format!("pingan/{}/alerts/{}", self.site, id)
-    }
-
-    /// `pingan/{site}/referrals/{contact}/{alert_id}`: green-channel referral packets.
-    pub fn referral(&self, contact: &str, id: ulid::Ulid) -> String {
-        format!("pingan/{}/referrals/{}/{}", self.site, contact, id)
-    }
-
-    /// `pingan/{site}/devices/{device}/health`.
-    pub fn health(&self, device: &DeviceId) -> String {
-        format!("pingan/{}/devices/{}/health", self.site, device)
-    }
-
-    /// The filter for every command: `pingan/{site}/cmd/#` (alerts and devices).
-    pub fn commands_filter(&self) -> String {
-        format!("pingan/{}/cmd/#", self.site)
-    }
-
-    /// The prefix of device command topics: `pingan/{site}/cmd/devices/`.
-    pub fn device_commands_prefix(&self) -> String {
-        format!("pingan/{}/cmd/devices/", self.site)
-    }
-
-    /// Where the result of a device command is published (outside `cmd/`, which the gateway
-    /// itself subscribes to).
-    pub fn device_command_result(&self, device: &DeviceId, command: &str) -> String {
-        format!(
-            "pingan/{}/devices/{}/commands/{}",
-            self.site, device, command
-        )
-    }
-
-    /// The prefix of command topics.
-    pub fn commands_prefix(&self) -> String {
-        format!("pingan/{}/cmd/alerts/", self.site)
-    }
-}
 
 /// RFC 3339 UTC with milliseconds.
 pub fn rfc3339(t: Timestamp) -> String {

@@ -1,26 +1,29 @@
-//! The alert task: owns the engine, feeds it findings, commands, broker receipts and clock ticks,
-//! and hands its outputs to [`Delivery`]. One task, so the engine needs no lock.
+//! The alert task: owns the engine, feeds it findings, people's commands, delivery receipts and
+//! clock ticks, and hands its outputs to [`Effects`]. One task, so the engine needs no lock.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pingan_drivers::Timestamp;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use ulid::Ulid;
 
-use super::delivery::Delivery;
+use super::board::AlertBoard;
+use super::effects::Effects;
 use super::live::{Counters, Live};
-use crate::alert::{Alert, CommandError, Engine, Output, Via};
+use crate::alert::{Alert, AuditAction, CommandError, Engine, Output, Via};
 use crate::analytics::Finding;
-use crate::mqtt::command::{self, Action};
-use crate::mqtt::link::LinkEvent;
+use crate::clock::SharedClock;
+use crate::config::LinkId;
+use crate::mqtt::command::Action;
+use crate::pipeline;
 use crate::store::Store;
 
 /// Most queued inputs folded into one flush.
 const GROUP_COMMIT: usize = 256;
+/// How often escalation and debounce timers are looked at.
+const TICK: Duration = Duration::from_millis(500);
 
-/// A person's command from the dashboard or the CLI, with a reply.
+/// A person's command (dashboard, CLI, MQTT), with a reply for callers that wait for one.
 #[derive(Debug)]
 pub struct CommandRequest {
     /// The alert.
@@ -34,61 +37,117 @@ pub struct CommandRequest {
     /// Through what.
     pub via: Via,
     /// The alert after the change, or why it was refused.
-    pub reply: oneshot::Sender<Result<Alert, CommandError>>,
+    pub reply: Option<oneshot::Sender<Result<Alert, CommandError>>>,
 }
 
-/// The alert task's state.
+/// A link confirmed that a message carrying an alert arrived (PUBACK).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Receipt {
+    /// The link.
+    pub link: LinkId,
+    /// The alert the message carried.
+    pub alert: Ulid,
+}
+
+/// The alert task's inputs, created before the task so other parts can hold their senders.
 #[derive(Debug)]
-pub(super) struct AlertTask {
-    /// The engine (restored from the store on start).
+pub(super) struct AlertTaskBuilder {
+    findings: (mpsc::Sender<Finding>, mpsc::Receiver<Finding>),
+    commands: (mpsc::Sender<CommandRequest>, mpsc::Receiver<CommandRequest>),
+    receipts: (mpsc::Sender<Receipt>, mpsc::Receiver<Receipt>),
+}
+
+/// Everything the alert task needs besides its inputs.
+#[derive(Debug)]
+pub(super) struct AlertTaskParts {
+    /// The engine, restored from the store.
     pub engine: Engine,
-    /// Effects.
-    pub delivery: Delivery,
+    /// Store → outboxes → flush → wake.
+    pub effects: Effects,
     /// For telling "unknown" from "already resolved".
     pub store: Store,
     /// Counters.
     pub live: Arc<Live>,
-    /// `pingan/{site}/cmd/alerts/`.
-    pub command_prefix: String,
-    /// Links whose commands are accepted.
-    pub command_links: HashSet<String>,
-    /// Profile commands of the running Modbus drivers.
-    pub device_commands: super::drivers::DeviceCommands,
-    /// `pingan/{site}/cmd/devices/`.
-    pub device_prefix: String,
-    /// Where device command results go.
-    pub local_outbox: Option<crate::store::Outbox>,
-    /// Topic names.
-    pub topics: crate::mqtt::Topics,
+    /// The dashboard's view of open and recent alerts.
+    pub board: Arc<AlertBoard>,
+    /// Every alert change, for event streams.
+    pub changes: broadcast::Sender<Alert>,
+    /// The time.
+    pub clock: SharedClock,
+}
+
+impl AlertTaskBuilder {
+    /// Analytics, the fall thread and housekeeping send findings here. The task ends once every
+    /// sender is gone.
+    pub(super) fn findings(&self) -> mpsc::Sender<Finding> {
+        self.findings.0.clone()
+    }
+
+    /// People's commands.
+    pub(super) fn commands(&self) -> mpsc::Sender<CommandRequest> {
+        self.commands.0.clone()
+    }
+
+    /// Delivery receipts from the links.
+    pub(super) fn receipts(&self) -> mpsc::Sender<Receipt> {
+        self.receipts.0.clone()
+    }
+
+    /// The task, ready to run; drops the builder's own senders.
+    pub(super) fn build(self, parts: AlertTaskParts) -> AlertTask {
+        AlertTask {
+            parts,
+            findings: self.findings.1,
+            commands: self.commands.1,
+            receipts: self.receipts.1,
+        }
+    }
+}
+
+/// The alert task; see the module docs.
+#[derive(Debug)]
+pub(super) struct AlertTask {
+    parts: AlertTaskParts,
+    findings: mpsc::Receiver<Finding>,
+    commands: mpsc::Receiver<CommandRequest>,
+    receipts: mpsc::Receiver<Receipt>,
 }
 
 impl AlertTask {
-    /// Runs until the pipeline closes `findings` (shutdown), then drains and returns.
-    pub(super) async fn run(
-        mut self,
-        mut findings: mpsc::Receiver<Finding>,
-        mut commands: mpsc::Receiver<CommandRequest>,
-        mut link_events: mpsc::Receiver<LinkEvent>,
-    ) {
-        let mut tick = tokio::time::interval(Duration::from_millis(500));
+    /// The task's inputs.
+    pub(super) fn builder() -> AlertTaskBuilder {
+        AlertTaskBuilder {
+            findings: mpsc::channel(4096),
+            commands: mpsc::channel(256),
+            receipts: mpsc::channel(1024),
+        }
+    }
+
+    /// Runs until every findings sender is gone (shutdown), then applies late commands and
+    /// returns.
+    pub(super) async fn run(mut self) {
+        let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let mut outputs = tokio::select! {
-                f = findings.recv() => match f {
+                f = self.findings.recv() => match f {
                     Some(f) => self.on_finding(f),
                     None => break,
                 },
-                Some(c) = commands.recv() => self.on_command(c),
-                Some(ev) = link_events.recv() => self.on_link_event(ev),
-                _ = tick.tick() => self.engine.on_tick(Timestamp::now()),
+                Some(c) = self.commands.recv() => self.on_command(c),
+                Some(r) = self.receipts.recv() => self.on_receipt(&r),
+                _ = tick.tick() => {
+                    let now = self.parts.clock.now();
+                    self.parts.engine.on_tick(now)
+                }
             };
             // Group commit: whatever else is already waiting shares one flush to disk, so a
             // burst costs one fsync instead of one per alert.
             for _ in 0..GROUP_COMMIT {
-                let more = if let Ok(f) = findings.try_recv() {
+                let more = if let Ok(f) = self.findings.try_recv() {
                     self.on_finding(f)
-                } else if let Ok(ev) = link_events.try_recv() {
-                    self.on_link_event(ev)
+                } else if let Ok(r) = self.receipts.try_recv() {
+                    self.on_receipt(&r)
                 } else {
                     break;
                 };
@@ -97,38 +156,53 @@ impl AlertTask {
             self.apply(outputs).await;
         }
         // Late commands and receipts still count.
-        while let Ok(c) = commands.try_recv() {
+        while let Ok(c) = self.commands.try_recv() {
             let out = self.on_command(c);
             self.apply(out).await;
         }
     }
 
     async fn apply(&self, outputs: Vec<Output>) {
-        for o in &outputs {
-            if let Output::Changed {
-                alert,
-                audit: Some(a),
-                ..
-            } = o
-            {
-                if a.action == "raised" {
-                    Counters::bump(&self.live.counters.alerts_raised);
-                    tracing::info!(alert = %alert.id, kind = %alert.kind, subject = %alert.subject.key(), "alert raised");
+        if outputs.is_empty() {
+            return;
+        }
+        let raised: Vec<Alert> = outputs
+            .iter()
+            .filter_map(|o| match o {
+                Output::Changed {
+                    alert,
+                    audit: Some(a),
+                    ..
+                } if a.action == AuditAction::Raised => Some((**alert).clone()),
+                _ => None,
+            })
+            .collect();
+        match self.parts.effects.apply(outputs).await {
+            Ok(changed) => {
+                // Logged only once the alert is on disk: a kill in between must not leave a log
+                // line for an alert that never existed.
+                for a in &raised {
+                    Counters::bump(&self.parts.live.counters.alerts_raised);
+                    tracing::info!(alert = %a.id, kind = %a.kind, subject = %a.subject.key(), "alert raised");
+                }
+                for a in changed {
+                    self.parts.board.update(&a, self.parts.clock.now());
+                    let _ = self.parts.changes.send(a);
                 }
             }
-        }
-        if let Err(e) = self.delivery.apply(outputs).await {
-            // The store is failing (disk full, I/O). Keep the engine running: the alert stays in
-            // memory, escalation timers keep firing, and the next change retries the write.
-            tracing::error!(error = %e, "could not persist an alert change");
+            Err(e) => {
+                tracing::error!(error = %e, "could not persist an alert change");
+            }
         }
     }
 
     fn on_finding(&mut self, f: Finding) -> Vec<Output> {
-        match f {
-            Finding::Event(ev) => self.engine.on_event(ev, Ulid::new()),
-            Finding::Cancel { subject, at } => self.engine.cancel(&subject, at),
-        }
+        pipeline::step(&mut self.parts.engine, f, Ulid::new())
+    }
+
+    fn on_receipt(&mut self, r: &Receipt) -> Vec<Output> {
+        let now = self.parts.clock.now();
+        self.parts.engine.on_delivered(r.alert, now)
     }
 
     fn on_command(&mut self, c: CommandRequest) -> Vec<Output> {
@@ -143,7 +217,9 @@ impl AlertTask {
             }
             Err(e) => (Err(e), Vec::new()),
         };
-        let _ = c.reply.send(reply);
+        if let Some(tx) = c.reply {
+            let _ = tx.send(reply);
+        }
         outputs
     }
 
@@ -155,15 +231,16 @@ impl AlertTask {
         note: Option<&str>,
         via: Via,
     ) -> Result<Vec<Output>, CommandError> {
-        let now = Timestamp::now();
+        let now = self.parts.clock.now();
+        let engine = &mut self.parts.engine;
         let result = match action {
-            Action::Ack => self.engine.acknowledge(id, by, note, via, now),
-            Action::Resolve => self.engine.resolve(id, by, note, via, now),
+            Action::Ack => engine.acknowledge(id, by, note, via, now),
+            Action::Resolve => engine.resolve(id, by, note, via, now),
         };
         if let Err(e) = &result {
-            Counters::bump(&self.live.counters.commands_rejected);
+            Counters::bump(&self.parts.live.counters.commands_rejected);
             let resolved = matches!(e, CommandError::UnknownAlert(_))
-                && self.store.alert(id).ok().flatten().is_some();
+                && self.parts.store.alert(id).ok().flatten().is_some();
             if resolved {
                 tracing::warn!(alert = %id, ?via, "command for an alert that is already resolved; ignored");
             } else {
@@ -171,94 +248,5 @@ impl AlertTask {
             }
         }
         result
-    }
-
-    /// A person's command to a device: runs on its own task (a Modbus write can take a timeout)
-    /// and publishes `{"v":1,"ok":…,"by":…,"error":…}` on `pingan/{site}/devices/{device}/commands/{command}`.
-    fn device_command(&self, link: &str, topic: &str, payload: &[u8]) {
-        let cmd = match command::parse_device(&self.device_prefix, topic, payload) {
-            Ok(c) => c,
-            Err(e) => {
-                Counters::bump(&self.live.counters.commands_rejected);
-                tracing::warn!(%link, %topic, error = %e, "malformed device command ignored");
-                return;
-            }
-        };
-        let channel = self.device_commands.get(&cmd.device);
-        let store = self.store.clone();
-        let outbox = self.local_outbox.clone();
-        let result_topic = self.topics.device_command_result(&cmd.device, &cmd.command);
-        let live = self.live.clone();
-        tokio::spawn(async move {
-            let result = match channel {
-                Some(c) => c
-                    .send(cmd.device.clone(), &cmd.command)
-                    .await
-                    .map_err(|e| e.to_string()),
-                None => Err(format!(
-                    "no driver takes commands for device {}",
-                    cmd.device
-                )),
-            };
-            match &result {
-                Ok(()) => {
-                    tracing::info!(device = %cmd.device, command = %cmd.command, by = %cmd.by, "device command done")
-                }
-                Err(e) => {
-                    Counters::bump(&live.counters.commands_rejected);
-                    tracing::warn!(device = %cmd.device, command = %cmd.command, by = %cmd.by, error = %e, "device command failed");
-                }
-            }
-            let body = serde_json::json!({
-                "v": crate::mqtt::payload::VERSION,
-                "device": cmd.device,
-                "command": cmd.command,
-                "by": cmd.by,
-                "ok": result.is_ok(),
-                "error": result.err(),
-                "at": crate::mqtt::payload::rfc3339(Timestamp::now()),
-            });
-            if let Some(ob) = outbox {
-                let entry = crate::store::OutboxEntry {
-                    topic: result_topic,
-                    payload: body.to_string(),
-                    retain: false,
-                    alert: None,
-                };
-                if ob.push(store.db(), &entry).is_ok() {
-                    ob.wake();
-                }
-            }
-        });
-    }
-
-    fn on_link_event(&mut self, ev: LinkEvent) -> Vec<Output> {
-        match ev {
-            LinkEvent::Delivered { alert, .. } => self.engine.on_delivered(alert, Timestamp::now()),
-            LinkEvent::Message {
-                link,
-                topic,
-                payload,
-            } => {
-                if !self.command_links.contains(link.as_ref()) {
-                    return Vec::new();
-                }
-                if topic.starts_with(&self.device_prefix) {
-                    self.device_command(&link, &topic, &payload);
-                    return Vec::new();
-                }
-                match command::parse(&self.command_prefix, &topic, &payload) {
-                    Ok(c) => self
-                        .command(c.alert, c.action, &c.by, c.note.as_deref(), Via::Mqtt)
-                        .unwrap_or_default(),
-                    Err(e) => {
-                        Counters::bump(&self.live.counters.commands_rejected);
-                        tracing::warn!(link = %link, %topic, error = %e, "malformed command ignored");
-                        Vec::new()
-                    }
-                }
-            }
-            LinkEvent::Connection { .. } => Vec::new(),
-        }
     }
 }

@@ -13,11 +13,17 @@ use super::LinkInfo;
 use super::alerts::CommandRequest;
 use super::board::AlertBoard;
 use super::live::Live;
-use crate::alert::{Alert, CommandError, Locale, Via};
+use crate::alert::{Alert, CommandError, Via};
+use pingan_drivers::Timestamp;
+
+use crate::analytics::news2::observe::Measured;
+use crate::analytics::news2::{self, observe};
+use crate::clock::SharedClock;
+use crate::config::analytics::News2Freshness;
 use crate::config::{CareFlag, Config};
 use crate::facility::Facility;
 use crate::mqtt::command::Action;
-use crate::store::Store;
+use crate::store::{Accounts, Store};
 use crate::web::backend::{
     AlertDetail, Backend, DeviceView, News2View, ResidentView, StatusView, UplinkView,
 };
@@ -35,6 +41,8 @@ pub struct GatewayBackend {
     pub(crate) links: Vec<LinkInfo>,
     pub(crate) started: Instant,
     pub(crate) fall_detection: bool,
+    pub(crate) accounts: Accounts,
+    pub(crate) clock: SharedClock,
 }
 
 impl GatewayBackend {
@@ -53,7 +61,7 @@ impl GatewayBackend {
                 by,
                 note,
                 via: Via::Http,
-                reply,
+                reply: Some(reply),
             };
             if self.commands.send(req).await.is_err() {
                 return Err(CommandError::UnknownAlert(id));
@@ -63,33 +71,20 @@ impl GatewayBackend {
     }
 }
 
-/// NEWS2 from the latest vitals, for the floor view; only when they are recent (10 min) and
-/// heart rate and SpO2 are both known. Consciousness is never measured, so it is always partial.
-fn news2_of(v: &crate::web::backend::VitalsView, flags: &[CareFlag]) -> Option<News2View> {
-    use crate::analytics::news2::{Observations, Oxygen, SpO2Scale, score};
-    let fresh =
-        v.at.is_some_and(|t| pingan_drivers::Timestamp::now().since(t).as_secs() <= 600);
-    if !fresh || v.heart_rate.is_none() || v.spo2.is_none() {
+/// NEWS2 from the latest vitals, for the floor view: built like the running rule's (each value
+/// counts while fresh per `analytics.news2.freshness`), and shown only when heart rate and SpO2
+/// are both fresh. Consciousness is never measured, so it is always partial.
+fn news2_of(
+    m: &Measured,
+    flags: &[CareFlag],
+    freshness: &News2Freshness,
+    now: Timestamp,
+) -> Option<News2View> {
+    let obs = observe::observations(m, now, freshness, flags);
+    if obs.pulse.is_none() || obs.spo2.is_none() {
         return None;
     }
-    let s = score(&Observations {
-        respiration_rate: v.respiration_rate,
-        spo2: v.spo2,
-        scale: if flags.contains(&CareFlag::Hypercapnic) {
-            SpO2Scale::Two
-        } else {
-            SpO2Scale::One
-        },
-        oxygen: Some(if flags.contains(&CareFlag::SupplementalOxygen) {
-            Oxygen::Oxygen
-        } else {
-            Oxygen::Air
-        }),
-        systolic_bp: v.systolic,
-        pulse: v.heart_rate,
-        consciousness: None,
-        temperature: v.temperature,
-    });
+    let s = news2::score(&obs);
     Some(News2View {
         score: s.total,
         partial: s.partial(),
@@ -99,7 +94,7 @@ fn news2_of(v: &crate::web::backend::VitalsView, flags: &[CareFlag]) -> Option<N
 
 impl Backend for GatewayBackend {
     fn alerts(&self, recent_s: u64) -> Vec<Alert> {
-        self.board.list(recent_s)
+        self.board.list(recent_s, self.clock.now())
     }
 
     fn alert(&self, id: Ulid) -> Option<AlertDetail> {
@@ -139,8 +134,13 @@ impl Backend for GatewayBackend {
                     care_flags: r.care_flags.clone(),
                     in_bed: live.in_bed,
                     away: None,
-                    news2: news2_of(&live.vitals, &r.care_flags),
-                    vitals: live.vitals,
+                    news2: news2_of(
+                        &live.measured,
+                        &r.care_flags,
+                        &self.config.analytics.news2.freshness,
+                        self.clock.now(),
+                    ),
+                    vitals: live.vitals(),
                 }
             })
             .collect();
@@ -174,19 +174,16 @@ impl Backend for GatewayBackend {
         StatusView {
             site: self.config.site.id.clone(),
             site_name: self.config.site.name.clone(),
-            locale: match self.config.site.locale {
-                Locale::ZhCn => "zh-CN".into(),
-                Locale::En => "en".into(),
-            },
+            locale: self.config.site.locale.as_str().to_owned(),
             uptime_s: self.started.elapsed().as_secs(),
-            readings_per_s: self.live.readings_per_s(),
+            readings_per_s: self.live.readings_per_s(self.clock.now()),
             readings_total: c.readings_stored.load(Ordering::Relaxed),
             open_alerts: self.board.open_count() as u64,
             uplinks: self
                 .links
                 .iter()
                 .map(|l| UplinkView {
-                    id: l.id.clone(),
+                    id: l.id.to_string(),
                     connected: l.stats.connected.load(Ordering::Relaxed),
                     outbox_depth: l.outbox.len() as u64,
                 })
@@ -201,40 +198,45 @@ impl Backend for GatewayBackend {
         self.changes.subscribe()
     }
 
-    fn db(&self) -> &sled::Db {
-        self.store.db()
+    fn accounts(&self) -> Accounts {
+        self.accounts.clone()
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::web::backend::VitalsView;
-    use pingan_drivers::Timestamp;
+    use crate::analytics::news2::observe::Sample;
 
-    fn vitals(at: Timestamp) -> VitalsView {
-        VitalsView {
-            heart_rate: Some(120.0),
-            spo2: Some(91.0),
-            respiration_rate: Some(25.0),
-            temperature: Some(38.5),
-            systolic: None,
-            at: Some(at),
+    fn measured(at: Timestamp) -> Measured {
+        let s = |value| Some(Sample { value, at });
+        Measured {
+            pulse: s(120.0),
+            spo2: s(91.0),
+            respiration_rate: s(25.0),
+            temperature: s(38.5),
+            systolic_bp: None,
         }
     }
 
     #[test]
     fn floor_view_news2_comes_from_fresh_vitals_and_is_partial() {
-        let n = news2_of(&vitals(Timestamp::now()), &[]).unwrap();
+        let now = Timestamp(1_800_000_000_000);
+        let f = News2Freshness::default();
+        let n = news2_of(&measured(now), &[], &f, now).unwrap();
         // RR 25 → 3, SpO2 91 on scale 1 → 3, air → 0, pulse 120 → 2, temp 38.5 → 1.
         assert_eq!(
             (n.score, n.partial, n.response.as_str()),
             (9, true, "emergency")
         );
         // Scale 2 scores 88–92 % on air as 0.
-        let n = news2_of(&vitals(Timestamp::now()), &[CareFlag::Hypercapnic]).unwrap();
+        let n = news2_of(&measured(now), &[CareFlag::Hypercapnic], &f, now).unwrap();
         assert_eq!(n.score, 6);
-        let stale = Timestamp(Timestamp::now().millis() - 3_600_000);
-        assert_eq!(news2_of(&vitals(stale), &[]), None);
+        let stale = now.minus(std::time::Duration::from_secs(3600));
+        assert_eq!(news2_of(&measured(stale), &[], &f, now), None);
     }
 }

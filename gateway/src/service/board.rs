@@ -26,8 +26,8 @@ impl AlertBoard {
         }
     }
 
-    /// Records an alert's latest revision.
-    pub fn update(&self, a: &Alert) {
+    /// Records an alert's latest revision at `now`.
+    pub fn update(&self, a: &Alert, now: Timestamp) {
         let Ok(mut m) = self.alerts.lock() else {
             return;
         };
@@ -35,13 +35,13 @@ impl AlertBoard {
         if newer {
             m.insert(a.id, a.clone());
         }
-        let cutoff = Timestamp::now().millis() - KEEP_RESOLVED_MS;
+        let cutoff = now.millis() - KEEP_RESOLVED_MS;
         m.retain(|_, a| a.resolved_at.is_none_or(|t| t.millis() > cutoff));
     }
 
-    /// Open alerts and those resolved in the last `recent_s` seconds, newest first.
-    pub fn list(&self, recent_s: u64) -> Vec<Alert> {
-        let cutoff = Timestamp::now().millis() - (recent_s as i64).saturating_mul(1000);
+    /// Open alerts and those resolved in the `recent_s` seconds before `now`, newest first.
+    pub fn list(&self, recent_s: u64, now: Timestamp) -> Vec<Alert> {
+        let cutoff = now.millis() - (recent_s as i64).saturating_mul(1000);
         let Ok(m) = self.alerts.lock() else {
             return Vec::new();
         };

@@ -11,7 +11,6 @@ use pingan_drivers::ble::BleDriver;
 use pingan_drivers::modbus::{ModbusCommands, ModbusDriver};
 use pingan_drivers::sim::{Scenario, SimDriver};
 use pingan_drivers::{DeviceId, Driver, DriverConfig, DriverError, HealthState, ReadingSink};
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, DriverInstance};
@@ -36,7 +35,7 @@ impl DeviceCommands {
     }
 }
 
-/// Spawns every driver instance of the config into `set`.
+/// One supervised run per driver instance of the config, to be spawned by the caller.
 pub(super) fn spawn_all(
     config: &Config,
     base_dir: &Path,
@@ -44,24 +43,27 @@ pub(super) fn spawn_all(
     sink: &ReadingSink,
     commands: &DeviceCommands,
     shutdown: &CancellationToken,
-    set: &mut JoinSet<()>,
-) {
-    for inst in &config.drivers {
-        let devices: Vec<DeviceId> = config
-            .devices
-            .iter()
-            .filter(|d| d.driver == inst.id)
-            .map(|d| DeviceId::new(&d.id))
-            .collect();
-        let ctx = DriverContext {
-            config: config.clone(),
-            instance: inst.clone(),
-            base_dir: base_dir.to_path_buf(),
-            scenario_override: scenario_override.map(Path::to_path_buf),
-            commands: commands.clone(),
-        };
-        set.spawn(supervise(ctx, devices, sink.clone(), shutdown.clone()));
-    }
+) -> Vec<impl Future<Output = ()> + Send + 'static> {
+    config
+        .drivers
+        .iter()
+        .map(|inst| {
+            let devices: Vec<DeviceId> = config
+                .devices
+                .iter()
+                .filter(|d| d.driver == inst.id)
+                .map(|d| DeviceId::new(&d.id))
+                .collect();
+            let ctx = DriverContext {
+                config: config.clone(),
+                instance: inst.clone(),
+                base_dir: base_dir.to_path_buf(),
+                scenario_override: scenario_override.map(Path::to_path_buf),
+                commands: commands.clone(),
+            };
+            supervise(ctx, devices, sink.clone(), shutdown.clone())
+        })
+        .collect()
 }
 
 struct DriverContext {

@@ -11,7 +11,7 @@ use pingan_models::fall::{FallDetector, FallPipeline, InferenceWorker, Placement
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::alert::{AlertKind, Event, Priority, Subject};
+use crate::alert::{AlertKind, Event, Priority};
 use crate::analytics::Finding;
 use crate::config::DeviceModel;
 use crate::facility::Binding;
@@ -64,7 +64,7 @@ impl FallInput {
 }
 
 /// Starts fall detection. On failure returns a disabled input and the technical event to raise.
-pub(crate) fn start(findings: mpsc::Sender<Finding>) -> (FallInput, Option<Event>) {
+pub(crate) fn start(findings: mpsc::Sender<Finding>, now: Timestamp) -> (FallInput, Option<Event>) {
     let dropped = Arc::new(AtomicU64::new(0));
     let available = Arc::new(AtomicBool::new(false));
     let pipeline = pingan_models::runtime::load()
@@ -75,13 +75,11 @@ pub(crate) fn start(findings: mpsc::Sender<Finding>) -> (FallInput, Option<Event
         Ok(p) => p,
         Err(e) => {
             tracing::error!(error = %e, "fall detection unavailable; everything else keeps running");
-            let mut ev = Event::raise(
-                AlertKind::Technical,
-                Subject::Gateway("fall-detection".into()),
-                Priority::Medium,
-                Timestamp::now(),
+            let ev = Event::technical(
+                "fall-detection",
+                Some(format!("fall detection unavailable: {e}")),
+                now,
             );
-            ev.detail = format!("fall detection unavailable: {e}");
             return (
                 FallInput {
                     tx: None,
@@ -100,13 +98,13 @@ pub(crate) fn start(findings: mpsc::Sender<Finding>) -> (FallInput, Option<Event
         .spawn(move || run(pipeline, rx, findings));
     if let Err(e) = spawned {
         available.store(false, Ordering::Relaxed);
-        let mut ev = Event::raise(
-            AlertKind::Technical,
-            Subject::Gateway("fall-detection".into()),
-            Priority::Medium,
-            Timestamp::now(),
+        let ev = Event::technical(
+            "fall-detection",
+            Some(format!(
+                "fall detection unavailable: cannot start its thread: {e}"
+            )),
+            now,
         );
-        ev.detail = format!("fall detection unavailable: cannot start its thread: {e}");
         return (
             FallInput {
                 tx: None,

@@ -1,96 +1,21 @@
-//! Storage housekeeping: the readings writer thread, the retention sweep, and the disk budget
-//! (over budget: telemetry is shed and a technical alert raised; alerts keep being stored).
+//! Storage housekeeping: the retention sweep and the budgets (over the disk budget telemetry is
+//! shed and a technical alert raised while alerts keep being stored; an outbox over its quota
+//! raises a technical alert for its link).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use pingan_drivers::{DeviceId, Reading, Timestamp};
+use pingan_drivers::Timestamp;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::live::Live;
-use crate::alert::{AlertKind, Event, Priority, Subject};
+use crate::alert::Event;
 use crate::analytics::Finding;
-use crate::store::Store;
-
-/// How long the writer gathers readings into one batch.
-const GATHER: Duration = Duration::from_secs(1);
-
-/// Writes readings in batches on a blocking thread until the queue closes, then flushes.
-pub(super) fn spawn_writer(
-    store: Store,
-    mut rx: mpsc::Receiver<Reading>,
-    live: Arc<Live>,
-    shedding: Arc<AtomicBool>,
-    downsample: Duration,
-) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        let mut batch = Vec::with_capacity(2048);
-        let mut failures = 0u64;
-        let mut last: HashMap<(DeviceId, &'static str), Timestamp> = HashMap::new();
-        let mut keep = |r: &Reading| {
-            if downsample.is_zero() || r.measurement.is_critical() {
-                return true;
-            }
-            let key = (r.device.clone(), r.measurement.kind());
-            match last.get(&key) {
-                Some(t) if r.at >= *t && r.at.since(*t) < downsample => false,
-                _ => {
-                    last.insert(key, r.at);
-                    true
-                }
-            }
-        };
-        while let Some(first) = rx.blocking_recv() {
-            let mut skipped = 0u64;
-            let mut take = |r: Reading, batch: &mut Vec<Reading>| {
-                if keep(&r) {
-                    batch.push(r);
-                } else {
-                    skipped += 1;
-                }
-            };
-            take(first, &mut batch);
-            // Gather for up to a second: readings are stored in per-device chunks, and a chunk of
-            // one reading costs five times the disk of a full one. A crash can lose this second
-            // of telemetry, never an alert.
-            let started = std::time::Instant::now();
-            while batch.len() < 2048 {
-                match rx.try_recv() {
-                    Ok(r) => take(r, &mut batch),
-                    Err(mpsc::error::TryRecvError::Empty) if started.elapsed() < GATHER => {
-                        std::thread::sleep(Duration::from_millis(20));
-                    }
-                    Err(_) => break,
-                }
-            }
-            live.counters
-                .readings_downsampled
-                .fetch_add(skipped, Ordering::Relaxed);
-            let n = batch.len() as u64;
-            let c = &live.counters;
-            if batch.is_empty() {
-                continue;
-            } else if shedding.load(Ordering::Relaxed) {
-                c.readings_shed.fetch_add(n, Ordering::Relaxed);
-            } else if let Err(e) = store.put_readings(&batch) {
-                c.readings_shed.fetch_add(n, Ordering::Relaxed);
-                failures += 1;
-                if failures.is_power_of_two() {
-                    tracing::error!(error = %e, failures, "readings not stored");
-                }
-            } else {
-                c.readings_stored.fetch_add(n, Ordering::Relaxed);
-            }
-            batch.clear();
-        }
-        if let Err(e) = store.flush_blocking() {
-            tracing::error!(error = %e, "final flush of readings failed");
-        }
-    })
-}
+use crate::clock::SharedClock;
+use crate::config::LinkId;
+use crate::store::{Outbox, Store};
 
 /// Retention and budget settings.
 #[derive(Debug, Clone)]
@@ -104,7 +29,7 @@ pub(super) struct Budget {
     /// Messages an outbox may hold before a technical alert says its broker is not confirming.
     pub(super) outbox_quota: u64,
     /// The outboxes to watch.
-    pub(super) outboxes: Vec<(String, crate::store::Outbox)>,
+    pub(super) outboxes: Vec<(LinkId, Outbox)>,
 }
 
 /// Runs the sweep and the budget check until `shutdown`.
@@ -113,15 +38,23 @@ pub(super) async fn run(
     budget: Budget,
     shedding: Arc<AtomicBool>,
     findings: mpsc::Sender<Finding>,
+    clock: SharedClock,
     shutdown: CancellationToken,
 ) {
+    let technical = |part: String, detail: Option<String>| {
+        let ev = Event::technical(&part, detail, clock.now());
+        let findings = findings.clone();
+        async move {
+            let _ = findings.send(Finding::Event(ev)).await;
+        }
+    };
     let mut sweep = tokio::time::interval(budget.sweep_interval);
     let mut check = tokio::time::interval(Duration::from_secs(10));
-    let mut over_quota: HashSet<String> = HashSet::new();
+    let mut over_quota: HashSet<LinkId> = HashSet::new();
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
-            _ = sweep.tick() => sweep_now(&store, budget.retention).await,
+            _ = sweep.tick() => sweep_now(&store, budget.retention, clock.now()).await,
             _ = check.tick() => {
                 let size = store.size_on_disk();
                 let was = shedding.load(Ordering::Relaxed);
@@ -130,13 +63,13 @@ pub(super) async fn run(
                         shedding.store(true, Ordering::Relaxed);
                         tracing::error!(size, max = budget.max_bytes, "storage over budget: shedding telemetry, alerts continue");
                         let detail = format!("storage over budget ({size} of {} bytes): readings are not being stored", budget.max_bytes);
-                        technical(&findings, "storage", Some(detail)).await;
-                        sweep_now(&store, budget.retention / 2).await;
+                        technical("storage".to_owned(), Some(detail)).await;
+                        sweep_now(&store, budget.retention / 2, clock.now()).await;
                     }
                     Some(false) => {
                         shedding.store(false, Ordering::Relaxed);
                         tracing::info!(size, "storage back under budget: storing readings again");
-                        technical(&findings, "storage", None).await;
+                        technical("storage".to_owned(), None).await;
                     }
                     None => {}
                 }
@@ -148,11 +81,11 @@ pub(super) async fn run(
                             over_quota.insert(id.clone());
                             tracing::error!(link = %id, depth, "outbox over quota: the broker has not confirmed messages for a long time");
                             let detail = format!("uplink {id} has {depth} undelivered messages (quota {}); alerts are kept and will be delivered when it returns", budget.outbox_quota);
-                            technical(&findings, &format!("outbox:{id}"), Some(detail)).await;
+                            technical(format!("outbox:{id}"), Some(detail)).await;
                         }
                         Some(false) => {
                             over_quota.remove(id);
-                            technical(&findings, &format!("outbox:{id}"), None).await;
+                            technical(format!("outbox:{id}"), None).await;
                         }
                         None => {}
                     }
@@ -174,27 +107,8 @@ fn over_budget(was_over: bool, value: u64, limit: u64) -> Option<bool> {
     }
 }
 
-/// Raises (with a detail) or clears the technical alert of one part of the gateway.
-async fn technical(findings: &mpsc::Sender<Finding>, part: &str, detail: Option<String>) {
-    let subject = Subject::Gateway(part.to_owned());
-    let ev = match detail {
-        Some(d) => {
-            let mut ev = Event::raise(
-                AlertKind::Technical,
-                subject,
-                Priority::Medium,
-                Timestamp::now(),
-            );
-            ev.detail = d;
-            ev
-        }
-        None => Event::clear(AlertKind::Technical, subject, Timestamp::now()),
-    };
-    let _ = findings.send(Finding::Event(ev)).await;
-}
-
-async fn sweep_now(store: &Store, retention: Duration) {
-    let cutoff = Timestamp(Timestamp::now().millis() - retention.as_millis() as i64);
+async fn sweep_now(store: &Store, retention: Duration, now: Timestamp) {
+    let cutoff = now.minus(retention);
     let s = store.clone();
     match tokio::task::spawn_blocking(move || s.sweep_readings(cutoff)).await {
         Ok(Ok(n)) => {

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use pingan_drivers::{DeviceId, HealthState, Measurement, Reading, Timestamp};
 
+use crate::analytics::news2::observe::{Measured, Sample};
 use crate::web::backend::VitalsView;
 
 /// What the gateway knows about a device right now.
@@ -33,10 +34,36 @@ impl Default for DeviceLive {
 /// What the gateway knows about a resident right now.
 #[derive(Debug, Clone, Default)]
 pub struct ResidentLive {
-    /// Latest vitals.
-    pub vitals: VitalsView,
+    /// Latest vitals, each with its time.
+    pub measured: Measured,
     /// Bed mat occupancy.
     pub in_bed: Option<bool>,
+}
+
+impl ResidentLive {
+    /// The latest vitals as the dashboard shows them.
+    pub fn vitals(&self) -> VitalsView {
+        let m = &self.measured;
+        let value = |s: Option<Sample>| s.map(|s| s.value);
+        VitalsView {
+            heart_rate: value(m.pulse),
+            spo2: value(m.spo2),
+            respiration_rate: value(m.respiration_rate),
+            temperature: value(m.temperature),
+            systolic: value(m.systolic_bp),
+            at: [
+                m.pulse,
+                m.spo2,
+                m.respiration_rate,
+                m.temperature,
+                m.systolic_bp,
+            ]
+            .into_iter()
+            .flatten()
+            .map(|s| s.at)
+            .max(),
+        }
+    }
 }
 
 /// Counters since start.
@@ -91,14 +118,15 @@ impl Live {
             return;
         };
         let live = residents.entry(resident.to_owned()).or_default();
-        let v = &mut live.vitals;
-        let mut vital = true;
+        let m = &mut live.measured;
+        let at = r.at;
+        let sample = |value: f32| Some(Sample { value, at });
         match &r.measurement {
-            Measurement::HeartRate { bpm } => v.heart_rate = Some(*bpm),
-            Measurement::SpO2 { percent } => v.spo2 = Some(*percent),
-            Measurement::RespirationRate { per_min } => v.respiration_rate = Some(*per_min),
-            Measurement::BodyTemperature { celsius } => v.temperature = Some(*celsius),
-            Measurement::BloodPressure { systolic, .. } => v.systolic = Some(*systolic),
+            Measurement::HeartRate { bpm } => m.pulse = sample(*bpm),
+            Measurement::SpO2 { percent } => m.spo2 = sample(*percent),
+            Measurement::RespirationRate { per_min } => m.respiration_rate = sample(*per_min),
+            Measurement::BodyTemperature { celsius } => m.temperature = sample(*celsius),
+            Measurement::BloodPressure { systolic, .. } => m.systolic_bp = sample(*systolic),
             Measurement::BedOccupancy {
                 in_bed,
                 respiration_rate,
@@ -106,16 +134,13 @@ impl Live {
             } => {
                 live.in_bed = Some(*in_bed);
                 if let Some(rr) = respiration_rate {
-                    live.vitals.respiration_rate = Some(*rr);
+                    live.measured.respiration_rate = sample(*rr);
                 }
                 if let Some(hr) = heart_rate {
-                    live.vitals.heart_rate = Some(*hr);
+                    live.measured.pulse = sample(*hr);
                 }
             }
-            _ => vital = false,
-        }
-        if vital {
-            live.vitals.at = Some(r.at);
+            _ => {}
         }
     }
 
@@ -126,9 +151,9 @@ impl Live {
         }
     }
 
-    /// Readings per second, averaged since the previous call at least a second ago.
-    pub fn readings_per_s(&self) -> f64 {
-        let now = Timestamp::now().millis();
+    /// Readings per second at `now`, averaged since the previous call at least a second ago.
+    pub fn readings_per_s(&self, now: Timestamp) -> f64 {
+        let now = now.millis();
         let n = self.counters.readings_in.load(Ordering::Relaxed);
         let Ok(mut r) = self.rate.lock() else {
             return 0.0;

@@ -1,45 +1,60 @@
-//! The running gateway: wires drivers → pipeline → store + analytics → alert engine → delivery →
-//! MQTT links, and shuts them down in order (drivers stop, channels drain, sled is flushed, the
-//! status goes offline).
+//! The running gateway: the I/O side around the pure pipeline.
+//!
+//! Data flow (ARCHITECTURE.md draws it): drivers → [`pipeline`] task (normalize + analytics,
+//! fan-out to the readings [`writer`], telemetry queues and fall detection) → findings → the
+//! [`alerts`] task (the engine) → [`effects`] (store, outboxes, one flush) → MQTT links → the
+//! brokers' PUBACKs → [`inbound`] → receipts back to the alert task. People's commands come in
+//! through the dashboard ([`backend`]), MQTT (routed by [`inbound`]) or the CLI.
+//!
+//! Every task is built by a builder that owns its input channels, started with `run`, and stopped
+//! in the one order [`SHUTDOWN`] declares. Pure parts live elsewhere: [`crate::pipeline`],
+//! [`crate::alert`], [`crate::analytics`]; this module wires and drives them.
 
 mod alerts;
 pub mod backend;
 pub mod board;
-mod delivery;
+mod devices;
 mod drivers;
+mod effects;
 mod fall;
 mod housekeeping;
+mod inbound;
+mod links;
 pub mod live;
 mod pipeline;
-pub mod processor;
-pub mod referral;
+mod task;
+mod writer;
 
-use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use pingan_drivers::ReadingSink;
 use pingan_drivers::driver::SinkStats;
-use tokio::sync::{broadcast, mpsc};
-use tokio::task::{JoinHandle, JoinSet};
-use tokio_util::sync::CancellationToken;
+use tokio::sync::broadcast;
 
-use alerts::AlertTask;
 pub use alerts::CommandRequest;
-use delivery::{Delivery, Target};
-use live::Live;
-use pipeline::{PipelineTask, TelemetryOut};
-use processor::Processor;
+pub use effects::{Effects, EffectsSite, Target};
+pub use links::LinkInfo;
 
-use crate::alert::{Alert, Engine, EngineSettings, Policies};
-use crate::config::UplinkUrl;
-use crate::config::{Config, UplinkConfig};
+use alerts::{AlertTask, AlertTaskParts};
+use devices::DeviceTask;
+use inbound::{InboundTask, Routes};
+use links::LinkPlan;
+use live::Live;
+use pipeline::PipelineTask;
+use task::{Part, Tasks};
+
+use crate::alert::{Alert, Event};
+use crate::analytics::Finding;
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::{Config, LinkId};
 use crate::facility::Facility;
-use crate::mqtt::link::{self, LinkSettings, LinkStats};
-use crate::mqtt::{Topics, broker, payload, tls};
-use crate::store::{Outbox, Store, StoreError};
+use crate::mqtt::link::LinkTask;
+use crate::mqtt::{Topics, broker, tls};
+use crate::pipeline::{Pipeline, Site};
+use crate::store::{Store, StoreError};
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -50,9 +65,6 @@ pub enum StartError {
     /// The embedded broker.
     #[error(transparent)]
     Broker(#[from] broker::BrokerError),
-    /// An uplink's settings (URL, TLS files, password file).
-    #[error("uplink {id}: {detail}")]
-    Uplink { id: String, detail: String },
     /// The dashboard's address.
     #[error("cannot listen on {addr} for the dashboard: {source} (set [http] bind or --http-port)")]
     Http {
@@ -60,9 +72,6 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
-    /// The dashboard's account store.
-    #[error(transparent)]
-    Web(#[from] crate::web::WebError),
     /// The data directory cannot be created.
     #[error("cannot create data directory {path}: {source}")]
     DataDir {
@@ -81,17 +90,20 @@ pub struct StartOptions {
     pub base_dir: PathBuf,
     /// A scenario that replaces the simulator's configured one.
     pub scenario: Option<PathBuf>,
+    /// Where every task reads the time.
+    pub clock: SharedClock,
 }
 
-/// One link as the status view sees it.
-#[derive(Debug, Clone)]
-pub struct LinkInfo {
-    /// Link id (`local` or the uplink id).
-    pub id: String,
-    /// Counters.
-    pub stats: Arc<LinkStats>,
-    /// Its outbox.
-    pub outbox: Outbox,
+impl StartOptions {
+    /// Options for `config` with relative paths under `base_dir`, on the system clock.
+    pub fn new(config: Config, base_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            config,
+            base_dir: base_dir.into(),
+            scenario: None,
+            clock: SystemClock::shared(),
+        }
+    }
 }
 
 /// What a run did, printed at exit.
@@ -119,6 +131,45 @@ pub struct Summary {
     pub store_bytes: u64,
 }
 
+/// One step of a shutdown.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// Cancel a part's token and wait for it (at most the duration, if given).
+    Stop(Part, Option<Duration>),
+    /// Wait for a part that ends when its inputs close.
+    Join(Part),
+    /// Drop the gateway's own reading sink, so the pipeline can see its input close.
+    CloseSink,
+    /// Give connected links a moment to empty their outboxes (what remains is replayed at the
+    /// next start).
+    DrainOutboxes,
+    /// Flush the store.
+    Flush,
+}
+
+/// The order parts stop in: sources first, then what they feed, so every queue drains into a
+/// consumer that still runs; the links go last so the final alert changes can still leave, and
+/// the store is flushed at the very end.
+const SHUTDOWN: [Step; 13] = [
+    Step::Stop(Part::Drivers, None),
+    Step::CloseSink,
+    // Its end closes the writer's queue and fall detection's input.
+    Step::Join(Part::Pipeline),
+    Step::Stop(Part::Housekeeping, None),
+    // Every findings sender is gone now (pipeline, fall thread, housekeeping).
+    Step::Join(Part::Alerts),
+    Step::Join(Part::Writer),
+    Step::DrainOutboxes,
+    // Browsers holding event streams must not hold up the rest.
+    Step::Stop(Part::Http, Some(Duration::from_secs(3))),
+    Step::Stop(Part::Links, None),
+    // Both end once the links are gone.
+    Step::Join(Part::Inbound),
+    Step::Join(Part::Devices),
+    Step::Join(Part::Fall),
+    Step::Flush,
+];
+
 /// A running gateway.
 #[derive(Debug)]
 pub struct Gateway {
@@ -127,7 +178,7 @@ pub struct Gateway {
     /// The store.
     pub store: Store,
     /// Commands from people (dashboard, CLI).
-    pub commands: mpsc::Sender<CommandRequest>,
+    pub commands: tokio::sync::mpsc::Sender<CommandRequest>,
     /// Every alert change.
     pub changes: broadcast::Sender<Alert>,
     /// Links and their outboxes.
@@ -138,122 +189,75 @@ pub struct Gateway {
     pub facility: Arc<Facility>,
     /// Unix ms of the pipeline's last turn (watchdog).
     pub heartbeat: Arc<AtomicI64>,
+    clock: SharedClock,
     started: Instant,
     sink: Option<ReadingSink>,
     sink_stats: Arc<SinkStats>,
-    drivers_stop: CancellationToken,
-    links_stop: CancellationToken,
-    housekeeping_stop: CancellationToken,
-    http_stop: CancellationToken,
-    http: JoinHandle<()>,
-    drivers: JoinSet<()>,
-    pipeline: JoinHandle<()>,
-    alerts: JoinHandle<()>,
-    housekeeping: JoinHandle<()>,
-    link_tasks: JoinSet<()>,
-    writer: Option<std::thread::JoinHandle<()>>,
+    tasks: Tasks,
 }
 
 impl Gateway {
     /// Starts every part of the gateway.
     pub async fn start(opts: StartOptions) -> Result<Self, StartError> {
         tls::install_provider();
-        let config = Arc::new(opts.config);
-        let data_dir = &config.storage.data_dir;
-        std::fs::create_dir_all(data_dir).map_err(|source| StartError::DataDir {
-            path: data_dir.clone(),
-            source,
-        })?;
-        let store = Store::open(data_dir)?;
-        store.set_meta("site_id", &config.site.id)?;
-        // Tools that only know the data directory find the running gateway's broker here (the
-        // database itself is locked while the gateway runs).
-        let _ = std::fs::write(data_dir.join("pingan-site"), &config.site.id);
-        let _ = std::fs::write(data_dir.join("pingan-mqtt"), config.mqtt.bind.to_string());
-        store.set_meta(
-            "locale",
-            if config.site.locale == crate::alert::Locale::En {
-                "en"
-            } else {
-                "zh-CN"
-            },
-        )?;
+        let clock = opts.clock;
+        let site = Site::new(opts.config);
+        let config = site.config.clone();
+        let store = open_store(&config)?;
         broker::start(config.mqtt.bind, config.mqtt.max_connections).await?;
 
         let topics = Topics::new(&config.site.id);
         let live = Arc::new(Live::default());
-        let (link_tx, link_rx) = mpsc::channel(1024);
-        let links_stop = CancellationToken::new();
-        let mut link_tasks = JoinSet::new();
-        let mut links = Vec::new();
-        let mut targets = HashMap::new();
-        let mut telemetry = Vec::new();
-        let mut command_links = HashSet::new();
+        let mut tasks = Tasks::default();
+        let alerts = AlertTask::builder();
+        let devices = DeviceTask::builder();
+        let inbound = InboundTask::builder();
 
-        let local_settings = local_link(&config, &topics);
-        let mut all = vec![(
-            local_settings,
-            true,
-            Some(config.mqtt.readings_min_interval),
-        )];
-        // An uplink that cannot be set up (unreadable certificate or password file) must not stop
-        // local alerting: it is left out and reported as a technical alert.
-        let mut broken_uplinks = Vec::new();
-        for u in &config.uplinks {
-            let settings = match uplink_settings(&config, u, &topics) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::error!(uplink = %u.id, error = %e, "uplink left out");
-                    broken_uplinks.push((u.id.clone(), e.to_string()));
-                    continue;
+        let plan = LinkPlan::new(&config, &store, &topics, clock.now())?;
+        let links = plan.infos();
+        record_links(&store, &plan);
+        let local_outbox = plan.targets.get(&LinkId::local()).map(|t| t.outbox.clone());
+        let link_stop = tasks.token(Part::Links);
+        for l in plan.links {
+            tasks.spawn(
+                Part::Links,
+                LinkTask {
+                    settings: l.settings,
+                    outbox: l.info.outbox,
+                    telemetry: l.telemetry,
+                    events: inbound.events(),
+                    stats: l.info.stats,
+                    shutdown: link_stop.clone(),
                 }
-            };
-            if u.commands {
-                command_links.insert(u.id.clone());
-            }
-            all.push((settings, u.alerts, u.telemetry_interval));
-        }
-        command_links.insert("local".to_owned());
-        for (settings, all_alerts, telemetry_interval) in all {
-            let id = settings.id.to_string();
-            let outbox = store.outbox(&id)?;
-            let stats = Arc::new(LinkStats::default());
-            let (ttx, trx) = mpsc::channel(4096);
-            if let Some(interval) = telemetry_interval {
-                telemetry.push(TelemetryOut::new(interval, ttx, stats.clone()));
-            }
-            targets.insert(
-                id.clone(),
-                Target {
-                    outbox: outbox.clone(),
-                    all_alerts,
-                },
+                .run(),
             );
-            links.push(LinkInfo {
-                id,
-                stats: stats.clone(),
-                outbox: outbox.clone(),
-            });
-            link_tasks.spawn(link::run(
-                settings,
-                outbox,
-                trx,
-                link_tx.clone(),
-                stats,
-                links_stop.clone(),
-            ));
         }
-        drop(link_tx);
-
-        let facility = Arc::new(Facility::from_config(&config));
-        let (changes, _) = broadcast::channel(1024);
-        let mut engine = Engine::new(
-            EngineSettings {
-                cancel_window: config.alerts.cancel_window,
-                clear_debounce: config.alerts.clear_debounce,
-            },
-            Policies::from_config(&config),
+        let routes = Routes {
+            commands: alerts.commands(),
+            receipts: alerts.receipts(),
+            devices: devices.input(),
+        };
+        tasks.spawn(
+            Part::Inbound,
+            inbound
+                .build(topics.clone(), plan.command_links, routes, live.clone())
+                .run(),
         );
+        let device_commands = drivers::DeviceCommands::default();
+        tasks.spawn(
+            Part::Devices,
+            devices
+                .build(
+                    device_commands.clone(),
+                    local_outbox,
+                    topics.clone(),
+                    live.clone(),
+                    clock.clone(),
+                )
+                .run(),
+        );
+
+        let (processor, mut engine) = Pipeline::for_site(&site).into_parts();
         let open: Vec<Alert> = store
             .alerts()?
             .into_iter()
@@ -267,89 +271,88 @@ impl Gateway {
             );
         }
         engine.restore(open);
-        let delivery = Delivery::new(
-            &config,
+        let (changes, _) = broadcast::channel(1024);
+        let effects = Effects::new(
             store.clone(),
-            targets,
-            facility.clone(),
-            changes.clone(),
-            board.clone(),
+            plan.targets,
+            effects_site(&site, &topics),
+            clock.clone(),
         );
-        let (findings_tx, findings_rx) = mpsc::channel(4096);
-        let (commands, commands_rx) = mpsc::channel(256);
-        let device_commands = drivers::DeviceCommands::default();
-        let local_outbox = links
-            .iter()
-            .find(|l| l.id == "local")
-            .map(|l| l.outbox.clone());
-        let alert_task = AlertTask {
-            device_commands: device_commands.clone(),
-            device_prefix: topics.device_commands_prefix(),
-            local_outbox,
-            topics: topics.clone(),
-            engine,
-            delivery,
-            store: store.clone(),
-            live: live.clone(),
-            command_prefix: topics.commands_prefix(),
-            command_links,
-        };
-        let alerts = tokio::spawn(alert_task.run(findings_rx, commands_rx, link_rx));
+        let findings = alerts.findings();
+        let commands = alerts.commands();
+        tasks.spawn(
+            Part::Alerts,
+            alerts
+                .build(AlertTaskParts {
+                    engine,
+                    effects,
+                    store: store.clone(),
+                    live: live.clone(),
+                    board: board.clone(),
+                    changes: changes.clone(),
+                    clock: clock.clone(),
+                })
+                .run(),
+        );
 
         let shedding = Arc::new(AtomicBool::new(false));
-        let (store_tx, store_rx) = mpsc::channel(16_384);
-        let writer = housekeeping::spawn_writer(
-            store.clone(),
-            store_rx,
-            live.clone(),
-            shedding.clone(),
-            config.storage.downsample,
+        let (store_tx, store_rx) = tokio::sync::mpsc::channel(16_384);
+        tasks.thread(
+            Part::Writer,
+            writer::spawn(
+                store.clone(),
+                store_rx,
+                live.clone(),
+                shedding.clone(),
+                config.storage.downsample,
+            ),
         );
-        let housekeeping_stop = CancellationToken::new();
-        let housekeeping = tokio::spawn(housekeeping::run(
-            store.clone(),
-            housekeeping::Budget {
-                retention: config.storage.retention,
-                sweep_interval: config.storage.sweep_interval,
-                max_bytes: config.storage.max_bytes,
-                outbox_quota: config.storage.outbox_quota,
-                outboxes: links
-                    .iter()
-                    .map(|l| (l.id.clone(), l.outbox.clone()))
-                    .collect(),
-            },
-            shedding,
-            findings_tx.clone(),
-            housekeeping_stop.clone(),
-        ));
+        let housekeeping_stop = tasks.token(Part::Housekeeping);
+        tasks.spawn(
+            Part::Housekeeping,
+            housekeeping::run(
+                store.clone(),
+                housekeeping::Budget {
+                    retention: config.storage.retention,
+                    sweep_interval: config.storage.sweep_interval,
+                    max_bytes: config.storage.max_bytes,
+                    outbox_quota: config.storage.outbox_quota,
+                    outboxes: links
+                        .iter()
+                        .map(|l| (l.id.clone(), l.outbox.clone()))
+                        .collect(),
+                },
+                shedding,
+                findings.clone(),
+                clock.clone(),
+                housekeeping_stop,
+            ),
+        );
 
-        for (id, why) in broken_uplinks {
-            let mut ev = crate::alert::Event::raise(
-                crate::alert::AlertKind::Technical,
-                crate::alert::Subject::Gateway(format!("uplink:{id}")),
-                crate::alert::Priority::Medium,
-                pingan_drivers::Timestamp::now(),
-            );
-            ev.detail = format!("{why}; alerts for it are not being sent");
-            let _ = findings_tx.send(crate::analytics::Finding::Event(ev)).await;
+        for (id, why) in plan.broken {
+            let detail = format!("{why}; alerts for it are not being sent");
+            let ev = Event::technical(&format!("uplink:{id}"), Some(detail), clock.now());
+            let _ = findings.send(Finding::Event(ev)).await;
         }
-        let (fall_input, fall_problem) = fall::start(findings_tx.clone());
+        let (fall_input, fall_problem) = fall::start(findings.clone(), clock.now());
         if let Some(ev) = fall_problem {
-            let _ = findings_tx.send(crate::analytics::Finding::Event(ev)).await;
+            let _ = findings.send(Finding::Event(ev)).await;
         }
-        let heartbeat = Arc::new(AtomicI64::new(pingan_drivers::Timestamp::now().millis()));
+        let heartbeat = Arc::new(AtomicI64::new(clock.now().millis()));
         let (sink, sink_rx) = ReadingSink::channel(8192);
         let sink_stats = sink.stats();
-        let pipeline = tokio::spawn(
+        tasks.spawn(
+            Part::Pipeline,
             PipelineTask {
-                processor: Processor::new(&config),
+                processor,
                 live: live.clone(),
                 store_tx,
-                findings: findings_tx,
+                findings,
                 fall: fall_input.clone(),
-                telemetry,
+                telemetry: plan.telemetry,
                 topics,
                 heartbeat: heartbeat.clone(),
+                clock: clock.clone(),
             }
             .run(sink_rx),
         );
@@ -361,7 +364,7 @@ impl Gateway {
             })?;
         let backend = Arc::new(backend::GatewayBackend {
             config: config.clone(),
-            facility: facility.clone(),
+            facility: site.facility.clone(),
             live: live.clone(),
             board,
             store: store.clone(),
@@ -370,30 +373,26 @@ impl Gateway {
             links: links.clone(),
             started: Instant::now(),
             fall_detection: fall_input.available.load(Ordering::Relaxed),
+            accounts: store.accounts()?,
+            clock: clock.clone(),
         });
-        // Fails early (account trees) rather than inside the server task.
-        let _ = crate::web::router(backend.clone())?;
-        let http_stop = CancellationToken::new();
-        let http = tokio::spawn({
-            let stop = http_stop.clone();
-            async move {
-                if let Err(e) = crate::web::serve(listener, backend, stop).await {
-                    tracing::error!(error = %e, "dashboard stopped");
-                }
+        let http_stop = tasks.token(Part::Http);
+        tasks.spawn(Part::Http, async move {
+            if let Err(e) = crate::web::serve(listener, backend, http_stop).await {
+                tracing::error!(error = %e, "dashboard stopped");
             }
         });
-        let drivers_stop = CancellationToken::new();
-        let mut drivers = JoinSet::new();
-        let device_commands_for_drivers = device_commands.clone();
-        drivers::spawn_all(
+        let drivers_stop = tasks.token(Part::Drivers);
+        for run in drivers::spawn_all(
             &config,
             &opts.base_dir,
             opts.scenario.as_deref(),
             &sink,
-            &device_commands_for_drivers,
+            &device_commands,
             &drivers_stop,
-            &mut drivers,
-        );
+        ) {
+            tasks.spawn(Part::Drivers, run);
+        }
 
         Ok(Self {
             live,
@@ -402,22 +401,13 @@ impl Gateway {
             changes,
             links,
             config,
-            facility,
+            facility: site.facility,
             heartbeat,
+            clock,
             started: Instant::now(),
             sink: Some(sink),
             sink_stats,
-            drivers_stop,
-            links_stop,
-            housekeeping_stop,
-            http_stop,
-            http,
-            drivers,
-            pipeline,
-            alerts,
-            housekeeping,
-            link_tasks,
-            writer: Some(writer),
+            tasks,
         })
     }
 
@@ -425,11 +415,6 @@ impl Gateway {
     /// clone before [`Gateway::shutdown`] completes: the pipeline drains until all senders are gone.
     pub fn sink(&self) -> Option<ReadingSink> {
         self.sink.clone()
-    }
-
-    /// Seconds since start.
-    pub fn uptime(&self) -> Duration {
-        self.started.elapsed()
     }
 
     /// Counters now.
@@ -450,22 +435,30 @@ impl Gateway {
         }
     }
 
-    /// Graceful shutdown: drivers stop, channels drain, alerts are flushed, outboxes get a moment
-    /// to drain, the status goes offline, sled is flushed.
+    /// Graceful shutdown in the order of [`SHUTDOWN`].
     pub async fn shutdown(mut self) -> Summary {
-        self.drivers_stop.cancel();
-        self.sink = None;
-        while self.drivers.join_next().await.is_some() {}
-        let _ = (&mut self.pipeline).await;
-        self.housekeeping_stop.cancel();
-        let _ = (&mut self.housekeeping).await;
-        let _ = (&mut self.alerts).await;
-        if let Some(writer) = self.writer.take() {
-            let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        for step in SHUTDOWN {
+            match step {
+                Step::Stop(part, limit) => {
+                    self.tasks.cancel(part);
+                    self.tasks.join(part, limit).await;
+                }
+                Step::Join(part) => self.tasks.join(part, None).await,
+                Step::CloseSink => self.sink = None,
+                Step::DrainOutboxes => self.drain_outboxes().await,
+                Step::Flush => {
+                    if let Err(e) = self.store.flush().await {
+                        tracing::error!(error = %e, "final flush failed");
+                    }
+                }
+            }
         }
-        // Give connected links a moment to empty their outboxes; what remains is replayed on
-        // the next start.
-        for _ in 0..40 {
+        self.summary()
+    }
+
+    async fn drain_outboxes(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while tokio::time::Instant::now() < deadline {
             let waiting = self
                 .links
                 .iter()
@@ -475,91 +468,58 @@ impl Gateway {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        self.http_stop.cancel();
-        let _ = tokio::time::timeout(Duration::from_secs(3), &mut self.http).await;
-        self.links_stop.cancel();
-        while self.link_tasks.join_next().await.is_some() {}
-        if let Err(e) = self.store.flush().await {
-            tracing::error!(error = %e, "final flush failed");
-        }
-        self.summary()
+    }
+
+    /// The clock the gateway runs on.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
     }
 }
 
-fn local_link(config: &Config, topics: &Topics) -> LinkSettings {
-    let bind = config.mqtt.bind;
-    let host = if bind.ip().is_unspecified() {
-        "127.0.0.1".to_owned()
-    } else {
-        bind.ip().to_string()
-    };
-    LinkSettings {
-        id: Arc::from("local"),
-        url: UplinkUrl {
-            host,
-            port: bind.port(),
-            tls: false,
-        },
-        client_id: format!("pingan-{}-gateway", config.site.id),
-        credentials: None,
-        tls: None,
-        // The outbox replays everything on reconnect; a broker-side session adds nothing locally.
-        clean_session: true,
-        subscribe: Some(topics.commands_filter()),
-        status_topic: topics.status(),
-        online_payload: status_payload(config, true),
-        offline_payload: status_payload(config, false),
+fn open_store(config: &Config) -> Result<Store, StartError> {
+    let data_dir = &config.storage.data_dir;
+    std::fs::create_dir_all(data_dir).map_err(|source| StartError::DataDir {
+        path: data_dir.clone(),
+        source,
+    })?;
+    let store = Store::open(data_dir)?;
+    store.set_meta("site_id", &config.site.id)?;
+    store.set_meta("locale", config.site.locale.as_str())?;
+    // Tools that only know the data directory find the running gateway's broker here (the
+    // database itself is locked while the gateway runs).
+    let _ = std::fs::write(data_dir.join("pingan-site"), &config.site.id);
+    let _ = std::fs::write(data_dir.join("pingan-mqtt"), config.mqtt.bind.to_string());
+    Ok(store)
+}
+
+/// Records which links receive every alert, so `pingan alerts` with the gateway stopped queues
+/// its changes exactly where the gateway would.
+fn record_links(store: &Store, plan: &LinkPlan) {
+    let all: Vec<&str> = plan
+        .targets
+        .iter()
+        .filter(|(_, t)| t.all_alerts)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    if let Err(e) = store.set_meta("alert_links", &all.join(",")) {
+        tracing::warn!(error = %e, "cannot record the alert links");
     }
 }
 
-fn status_payload(config: &Config, online: bool) -> String {
-    payload::status(&config.site.id, online, pingan_drivers::Timestamp::now()).to_string()
-}
-
-fn uplink_settings(
-    config: &Config,
-    u: &UplinkConfig,
-    topics: &Topics,
-) -> Result<LinkSettings, StartError> {
-    let err = |detail: String| StartError::Uplink {
-        id: u.id.clone(),
-        detail,
-    };
-    let url = UplinkUrl::parse(&u.url).map_err(|e| err(e.to_string()))?;
-    let tls = match (&u.ca_file, url.tls) {
-        (Some(ca), true) => {
-            let client = u.client_cert.as_deref().zip(u.client_key.as_deref());
-            Some(tls::client_config(ca, client).map_err(|e| err(e.to_string()))?)
-        }
-        _ => None,
-    };
-    let credentials = match (&u.username, &u.password_file) {
-        (Some(user), Some(file)) => {
-            let pass = read_secret(file).map_err(err)?;
-            Some((user.clone(), pass))
-        }
-        (Some(user), None) => Some((user.clone(), String::new())),
-        _ => None,
-    };
-    Ok(LinkSettings {
-        id: Arc::from(u.id.as_str()),
-        url,
-        client_id: u
-            .client_id
-            .clone()
-            .unwrap_or_else(|| format!("pingan-{}-{}", config.site.id, u.id)),
-        credentials,
-        tls,
-        clean_session: false,
-        subscribe: u.commands.then(|| topics.commands_filter()),
-        status_topic: topics.status(),
-        online_payload: status_payload(config, true),
-        offline_payload: status_payload(config, false),
-    })
-}
-
-fn read_secret(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path)
-        .map(|s| s.trim_end_matches(['\n', '\r']).to_owned())
-        .map_err(|e| format!("cannot read password file {}: {e}", path.display()))
+/// The site facts effects need, from the resolved site.
+pub fn effects_site(site: &Site, topics: &Topics) -> EffectsSite {
+    let c = &site.config;
+    EffectsSite {
+        policies: site.policies.clone(),
+        facility: site.facility.clone(),
+        contacts: c
+            .contacts
+            .iter()
+            .map(|x| (x.id.clone(), x.clone()))
+            .collect(),
+        topics: topics.clone(),
+        locale: c.site.locale,
+        site: (c.site.id.clone(), c.site.name.clone()),
+        callback_phone: c.site.callback_phone.clone(),
+    }
 }

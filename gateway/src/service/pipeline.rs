@@ -11,11 +11,12 @@ use pingan_drivers::{DeviceId, DriverEvent, Reading, Timestamp};
 use tokio::sync::mpsc;
 
 use super::live::{Counters, Live};
-use super::processor::{Processed, Processor};
 use crate::analytics::Finding;
+use crate::clock::SharedClock;
 use crate::mqtt::Topics;
 use crate::mqtt::link::{LinkStats, Telemetry, offer_telemetry};
 use crate::mqtt::payload;
+use crate::pipeline::{Processed, Processor};
 
 /// A telemetry destination with its own downsampling interval.
 #[derive(Debug)]
@@ -79,6 +80,8 @@ pub(super) struct PipelineTask {
     pub topics: Topics,
     /// Unix ms of the last loop turn, for the systemd watchdog.
     pub heartbeat: Arc<AtomicI64>,
+    /// The time.
+    pub clock: SharedClock,
 }
 
 impl PipelineTask {
@@ -92,10 +95,10 @@ impl PipelineTask {
                     Some(ev) => self.on_event(ev),
                     None => break,
                 },
-                _ = tick.tick() => self.processor.on_tick(Timestamp::now()),
+                _ = tick.tick() => self.processor.on_tick(self.clock.now()),
             };
             self.heartbeat
-                .store(Timestamp::now().millis(), Ordering::Relaxed);
+                .store(self.clock.now().millis(), Ordering::Relaxed);
             for f in findings {
                 if self.findings.send(f).await.is_err() {
                     tracing::error!("the alert task is gone; finding lost");
@@ -217,8 +220,9 @@ resident = "R2"
         let (findings_tx, mut findings) = mpsc::channel(8);
         let (ttx, _trx) = mpsc::channel(4);
         let stats = Arc::new(LinkStats::default());
+        let site = crate::pipeline::Site::new(config);
         let task = PipelineTask {
-            processor: Processor::new(&config),
+            processor: crate::pipeline::Pipeline::for_site(&site).into_parts().0,
             live: live.clone(),
             store_tx,
             findings: findings_tx,
@@ -226,6 +230,7 @@ resident = "R2"
             telemetry: vec![TelemetryOut::new(Duration::ZERO, ttx, stats.clone())],
             topics: Topics::new("t"),
             heartbeat: Arc::new(AtomicI64::new(0)),
+            clock: crate::clock::SystemClock::shared(),
         };
         tokio::spawn(task.run(rx));
         let flood = |dev: &'static str, sink: ReadingSink| async move {

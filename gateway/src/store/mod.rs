@@ -6,6 +6,7 @@
 //! flusher; an alert change is flushed before it is published (the service writes with
 //! [`Store::put_alert_unflushed`] and calls [`Store::flush`] once per batch).
 
+pub mod accounts;
 mod chunk;
 mod error;
 mod keys;
@@ -19,6 +20,8 @@ use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
 use crate::alert::{Alert, AuditEntry};
+use crate::config::LinkId;
+pub use accounts::{Accounts, SessionRecord, UserRecord};
 pub use error::StoreError;
 pub use outbox::{Outbox, OutboxEntry};
 
@@ -54,26 +57,36 @@ pub struct Store {
 }
 
 impl Store {
+    /// A database that lives in a temporary directory and is deleted when dropped (tests,
+    /// demos of the dashboard).
+    pub fn temporary() -> Result<Self, StoreError> {
+        let config = sled::Config::new().temporary(true);
+        Self::open_with(config, Path::new("(temporary)"))
+    }
+
     /// Opens (or creates) the database in `dir` and checks its schema version.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let path = dir.to_path_buf();
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(dir)
             .cache_capacity(64 << 20)
-            .flush_every_ms(Some(500))
-            .open()
-            .map_err(|source| match &source {
-                sled::Error::Io(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    StoreError::Locked { path: path.clone() }
-                }
-                sled::Error::Io(e) if e.to_string().contains("lock") => {
-                    StoreError::Locked { path: path.clone() }
-                }
-                _ => StoreError::Db {
-                    path: path.clone(),
-                    source,
-                },
-            })?;
+            .flush_every_ms(Some(500));
+        Self::open_with(config, dir)
+    }
+
+    fn open_with(config: sled::Config, dir: &Path) -> Result<Self, StoreError> {
+        let path = dir.to_path_buf();
+        let db = config.open().map_err(|source| match &source {
+            sled::Error::Io(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                StoreError::Locked { path: path.clone() }
+            }
+            sled::Error::Io(e) if e.to_string().contains("lock") => {
+                StoreError::Locked { path: path.clone() }
+            }
+            _ => StoreError::Db {
+                path: path.clone(),
+                source,
+            },
+        })?;
         let db_err = |source| StoreError::Db {
             path: path.clone(),
             source,
@@ -110,9 +123,9 @@ impl Store {
         }
     }
 
-    /// The underlying database (the dashboard keeps accounts in its own trees).
-    pub fn db(&self) -> &sled::Db {
-        &self.db
+    /// Staff accounts and login sessions.
+    pub fn accounts(&self) -> Result<Accounts, StoreError> {
+        Accounts::open(&self.db)
     }
 
     /// Stores an alert revision without flushing (repeats that only bump counters; or a batch
@@ -191,12 +204,12 @@ impl Store {
     }
 
     /// The durable outbox of an uplink.
-    pub fn outbox(&self, uplink: &str) -> Result<Outbox, StoreError> {
+    pub fn outbox(&self, link: &LinkId) -> Result<Outbox, StoreError> {
         let tree = self
             .db
-            .open_tree(format!("outbox/{uplink}"))
+            .open_tree(format!("outbox/{link}"))
             .map_err(|e| self.err(e))?;
-        Ok(Outbox::new(tree))
+        Ok(Outbox::new(self.db.clone(), tree))
     }
 
     /// Records a small fact about the running gateway (site id, broker address) so tools that
@@ -215,8 +228,8 @@ impl Store {
         Some(String::from_utf8_lossy(&v).into_owned())
     }
 
-    /// Names of the uplinks that have an outbox here.
-    pub fn outbox_names(&self) -> Vec<String> {
+    /// The links that have an outbox here.
+    pub fn outbox_links(&self) -> Vec<LinkId> {
         self.db
             .tree_names()
             .iter()
@@ -224,7 +237,7 @@ impl Store {
                 std::str::from_utf8(n)
                     .ok()?
                     .strip_prefix("outbox/")
-                    .map(str::to_owned)
+                    .map(LinkId::new)
             })
             .collect()
     }

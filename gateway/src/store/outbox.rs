@@ -28,6 +28,8 @@ pub struct OutboxEntry {
 /// The outbox of one uplink. Cheap to clone; clones share the wake-up signal.
 #[derive(Debug, Clone)]
 pub struct Outbox {
+    /// Keys come from the database's monotonic id generator.
+    db: sled::Db,
     tree: sled::Tree,
     wake: Arc<Notify>,
 }
@@ -40,8 +42,9 @@ fn err(source: sled::Error) -> StoreError {
 }
 
 impl Outbox {
-    pub(super) fn new(tree: sled::Tree) -> Self {
+    pub(super) fn new(db: sled::Db, tree: sled::Tree) -> Self {
         Self {
+            db,
             tree,
             wake: Arc::new(Notify::new()),
         }
@@ -49,8 +52,8 @@ impl Outbox {
 
     /// Appends a message; not flushed (the caller flushes with the alert it belongs to) and the
     /// sender is not woken until [`Outbox::wake`].
-    pub fn push(&self, db: &sled::Db, entry: &OutboxEntry) -> Result<u64, StoreError> {
-        let key = db.generate_id().map_err(err)?;
+    pub fn push(&self, entry: &OutboxEntry) -> Result<u64, StoreError> {
+        let key = self.db.generate_id().map_err(err)?;
         let value = serde_json::to_vec(entry).map_err(|e| StoreError::Corrupt {
             what: "outbox",
             detail: e.to_string(),

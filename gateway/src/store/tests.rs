@@ -1,6 +1,6 @@
 use super::*;
-use crate::alert::engine::Via;
-use crate::alert::{AlertKind, AlertState, Location, Priority, Subject};
+use crate::alert::{AlertKind, AlertState, AuditAction, Location, Priority, Subject, Via};
+use crate::config::LinkId;
 use pingan_drivers::Reading;
 
 fn alert(id: Ulid) -> Alert {
@@ -125,7 +125,7 @@ async fn alerts_and_audit_survive_reopen() {
             alert: id,
             revision: 1,
             at: Timestamp(1),
-            action: "raised".into(),
+            action: AuditAction::Raised,
             by: None,
             via: Via::System,
             note: None,
@@ -137,7 +137,7 @@ async fn alerts_and_audit_survive_reopen() {
         b.state = AlertState::Acknowledged;
         let audit2 = AuditEntry {
             revision: 2,
-            action: "acknowledged".into(),
+            action: AuditAction::Acknowledged,
             by: Some("Li".into()),
             via: Via::Mqtt,
             ..audit
@@ -148,11 +148,11 @@ async fn alerts_and_audit_survive_reopen() {
     let store = Store::open(dir.path()).unwrap();
     let a = store.alert(id).unwrap().unwrap();
     assert_eq!((a.revision, a.state), (2, AlertState::Acknowledged));
-    let trail: Vec<String> = store
+    let trail: Vec<&str> = store
         .audit(id)
         .unwrap()
         .into_iter()
-        .map(|e| e.action)
+        .map(|e| e.action.as_str())
         .collect();
     assert_eq!(trail, vec!["raised", "acknowledged"]);
     assert_eq!(store.alerts().unwrap().len(), 1);
@@ -191,15 +191,15 @@ fn outbox_keeps_send_order_across_reopen() {
     };
     {
         let store = Store::open(dir.path()).unwrap();
-        let ob = store.outbox("inst").unwrap();
+        let ob = store.outbox(&LinkId::new("inst")).unwrap();
         for n in 0..3 {
-            ob.push(store.db(), &entry(n)).unwrap();
+            ob.push(&entry(n)).unwrap();
         }
         store.flush_blocking().unwrap();
     }
     let store = Store::open(dir.path()).unwrap();
-    let ob = store.outbox("inst").unwrap();
-    ob.push(store.db(), &entry(3)).unwrap();
+    let ob = store.outbox(&LinkId::new("inst")).unwrap();
+    ob.push(&entry(3)).unwrap();
     let all = ob.after(None, 100).unwrap();
     let topics: Vec<&str> = all.iter().map(|(_, e)| e.topic.as_str()).collect();
     assert_eq!(topics, vec!["t/0", "t/1", "t/2", "t/3"]);

@@ -30,12 +30,12 @@ pub(crate) struct Me {
 }
 
 impl Me {
-    fn new(s: SessionRecord) -> Self {
+    fn new(s: SessionRecord, now: Timestamp) -> Self {
         Self {
             user: s.user,
             csrf: s.csrf,
             expires_at: s.expires_at,
-            now: Timestamp::now(),
+            now,
         }
     }
 }
@@ -53,13 +53,11 @@ pub(crate) async fn login(
     }
     request::require_json(&headers, &body)?;
     let l = request::login(&body)?;
-    let (token, record) = st
-        .auth
-        .login(&l.user, &l.password, Timestamp::now())
-        .await?;
+    let now = st.backend.now();
+    let (token, record) = st.auth.login(&l.user, &l.password, now).await?;
     tracing::info!(user = %record.user, "dashboard login");
     with_cookie(
-        Json(Me::new(record)).into_response(),
+        Json(Me::new(record, now)).into_response(),
         &session::set_cookie(&token),
     )
 }
@@ -72,8 +70,8 @@ pub(crate) async fn logout(State(st): State<AppState>, s: Session) -> Result<Res
     )
 }
 
-pub(crate) async fn me(s: Session) -> Json<Me> {
-    Json(Me::new(s.record))
+pub(crate) async fn me(State(st): State<AppState>, s: Session) -> Json<Me> {
+    Json(Me::new(s.record, st.backend.now()))
 }
 
 pub(crate) async fn alerts(

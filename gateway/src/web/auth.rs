@@ -1,4 +1,5 @@
-//! Staff accounts and sessions in sled.
+//! Staff accounts and sessions: password hashing, login with throttling, session tokens. The
+//! records live in the store's [`Accounts`] trees:
 //!
 //! - `web/users`: user name → [`UserRecord`] (an argon2id PHC string; never a password).
 //! - `web/sessions`: session token (256 random bits, hex) → [`SessionRecord`] with the session's
@@ -14,15 +15,11 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use pingan_drivers::Timestamp;
 use rand::{Rng, RngCore};
-use serde::{Deserialize, Serialize};
 
-use super::error::ApiError;
 use super::throttle::Throttle;
+use crate::store::StoreError;
+pub(crate) use crate::store::{Accounts, SessionRecord, UserRecord};
 
-/// Tree of staff accounts.
-pub const USERS_TREE: &str = "web/users";
-/// Tree of login sessions.
-pub const SESSIONS_TREE: &str = "web/sessions";
 /// How long a session lasts: one long nursing shift.
 pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
 /// The demo account's name.
@@ -44,78 +41,55 @@ pub enum AuthError {
     /// `add_user` for a name that exists.
     #[error("user {0:?} exists already")]
     UserExists(String),
-    /// The database failed.
-    #[error("database error: {0}")]
-    Db(#[from] sled::Error),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
     /// Hashing failed (out of memory, bad parameters).
     #[error("password hashing failed: {0}")]
     Hash(String),
-    /// A stored record does not parse.
-    #[error("corrupt record in tree {tree}: {detail}")]
-    Corrupt {
-        /// The tree.
-        tree: &'static str,
-        /// What failed.
-        detail: String,
+}
+
+/// Why a login was refused.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LoginError {
+    /// Wrong name or password (which one is not said).
+    #[error("wrong user name or password")]
+    BadCredentials,
+    /// Too many failed logins for this user.
+    #[error("too many failed logins; try again in {retry_after_s} s")]
+    Throttled {
+        /// Seconds until the next attempt is accepted.
+        retry_after_s: u64,
     },
-}
-
-/// A stored account.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct UserRecord {
-    /// argon2id PHC string.
-    pub(crate) phc: String,
-    /// When the password was set.
-    pub(crate) set_at: Timestamp,
-}
-
-/// A stored session.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct SessionRecord {
-    /// The account.
-    pub(crate) user: String,
-    /// Required in `X-CSRF-Token` on every POST of this session.
-    pub(crate) csrf: String,
-    /// Login time.
-    pub(crate) created_at: Timestamp,
-    /// After this the session is gone.
-    pub(crate) expires_at: Timestamp,
+    /// The account store failed.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
 }
 
 /// Adds a staff account. Fails if the name exists.
-pub fn add_user(db: &sled::Db, name: &str, password: &str) -> Result<(), AuthError> {
-    let users = db.open_tree(USERS_TREE)?;
+pub fn add_user(accounts: &Accounts, name: &str, password: &str) -> Result<(), AuthError> {
     let name = check_name(name)?;
     let record = hash_record(password)?;
-    let value = encode(&record)?;
-    users
-        .compare_and_swap(name, None as Option<&[u8]>, Some(value))?
-        .map_err(|_| AuthError::UserExists(name.to_owned()))?;
-    users.flush()?;
-    Ok(())
+    if accounts.add_user(name, &record)? {
+        Ok(())
+    } else {
+        Err(AuthError::UserExists(name.to_owned()))
+    }
 }
 
 /// Sets the password of an account, creating it if needed, and ends its open sessions.
-pub fn set_password(db: &sled::Db, name: &str, password: &str) -> Result<(), AuthError> {
-    let users = db.open_tree(USERS_TREE)?;
+pub fn set_password(accounts: &Accounts, name: &str, password: &str) -> Result<(), AuthError> {
     let name = check_name(name)?;
     let record = hash_record(password)?;
-    users.insert(name, encode(&record)?)?;
-    let sessions = db.open_tree(SESSIONS_TREE)?;
-    for item in sessions.iter() {
-        let (k, v) = item?;
-        if serde_json::from_slice::<SessionRecord>(&v).is_ok_and(|s| s.user == name) {
-            sessions.remove(k)?;
-        }
-    }
-    users.flush()?;
+    accounts.remove_sessions(|s| s.user == name)?;
+    accounts.put_user(name, &record)?;
     Ok(())
 }
 
 /// Creates (or resets) the demo account with a fresh random password: returns (name, password).
-pub fn create_demo_user(db: &sled::Db) -> Result<(String, String), AuthError> {
+pub fn create_demo_user(accounts: &Accounts) -> Result<(String, String), AuthError> {
     let password = generate_password();
-    set_password(db, DEMO_USER, &password)?;
+    set_password(accounts, DEMO_USER, &password)?;
     Ok((DEMO_USER.to_owned(), password))
 }
 
@@ -174,10 +148,6 @@ fn hash_record(password: &str) -> Result<UserRecord, AuthError> {
     })
 }
 
-fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, AuthError> {
-    serde_json::to_vec(v).map_err(|e| AuthError::Hash(e.to_string()))
-}
-
 fn verify(phc: &str, password: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|h| {
         Argon2::default()
@@ -219,8 +189,7 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Accounts, sessions and the login throttle of a running dashboard.
 #[derive(Debug)]
 pub(crate) struct Auth {
-    users: sled::Tree,
-    sessions: sled::Tree,
+    accounts: Accounts,
     throttle: Mutex<Throttle>,
     /// Each argon2 verification takes ~19 MiB and a core for tens of milliseconds: bound how
     /// many run at once so a login flood cannot starve or OOM the gateway that sends alerts.
@@ -231,14 +200,13 @@ pub(crate) struct Auth {
 const MAX_VERIFYING: usize = 2;
 
 impl Auth {
-    /// Opens the trees.
-    pub(crate) fn open(db: &sled::Db) -> Result<Self, AuthError> {
-        Ok(Self {
-            users: db.open_tree(USERS_TREE)?,
-            sessions: db.open_tree(SESSIONS_TREE)?,
+    /// Auth over the store's accounts.
+    pub(crate) fn new(accounts: Accounts) -> Self {
+        Self {
+            accounts,
             throttle: Mutex::new(Throttle::default()),
             verifying: tokio::sync::Semaphore::new(MAX_VERIFYING),
-        })
+        }
     }
 
     /// Checks a name and password and opens a session: returns its token and record.
@@ -247,27 +215,21 @@ impl Auth {
         name: &str,
         password: &str,
         now: Timestamp,
-    ) -> Result<(String, SessionRecord), ApiError> {
+    ) -> Result<(String, SessionRecord), LoginError> {
         // A name that cannot exist is refused before it costs memory in the throttle or CPU.
         if check_name(name).is_err() {
-            return Err(ApiError::BadCredentials);
+            return Err(LoginError::BadCredentials);
         }
         if let Err(wait) = self.throttled(name, now) {
-            return Err(ApiError::Throttled {
+            return Err(LoginError::Throttled {
                 retry_after_s: wait.as_secs().max(1),
             });
         }
-        let stored = match self.users.get(name).map_err(AuthError::from)? {
-            Some(v) => Some(
-                serde_json::from_slice::<UserRecord>(&v)
-                    .map_err(|e| AuthError::Corrupt {
-                        tree: USERS_TREE,
-                        detail: e.to_string(),
-                    })?
-                    .phc,
-            ),
-            None => None,
-        };
+        let stored = self
+            .accounts
+            .user(name)
+            .map_err(AuthError::from)?
+            .map(|u| u.phc);
         let known = stored.is_some();
         let phc = stored.unwrap_or_else(|| dummy_phc().to_owned());
         let pw = password.to_owned();
@@ -282,7 +244,7 @@ impl Auth {
             .map_err(|e| AuthError::Hash(e.to_string()))?;
         if !(ok && known) {
             self.record(name, now, false);
-            return Err(ApiError::BadCredentials);
+            return Err(LoginError::BadCredentials);
         }
         self.record(name, now, true);
         self.sweep(now)?;
@@ -293,8 +255,8 @@ impl Auth {
             created_at: now,
             expires_at: now.plus(SESSION_TTL),
         };
-        self.sessions
-            .insert(token.as_bytes(), encode(&record)?)
+        self.accounts
+            .put_session(token.as_bytes(), &record)
             .map_err(AuthError::from)?;
         Ok((token, record))
     }
@@ -308,22 +270,20 @@ impl Auth {
         if !is_token(token) {
             return Ok(None);
         }
-        let Some(v) = self.sessions.get(token.as_bytes())? else {
-            return Ok(None);
-        };
-        match serde_json::from_slice::<SessionRecord>(&v) {
-            Ok(s) if now < s.expires_at => Ok(Some(s)),
-            // Expired or unreadable: forget it.
-            _ => {
-                self.sessions.remove(token.as_bytes())?;
+        match self.accounts.session(token.as_bytes())? {
+            Some(s) if now < s.expires_at => Ok(Some(s)),
+            Some(_) => {
+                // Expired: forget it.
+                self.accounts.remove_session(token.as_bytes())?;
                 Ok(None)
             }
+            None => Ok(None),
         }
     }
 
     /// Ends a session.
     pub(crate) fn logout(&self, token: &str) -> Result<(), AuthError> {
-        self.sessions.remove(token.as_bytes())?;
+        self.accounts.remove_session(token.as_bytes())?;
         Ok(())
     }
 
@@ -348,14 +308,7 @@ impl Auth {
 
     /// Drops expired sessions (run at each login, so the tree stays small without a timer).
     fn sweep(&self, now: Timestamp) -> Result<(), AuthError> {
-        for item in self.sessions.iter() {
-            let (k, v) = item?;
-            let expired =
-                serde_json::from_slice::<SessionRecord>(&v).map_or(true, |s| s.expires_at <= now);
-            if expired {
-                self.sessions.remove(k)?;
-            }
-        }
+        self.accounts.remove_sessions(|s| s.expires_at <= now)?;
         Ok(())
     }
 }
@@ -364,23 +317,24 @@ impl Auth {
 mod tests {
     use super::*;
 
-    fn db() -> sled::Db {
-        sled::Config::new().temporary(true).open().unwrap()
+    fn db() -> Accounts {
+        crate::store::Store::temporary()
+            .unwrap()
+            .accounts()
+            .unwrap()
     }
 
     #[test]
     fn stored_password_is_an_argon2id_hash_not_the_password() {
         let db = db();
         add_user(&db, "li.na", "correct horse").unwrap();
-        let v = db
-            .open_tree(USERS_TREE)
-            .unwrap()
-            .get("li.na")
-            .unwrap()
-            .unwrap();
-        let rec: UserRecord = serde_json::from_slice(&v).unwrap();
+        let rec = db.user("li.na").unwrap().unwrap();
         assert!(rec.phc.starts_with("$argon2id$"));
-        assert!(!String::from_utf8_lossy(&v).contains("correct horse"));
+        assert!(
+            !serde_json::to_string(&rec)
+                .unwrap()
+                .contains("correct horse")
+        );
         assert!(verify(&rec.phc, "correct horse"));
         assert!(!verify(&rec.phc, "wrong horse"));
     }
@@ -425,7 +379,7 @@ mod tests {
     async fn login_opens_a_session_that_expires() {
         let db = db();
         add_user(&db, "li", "password-1").unwrap();
-        let auth = Auth::open(&db).unwrap();
+        let auth = Auth::new(db.clone());
         let t0 = Timestamp(1_700_000_000_000);
         let (token, rec) = auth.login("li", "password-1", t0).await.unwrap();
         assert!(is_token(&token));
@@ -438,17 +392,17 @@ mod tests {
     async fn repeated_wrong_passwords_lock_the_user_even_with_the_right_one() {
         let db = db();
         add_user(&db, "li", "password-1").unwrap();
-        let auth = Auth::open(&db).unwrap();
+        let auth = Auth::new(db.clone());
         let t0 = Timestamp(1_700_000_000_000);
         for _ in 0..super::super::throttle::FREE_FAILURES {
             assert!(matches!(
                 auth.login("li", "nope-nope", t0).await,
-                Err(ApiError::BadCredentials)
+                Err(LoginError::BadCredentials)
             ));
         }
         assert!(matches!(
             auth.login("li", "password-1", t0).await,
-            Err(ApiError::Throttled { .. })
+            Err(LoginError::Throttled { .. })
         ));
     }
 

@@ -155,6 +155,11 @@ pub trait Backend: Send + Sync + 'static {
     fn status(&self) -> StatusView;
     /// Every alert change as it happens (each new revision).
     fn subscribe(&self) -> broadcast::Receiver<Alert>;
-    /// The sled database, for staff accounts and sessions (tree names prefixed `web/`).
-    fn db(&self) -> &sled::Db;
+    /// Staff accounts and sessions.
+    fn accounts(&self) -> crate::store::Accounts;
+
+    /// The time now (the gateway's clock; tests may run on paused time).
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
 }

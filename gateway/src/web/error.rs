@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::alert::CommandError;
 
-use super::auth::AuthError;
+use super::auth::{AuthError, LoginError};
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +47,16 @@ pub enum ApiError {
     /// Storage of accounts or sessions failed.
     #[error("account storage failed: {0}")]
     Auth(#[from] AuthError),
+}
+
+impl From<LoginError> for ApiError {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::BadCredentials => Self::BadCredentials,
+            LoginError::Throttled { retry_after_s } => Self::Throttled { retry_after_s },
+            LoginError::Auth(e) => Self::Auth(e),
+        }
+    }
 }
 
 impl ApiError {

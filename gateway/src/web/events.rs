@@ -22,7 +22,7 @@ pub(crate) async fn events(
     s: Session,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let rx = st.backend.subscribe();
-    let until = Instant::now() + s.record.expires_at.since(pingan_drivers::Timestamp::now());
+    let until = Instant::now() + s.record.expires_at.since(st.backend.now());
     let shutdown = st.shutdown.clone();
     let stream = futures::stream::unfold(rx, move |mut rx| {
         let shutdown = shutdown.clone();

@@ -4,7 +4,7 @@
 //! storage and MQTT are left out.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures::future::BoxFuture;
 use pingan_drivers::Timestamp;
@@ -15,6 +15,7 @@ use super::backend::{AlertDetail, Backend, DeviceView, ResidentView, StatusView}
 use crate::alert::{
     Alert, AuditEntry, CommandError, Engine, EngineSettings, Event, Output, Policies, Via,
 };
+use crate::store::Accounts;
 
 /// Alert changes buffered per dashboard connection before it must resync.
 const CHANNEL: usize = 256;
@@ -34,15 +35,15 @@ struct Inner {
 pub struct MemoryBackend {
     inner: Mutex<Inner>,
     tx: broadcast::Sender<Alert>,
-    db: sled::Db,
+    accounts: Accounts,
 }
 
 impl MemoryBackend {
-    /// An empty backend; accounts live in `db`.
+    /// An empty backend with staff accounts in `accounts`.
     pub fn new(
-        db: sled::Db,
+        accounts: Accounts,
         settings: EngineSettings,
-        policies: Policies,
+        policies: Arc<Policies>,
         status: StatusView,
     ) -> Self {
         let (tx, _) = broadcast::channel(CHANNEL);
@@ -56,7 +57,7 @@ impl MemoryBackend {
                 status,
             }),
             tx,
-            db,
+            accounts,
         }
     }
 
@@ -210,7 +211,7 @@ impl Backend for MemoryBackend {
         self.tx.subscribe()
     }
 
-    fn db(&self) -> &sled::Db {
-        &self.db
+    fn accounts(&self) -> Accounts {
+        self.accounts.clone()
     }
 }

@@ -1,7 +1,8 @@
 //! The nurse-station dashboard and REST API.
 //!
 //! - [`backend`]: what the dashboard needs from the gateway (the [`Backend`] trait and views).
-//! - [`auth`]: staff accounts (argon2id) and sessions in sled; [`add_user`], [`create_demo_user`].
+//! - [`auth`]: staff accounts (argon2id) and sessions over the store's accounts; [`add_user`],
+//!   [`create_demo_user`].
 //! - `api`: REST handlers under `/api/v1`; `events`: Server-Sent Events of alert changes.
 //! - `session`: the session extractor (cookie + CSRF header); `throttle`: failed-login limits.
 //! - `request`: parsing of ids, bodies and queries; `error`: every failure as `{"error": …}`.
@@ -35,12 +36,9 @@ pub use auth::{AuthError, add_user, create_demo_user, generate_password, set_pas
 pub use backend::Backend;
 pub use error::ApiError;
 
-/// Why the dashboard could not start or stopped.
+/// Why the dashboard stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
-    /// Opening the account trees failed.
-    #[error(transparent)]
-    Auth(#[from] AuthError),
     /// The HTTP server failed.
     #[error("dashboard server: {0}")]
     Io(#[from] std::io::Error),
@@ -62,15 +60,12 @@ impl std::fmt::Debug for AppState {
 }
 
 /// The dashboard and REST API over `backend`.
-pub fn router(backend: Arc<dyn Backend>) -> Result<Router, WebError> {
+pub fn router(backend: Arc<dyn Backend>) -> Router {
     router_with_shutdown(backend, CancellationToken::new())
 }
 
-fn router_with_shutdown(
-    backend: Arc<dyn Backend>,
-    shutdown: CancellationToken,
-) -> Result<Router, WebError> {
-    let auth = Arc::new(auth::Auth::open(backend.db())?);
+fn router_with_shutdown(backend: Arc<dyn Backend>, shutdown: CancellationToken) -> Router {
+    let auth = Arc::new(auth::Auth::new(backend.accounts()));
     let state = AppState {
         backend,
         auth,
@@ -89,7 +84,7 @@ fn router_with_shutdown(
         .route("/status", get(api::status))
         .route("/events", get(events::events))
         .route("/openapi.yaml", get(assets::openapi));
-    Ok(Router::new()
+    Router::new()
         .route("/", get(assets::index))
         .route("/app.js", get(assets::app_js))
         .route("/i18n.js", get(assets::i18n_js))
@@ -99,7 +94,7 @@ fn router_with_shutdown(
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(DefaultBodyLimit::max(request::MAX_BODY))
         .layer(axum::middleware::map_response(assets::security_headers))
-        .with_state(state))
+        .with_state(state)
 }
 
 /// Serves the dashboard on `listener` until `shutdown` is cancelled; open event streams end then.
@@ -108,7 +103,7 @@ pub async fn serve(
     backend: Arc<dyn Backend>,
     shutdown: CancellationToken,
 ) -> Result<(), WebError> {
-    let app = router_with_shutdown(backend, shutdown.clone())?;
+    let app = router_with_shutdown(backend, shutdown.clone());
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "dashboard listening");
     }

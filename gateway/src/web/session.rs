@@ -4,7 +4,6 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
-use pingan_drivers::Timestamp;
 
 use super::AppState;
 use super::auth::{SESSION_TTL, SessionRecord, constant_time_eq};
@@ -31,7 +30,7 @@ impl FromRequestParts<AppState> for Session {
         let token = session_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
         let record = state
             .auth
-            .session(token, Timestamp::now())?
+            .session(token, state.backend.now())?
             .ok_or(ApiError::Unauthorized)?;
         if !is_safe(&parts.method) {
             let sent = parts

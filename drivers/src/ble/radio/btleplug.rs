@@ -21,7 +21,8 @@ use futures::StreamExt;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::{Backoff, OpenRadio, Radio, RadioError, RadioEvent};
+use super::backoff::Backoff;
+use super::contract::{OpenRadio, Radio, RadioError, RadioEvent};
 use crate::ble::adv::{AdvData, ManufacturerData, ServiceData};
 use crate::ble::config::{BleConfig, normalize_address};
 use crate::ble::gatt::{BATTERY_LEVEL, is_known, uuid16};

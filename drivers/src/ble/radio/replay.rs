@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{OpenRadio, Radio, RadioError, RadioEvent};
+use super::contract::{OpenRadio, Radio, RadioError, RadioEvent};
 use crate::ble::adv::{AdvData, from_hex};
 use crate::ble::config::{BleConfig, normalize_address};
 use crate::ble::gatt::parse_uuid;

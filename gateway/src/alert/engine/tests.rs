@@ -47,7 +47,7 @@ fn engine() -> Engine {
             cancel_window: Duration::from_secs(15),
             clear_debounce: Duration::from_secs(30),
         },
-        policies(),
+        std::sync::Arc::new(policies()),
     )
 }
 
@@ -66,7 +66,7 @@ fn changes(out: &[Output]) -> Vec<(String, AlertState, u32)> {
                 alert,
                 audit: Some(a),
                 ..
-            } => Some((a.action.clone(), alert.state, alert.revision)),
+            } => Some((a.action.as_str().to_owned(), alert.state, alert.revision)),
             _ => None,
         })
         .collect()
@@ -410,4 +410,24 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_hospital_in_the_first_level_and_the_green_channel_is_notified_once() {
+    let level = Level {
+        contacts: vec!["hospital".into(), "nurse".into()],
+        timeout: None,
+    };
+    let by_kind = HashMap::from([(AlertKind::Vitals, vec![level])]);
+    let mut e = Engine::new(
+        EngineSettings {
+            cancel_window: Duration::from_secs(15),
+            clear_debounce: Duration::from_secs(30),
+        },
+        std::sync::Arc::new(Policies::new(by_kind, vec!["hospital".into()])),
+    );
+    let mut vitals = ev(AlertKind::Vitals, resident("R1"), Priority::High, 0);
+    vitals.green_channel = true;
+    let out = e.on_event(vitals, Ulid::from_parts(1, 1));
+    assert_eq!(notified(&out), vec!["hospital", "nurse"]);
 }

@@ -3,17 +3,16 @@
 //! text goes in, the alerts come out; `pingan replay` and the trace tests print and compare them.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use pingan_drivers::{Reading, Timestamp};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
-use super::{Analytics, Finding};
-use crate::alert::{
-    AlertKind, AlertState, Engine, EngineSettings, Output, Policies, Priority, Subject,
-};
-use crate::config::Config;
-use crate::service::processor::{Processed, Processor};
+use super::Pipeline;
+use super::site::Site;
+use crate::alert::{AlertKind, AlertState, Output, Priority, Subject};
+use crate::analytics::{Analytics, Finding};
 
 /// A trace line that is not a reading.
 #[derive(Debug, thiserror::Error)]
@@ -72,33 +71,37 @@ pub struct Replay {
     pub readings: usize,
 }
 
-/// Runs `readings` (any order) through `analytics` and an alert engine built from `config`.
-pub fn replay(config: &Config, analytics: Analytics, mut readings: Vec<Reading>) -> Replay {
+/// Trace time between analytics and engine ticks.
+const TICK: Duration = Duration::from_secs(1);
+/// A silence in a trace longer than this is jumped over in one tick instead of ticked through
+/// second by second (a trace may hold any timestamps; the timers see the jump as time passing).
+const MAX_TICKED_GAP: Duration = Duration::from_secs(7 * 86_400);
+
+/// Runs `readings` (any order) through `analytics` and the alert engine of `site`.
+pub fn replay(site: &Site, analytics: Analytics, mut readings: Vec<Reading>) -> Replay {
     readings.sort_by_key(|r| r.at);
-    // The same normalization and analytics as the live pipeline.
-    let mut processor = Processor::with_analytics(config, analytics);
-    let mut engine = Engine::new(
-        EngineSettings {
-            cancel_window: config.alerts.cancel_window,
-            clear_debounce: config.alerts.clear_debounce,
-        },
-        Policies::from_config(config),
-    );
+    // The same normalization, analytics and engine as the live gateway.
+    let mut pipeline = Pipeline::new(site, analytics);
     let mut run = Run::default();
     let mut next_tick = readings.first().map(|r| r.at);
     for r in readings {
         while let Some(t) = next_tick.filter(|t| *t <= r.at) {
-            let f = processor.on_tick(t);
-            run.findings(&mut engine, f);
-            run.outputs(engine.on_tick(t));
-            next_tick = Some(t.plus(std::time::Duration::from_secs(1)));
+            let out = pipeline.on_tick(t, &mut |f| run.id(f));
+            run.outputs(out);
+            let next = if r.at.since(t) > MAX_TICKED_GAP {
+                r.at
+            } else {
+                t.plus(TICK)
+            };
+            // At the end of time there is no next second: the tick at `t` was the last.
+            next_tick = (next > t).then_some(next);
         }
-        match processor.on_reading(r) {
-            Processed::Unknown { .. } => run.replay.unknown_devices += 1,
-            Processed::Known(_, f) => {
-                run.replay.readings += 1;
-                run.findings(&mut engine, f);
-            }
+        let stepped = pipeline.on_reading(r, &mut |f| run.id(f));
+        if stepped.unknown {
+            run.replay.unknown_devices += 1;
+        } else {
+            run.replay.readings += 1;
+            run.outputs(stepped.outputs);
         }
     }
     run.finish()
@@ -112,20 +115,15 @@ struct Run {
 }
 
 impl Run {
-    fn findings(&mut self, engine: &mut Engine, findings: Vec<Finding>) {
-        for f in findings {
-            let out = match f {
-                Finding::Event(ev) => {
-                    self.ids += 1;
-                    // Deterministic ids: trace time plus a sequence number.
-                    let ms = u64::try_from(ev.at.millis()).unwrap_or(0);
-                    let id = Ulid::from_parts(ms, u128::from(self.ids));
-                    engine.on_event(ev, id)
-                }
-                Finding::Cancel { subject, at } => engine.cancel(&subject, at),
-            };
-            self.outputs(out);
-        }
+    /// Deterministic alert ids: trace time plus a sequence number.
+    fn id(&mut self, f: &Finding) -> Ulid {
+        self.ids += 1;
+        let at = match f {
+            Finding::Event(ev) => ev.at,
+            Finding::Cancel { at, .. } => *at,
+        };
+        let ms = u64::try_from(at.millis()).unwrap_or(0);
+        Ulid::from_parts(ms, u128::from(self.ids))
     }
 
     fn outputs(&mut self, outputs: Vec<Output>) {

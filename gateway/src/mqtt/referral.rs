@@ -4,10 +4,10 @@
 use chrono::Datelike;
 use serde_json::{Value, json};
 
+use super::payload::{VERSION, rfc3339};
 use crate::alert::Alert;
 use crate::config::{Contact, ReferralFormat, Sex};
 use crate::facility::ResidentInfo;
-use crate::mqtt::payload::{VERSION, rfc3339};
 use crate::store::StoredReading;
 use pingan_drivers::Measurement;
 
@@ -213,9 +213,11 @@ fn fhir_bundle(i: &ReferralInput<'_>) -> Value {
     })
 }
 
-/// The current year in UTC (age bands need no more precision).
-pub fn current_year() -> i32 {
-    chrono::Utc::now().year()
+/// The year (UTC) of a time: age bands need no more precision.
+pub fn year_of(at: pingan_drivers::Timestamp) -> i32 {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(at.millis())
+        .unwrap_or_default()
+        .year()
 }
 
 #[cfg(test)]

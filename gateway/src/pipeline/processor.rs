@@ -1,23 +1,23 @@
-//! The synchronous heart of the pipeline, shared by the live gateway and `pingan replay`:
-//! normalize a reading (attach resident and location), run analytics, turn driver health into
-//! device-offline events.
+//! Normalization and analytics: attach a reading's resident and location, run the rules, turn
+//! driver health into device-offline events. Pure: the caller logs and counts.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use pingan_drivers::{DeviceId, HealthState, Reading, Timestamp};
 
+use super::site::Site;
 use crate::alert::{AlertKind, Event, Priority, Subject};
-use crate::analytics::{Analytics, AnalyticsConfig, Context, Finding, Normalized};
+use crate::analytics::{Analytics, Context, Finding, Normalized};
 use crate::config::Config;
 use crate::facility::Facility;
 
-/// Normalization and analytics. Pure apart from logging.
+/// Normalization and analytics for one site.
 #[derive(Debug)]
 pub struct Processor {
-    facility: Facility,
+    config: Arc<Config>,
+    facility: Arc<Facility>,
     analytics: Analytics,
-    config: AnalyticsConfig,
-    timezone: chrono_tz::Tz,
     unknown: HashSet<DeviceId>,
 }
 
@@ -31,25 +31,14 @@ pub enum Processed {
 }
 
 impl Processor {
-    /// A processor for a validated config.
-    pub fn new(config: &Config) -> Self {
-        Self::with_analytics(config, Analytics::for_site(config))
-    }
-
-    /// A processor running the given analytics (replays and tests choose the model).
-    pub fn with_analytics(config: &Config, analytics: Analytics) -> Self {
+    /// A processor of `site` running `analytics`.
+    pub fn new(site: &Site, analytics: Analytics) -> Self {
         Self {
-            facility: Facility::from_config(config),
+            config: site.config.clone(),
+            facility: site.facility.clone(),
             analytics,
-            config: config.analytics.clone(),
-            timezone: config.timezone(),
             unknown: HashSet::new(),
         }
-    }
-
-    /// The facility.
-    pub fn facility(&self) -> &Facility {
-        &self.facility
     }
 
     /// Normalizes one reading and runs analytics on it.
@@ -59,10 +48,11 @@ impl Processor {
             return Processed::Unknown { first };
         };
         let n = Normalized { reading, binding };
+        // Field borrows, disjoint from the rules' mutable borrow.
         let ctx = Context {
             facility: &self.facility,
-            timezone: self.timezone,
-            config: &self.config,
+            timezone: self.config.timezone(),
+            config: &self.config.analytics,
         };
         let findings = self.analytics.on_reading(&n, &ctx);
         Processed::Known(Box::new(n), findings)
@@ -98,8 +88,8 @@ impl Processor {
     pub fn on_tick(&mut self, now: Timestamp) -> Vec<Finding> {
         let ctx = Context {
             facility: &self.facility,
-            timezone: self.timezone,
-            config: &self.config,
+            timezone: self.config.timezone(),
+            config: &self.config.analytics,
         };
         self.analytics.on_tick(now, &ctx)
     }

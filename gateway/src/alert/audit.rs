@@ -1,0 +1,87 @@
+//! The audit trail's vocabulary: what happened to an alert, who did it and through what.
+
+use pingan_drivers::Timestamp;
+use serde::{Deserialize, Serialize};
+use ulid::Ulid;
+
+/// What happened to an alert. Stored and published as its snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    /// First observation.
+    Raised,
+    /// A repeat raised its priority, re-opened a cleared condition or added the green channel.
+    Updated,
+    /// A link meant for people confirmed receipt.
+    Delivered,
+    /// Not acknowledged in time: moved to the next escalation level.
+    Escalated,
+    /// A person acknowledged it.
+    Acknowledged,
+    /// The condition cleared while the alert stays latched until acknowledged.
+    ConditionCleared,
+    /// A person resolved it.
+    Resolved,
+    /// The resident cancelled it within the cancel window.
+    Cancelled,
+    /// The condition cleared and stayed clear (debounced), so it resolved by itself.
+    Cleared,
+}
+
+impl AuditAction {
+    /// The snake_case name used in JSON and the CLI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Raised => "raised",
+            Self::Updated => "updated",
+            Self::Delivered => "delivered",
+            Self::Escalated => "escalated",
+            Self::Acknowledged => "acknowledged",
+            Self::ConditionCleared => "condition_cleared",
+            Self::Resolved => "resolved",
+            Self::Cancelled => "cancelled",
+            Self::Cleared => "cleared",
+        }
+    }
+}
+
+impl std::fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Through what a change came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    /// The gateway itself (analytics, timers, broker receipts).
+    System,
+    /// The resident's cancel button.
+    Resident,
+    /// An MQTT `cmd` topic.
+    Mqtt,
+    /// The dashboard or REST API.
+    Http,
+    /// The `pingan alerts` command line.
+    Cli,
+}
+
+/// One line of an alert's audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// The alert.
+    pub alert: Ulid,
+    /// The revision this change produced.
+    pub revision: u32,
+    /// When.
+    pub at: Timestamp,
+    /// What happened.
+    pub action: AuditAction,
+    /// Who (a person's name for acknowledgements and resolutions).
+    pub by: Option<String>,
+    /// Through what.
+    pub via: Via,
+    /// Free text: the person's note, or the system's reason.
+    pub note: Option<String>,
+}

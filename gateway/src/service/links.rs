@@ -1,0 +1,202 @@
+//! The gateway's MQTT links, built from the config: the local link to the embedded broker and
+//! one per uplink, each with its durable outbox, counters and telemetry queue. An uplink that
+//! cannot be set up (unreadable certificate or password file) is left out and reported, so it
+//! never stops local alerting.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pingan_drivers::Timestamp;
+use tokio::sync::mpsc;
+
+use super::effects::Target;
+use super::pipeline::TelemetryOut;
+use crate::config::{Config, LinkId, UplinkConfig, UplinkUrl};
+use crate::mqtt::link::{LinkSettings, LinkStats, Telemetry};
+use crate::mqtt::{Topics, payload, tls};
+use crate::store::{Outbox, Store, StoreError};
+
+/// One link as the status view sees it.
+#[derive(Debug, Clone)]
+pub struct LinkInfo {
+    /// The local broker's link or the uplink's id.
+    pub id: LinkId,
+    /// Counters.
+    pub stats: Arc<LinkStats>,
+    /// Its outbox.
+    pub outbox: Outbox,
+}
+
+/// One link, ready to run.
+#[derive(Debug)]
+pub(super) struct Planned {
+    /// How it connects.
+    pub settings: LinkSettings,
+    /// Its status and outbox.
+    pub info: LinkInfo,
+    /// Its telemetry queue.
+    pub telemetry: mpsc::Receiver<Telemetry>,
+}
+
+/// Every link of the site.
+#[derive(Debug, Default)]
+pub(super) struct LinkPlan {
+    /// The links, local first.
+    pub links: Vec<Planned>,
+    /// Effects targets by link.
+    pub targets: BTreeMap<LinkId, Target>,
+    /// Telemetry destinations (the local broker first).
+    pub telemetry: Vec<TelemetryOut>,
+    /// Links whose commands are accepted.
+    pub command_links: HashSet<LinkId>,
+    /// Uplinks left out, with the reason.
+    pub broken: Vec<(LinkId, String)>,
+}
+
+impl LinkPlan {
+    /// Plans the local link and every uplink of `config`.
+    pub(super) fn new(
+        config: &Config,
+        store: &Store,
+        topics: &Topics,
+        now: Timestamp,
+    ) -> Result<Self, StoreError> {
+        let mut plan = Self::default();
+        plan.add(
+            store,
+            local_link(config, topics, now),
+            true,
+            Some(config.mqtt.readings_min_interval),
+        )?;
+        plan.command_links.insert(LinkId::local());
+        for u in &config.uplinks {
+            let id = LinkId::new(&u.id);
+            match uplink_settings(config, u, topics, now) {
+                Ok(settings) => {
+                    if u.commands {
+                        plan.command_links.insert(id);
+                    }
+                    plan.add(store, settings, u.alerts, u.telemetry_interval)?;
+                }
+                Err(why) => {
+                    tracing::error!(uplink = %u.id, error = %why, "uplink left out");
+                    plan.broken.push((id, why));
+                }
+            }
+        }
+        Ok(plan)
+    }
+
+    fn add(
+        &mut self,
+        store: &Store,
+        settings: LinkSettings,
+        all_alerts: bool,
+        telemetry_interval: Option<Duration>,
+    ) -> Result<(), StoreError> {
+        let outbox = store.outbox(&settings.id)?;
+        let stats = Arc::new(LinkStats::default());
+        let (tx, rx) = mpsc::channel(4096);
+        if let Some(interval) = telemetry_interval {
+            self.telemetry
+                .push(TelemetryOut::new(interval, tx, stats.clone()));
+        }
+        self.targets.insert(
+            settings.id.clone(),
+            Target {
+                outbox: outbox.clone(),
+                all_alerts,
+            },
+        );
+        let info = LinkInfo {
+            id: settings.id.clone(),
+            stats,
+            outbox,
+        };
+        self.links.push(Planned {
+            settings,
+            info,
+            telemetry: rx,
+        });
+        Ok(())
+    }
+
+    /// The links' status views.
+    pub(super) fn infos(&self) -> Vec<LinkInfo> {
+        self.links.iter().map(|l| l.info.clone()).collect()
+    }
+}
+
+fn local_link(config: &Config, topics: &Topics, now: Timestamp) -> LinkSettings {
+    let bind = config.mqtt.bind;
+    let host = if bind.ip().is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else {
+        bind.ip().to_string()
+    };
+    LinkSettings {
+        id: LinkId::local(),
+        url: UplinkUrl {
+            host,
+            port: bind.port(),
+            tls: false,
+        },
+        client_id: format!("pingan-{}-gateway", config.site.id),
+        credentials: None,
+        tls: None,
+        // The outbox replays everything on reconnect; a broker-side session adds nothing locally.
+        clean_session: true,
+        subscribe: Some(topics.commands_filter()),
+        status_topic: topics.status(),
+        online_payload: status_payload(config, true, now),
+        offline_payload: status_payload(config, false, now),
+    }
+}
+
+fn status_payload(config: &Config, online: bool, at: Timestamp) -> String {
+    payload::status(&config.site.id, online, at).to_string()
+}
+
+fn uplink_settings(
+    config: &Config,
+    u: &UplinkConfig,
+    topics: &Topics,
+    now: Timestamp,
+) -> Result<LinkSettings, String> {
+    let url = UplinkUrl::parse(&u.url).map_err(|e| e.to_string())?;
+    let tls = match (&u.ca_file, url.tls) {
+        (Some(ca), true) => {
+            let client = u.client_cert.as_deref().zip(u.client_key.as_deref());
+            Some(tls::client_config(ca, client).map_err(|e| e.to_string())?)
+        }
+        _ => None,
+    };
+    let credentials = match (&u.username, &u.password_file) {
+        (Some(user), Some(file)) => Some((user.clone(), read_secret(file)?)),
+        (Some(user), None) => Some((user.clone(), String::new())),
+        _ => None,
+    };
+    Ok(LinkSettings {
+        id: LinkId::new(&u.id),
+        url,
+        client_id: u
+            .client_id
+            .clone()
+            .unwrap_or_else(|| format!("pingan-{}-{}", config.site.id, u.id)),
+        credentials,
+        tls,
+        clean_session: false,
+        subscribe: u.commands.then(|| topics.commands_filter()),
+        status_topic: topics.status(),
+        online_payload: status_payload(config, true, now),
+        offline_payload: status_payload(config, false, now),
+    })
+}
+
+fn read_secret(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim_end_matches(['\n', '\r']).to_owned())
+        .map_err(|e| format!("cannot read password file {}: {e}", path.display()))
+}
