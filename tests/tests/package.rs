@@ -420,6 +420,13 @@ fn debian_package_installs_runs_as_pingan_and_purges_without_a_trace() {
     let shadow = ok("getent", &["shadow", "pingan"]);
     let expires = shadow.trim().split(':').nth(7);
     assert_eq!(expires, Some("1"), "account not expired: {shadow}");
+    // Installing again reactivates the kept user.
+    ok("dpkg", &["--install", &deb]);
+    let shadow = ok("getent", &["shadow", "pingan"]);
+    let expires = shadow.trim().split(':').nth(7);
+    assert_eq!(expires, Some(""), "account still expired: {shadow}");
+    assert_stat("/var/lib/pingan", 0o750, "pingan", "pingan");
+    ok("dpkg", &["--purge", "pingan"]);
     let user_existed = guard.user_existed;
     drop(guard);
     assert!(
@@ -478,6 +485,63 @@ fn runtime_of_the_wrong_architecture_is_refused_with_a_clear_error() {
     );
     assert!(stderr.contains(&expected), "{stderr}");
     assert!(stderr.contains(&lib.display().to_string()), "{stderr}");
+}
+
+#[test]
+fn package_build_refuses_a_runtime_of_another_architecture() {
+    if !succeeds("dpkg-deb", &["--version"]) {
+        println!("SKIPPED package_build_refuses_a_runtime_of_another_architecture: needs dpkg");
+        return;
+    }
+    // A wheel laid out like onnxruntime's, whose library is for the other architecture.
+    let dir = tempfile::tempdir().unwrap();
+    let (header, foreign) = foreign_elf_header();
+    let lib = dir.path().join("lib.so");
+    std::fs::write(&lib, header).unwrap();
+    let v = ort_version();
+    let wheel = dir.path().join(format!(
+        "onnxruntime-{v}-cp311-cp311-manylinux_2_28_other.whl"
+    ));
+    let zip = format!(
+        "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w') as z:\n    \
+         z.write(sys.argv[2], 'onnxruntime/capi/libonnxruntime.so.{v}')\n    \
+         z.writestr('onnxruntime/ThirdPartyNotices.txt', 'none')\n"
+    );
+    ok(
+        "python3",
+        &["-c", &zip, wheel.to_str().unwrap(), lib.to_str().unwrap()],
+    );
+    let out = Command::new(repo_root().join("scripts/package"))
+        .arg("--binary")
+        .arg(pingan_bin())
+        .arg("--wheel")
+        .arg(&wheel)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .arg("--no-lintian")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let words = if foreign == "aarch64" {
+        "aarch64"
+    } else {
+        "x86-64"
+    };
+    assert!(
+        stderr.contains(&format!("is built for {words} but")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("use the onnxruntime wheel for manylinux_2_28_"),
+        "{stderr}"
+    );
+    let debs = std::fs::read_dir(dir.path().join("out")).map_or(0, |d| {
+        d.flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "deb"))
+            .count()
+    });
+    assert_eq!(debs, 0, "a package was built anyway");
 }
 
 #[test]
