@@ -8,14 +8,29 @@ pub enum ModelError {
     /// No ONNX Runtime shared library was found; fall detection is unavailable.
     #[error(
         "ONNX Runtime library not found (searched: {}); run scripts/setup to install it into .venv, \
-         or set ORT_DYLIB_PATH to the path of libonnxruntime.so",
+         install the pingan package (it ships /usr/lib/pingan/libonnxruntime.so.*), or set ORT_DYLIB_PATH to the path of libonnxruntime.so",
         display_paths(.searched)
     )]
     RuntimeMissing {
         /// Every path that was tried, in order.
         searched: Vec<PathBuf>,
     },
-    /// A library was found but could not be loaded (wrong file, wrong architecture, too old).
+    /// The library found is built for another processor architecture than this binary (an x86-64
+    /// wheel's library on a Raspberry Pi, say); loading it would fail with a vague message.
+    #[error(
+        "ONNX Runtime library {path} is built for {library}, but this pingan is built for {binary}: \
+         install the library for {binary} (the pingan package of this architecture ships it in \
+         /usr/lib/pingan), or set ORT_DYLIB_PATH to one"
+    )]
+    RuntimeArchitecture {
+        /// The library that was refused.
+        path: PathBuf,
+        /// Its architecture (`x86_64`, `aarch64`, ...).
+        library: String,
+        /// The architecture of the running binary.
+        binary: &'static str,
+    },
+    /// A library was found but could not be loaded (not a library, too old, missing dependencies).
     #[error(
         "cannot load ONNX Runtime from {path}: {reason}; set ORT_DYLIB_PATH to a libonnxruntime.so of version 1.22 or newer"
     )]
