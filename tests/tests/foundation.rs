@@ -46,7 +46,7 @@ fn demo_sos_reaches_mosquitto_sub_and_sigterm_shuts_down_cleanly() {
     let (topic, alert) = topic_json(&sos).unwrap();
     let id = alert["id"].as_str().unwrap().to_owned();
     assert_eq!(topic, format!("pingan/demo-home/alerts/{id}"));
-    assert_eq!(alert["v"], 1);
+    assert_eq!(alert["v"], 2, "alert snapshot v2 (docs/MQTT.md)");
     assert_eq!(alert["priority"], "high");
     assert_eq!(alert["resident"], "R0007");
     assert_eq!(alert["room"], "104");

@@ -75,13 +75,81 @@ impl Engine {
         }
     }
 
-    /// Takes back the open alerts found in storage after a restart; their escalation timers
-    /// continue from the stored deadlines (an overdue one fires on the next tick).
+    /// Takes back the open alerts found in storage, as they were stored (tools that only apply
+    /// a person's command; the running gateway follows with [`Engine::resume`]).
     pub fn restore(&mut self, alerts: impl IntoIterator<Item = Alert>) {
         for a in alerts.into_iter().filter(|a| a.state.is_open()) {
             self.by_key.insert((a.subject.clone(), a.kind), a.id);
             self.open.insert(a.id, a);
         }
+    }
+
+    /// The gateway is back at `now` after being down: every unacknowledged alert's current level
+    /// gets its own full timeout from now, so a restart after downtime neither fires every overdue
+    /// level at once nor skips a person who could not see the alert while the gateway was down.
+    pub fn resume(&mut self, now: Timestamp) -> Vec<Output> {
+        let mut ids: Vec<Ulid> = self.open.keys().copied().collect();
+        ids.sort();
+        let mut out = Vec::new();
+        for id in ids {
+            let Some(a) = self.open.get_mut(&id) else {
+                continue;
+            };
+            if a.state.is_acknowledged() || a.escalate_at.is_none() {
+                continue;
+            }
+            let timeout = self
+                .policies
+                .levels(a.kind)
+                .get(a.escalation_level as usize)
+                .and_then(|l| l.timeout);
+            let Some(timeout) = timeout else { continue };
+            a.escalate_at = Some(now.plus(timeout));
+            a.revision += 1;
+            let note = format!(
+                "gateway restarted; level {} has {} s from now",
+                a.escalation_level,
+                timeout.as_secs()
+            );
+            out.push(changed(
+                a,
+                AuditAction::Updated,
+                None,
+                Via::System,
+                Some(&note),
+                now,
+            ));
+        }
+        out
+    }
+
+    /// The wall clock jumped by `delta_ms` (NTP, a manual correction): every deadline moves with
+    /// it, so the time left on each timer is what it was before the jump. Returns the alerts to
+    /// store (not to publish: nothing a person acts on changed).
+    pub fn on_clock_jump(&mut self, delta_ms: i64) -> Vec<Output> {
+        let shift = |t: Timestamp| Timestamp(t.millis().saturating_add(delta_ms));
+        for t in self.clearing.values_mut() {
+            *t = shift(*t);
+        }
+        let mut ids: Vec<Ulid> = self.open.keys().copied().collect();
+        ids.sort();
+        let mut out = Vec::new();
+        for id in ids {
+            let Some(a) = self.open.get_mut(&id) else {
+                continue;
+            };
+            if a.escalate_at.is_none() && a.cancel_until.is_none() {
+                continue;
+            }
+            a.escalate_at = a.escalate_at.map(shift);
+            a.cancel_until = a.cancel_until.map(shift);
+            out.push(Output::Changed {
+                alert: Box::new(a.clone()),
+                audit: None,
+                publish: false,
+            });
+        }
+        out
     }
 
     /// Open alerts, newest first.
@@ -137,6 +205,7 @@ impl Engine {
                 .is_cancellable()
                 .then(|| now.plus(self.settings.cancel_window)),
             green_channel: ev.green_channel && ev.kind.is_medical(),
+            delivered_to: Vec::new(),
             acknowledged_by: None,
             acknowledged_at: None,
             resolved_at: None,
@@ -305,22 +374,43 @@ impl Engine {
         out
     }
 
-    /// A broker confirmed receipt of revision `revision` (PUBACK): Raised → Delivered.
-    pub fn on_delivered(&mut self, id: Ulid, now: Timestamp) -> Vec<Output> {
-        match self.open.get_mut(&id) {
-            Some(a) if a.state == AlertState::Raised => {
-                a.state = AlertState::Delivered;
-                a.revision += 1;
-                vec![changed(
-                    a,
-                    AuditAction::Delivered,
-                    None,
-                    Via::System,
-                    None,
-                    now,
-                )]
-            }
-            _ => Vec::new(),
+    /// `link` confirmed receipt of a message carrying the alert (a broker's PUBACK, the
+    /// dashboard's event stream). The link joins `delivered_to`; the first link meant for people
+    /// (`for_people`) moves the alert from Raised to Delivered. A link that only relays (the
+    /// embedded broker, which drops messages nobody subscribed to) never does.
+    pub fn on_delivered(
+        &mut self,
+        id: Ulid,
+        link: &str,
+        for_people: bool,
+        now: Timestamp,
+    ) -> Vec<Output> {
+        let Some(a) = self.open.get_mut(&id) else {
+            return Vec::new();
+        };
+        let Err(at) = a.delivered_to.binary_search_by(|l| l.as_str().cmp(link)) else {
+            return Vec::new();
+        };
+        a.delivered_to.insert(at, link.to_owned());
+        if for_people && a.state == AlertState::Raised {
+            a.state = AlertState::Delivered;
+            a.revision += 1;
+            let note = format!("via {link}");
+            vec![changed(
+                a,
+                AuditAction::Delivered,
+                None,
+                Via::System,
+                Some(&note),
+                now,
+            )]
+        } else {
+            // Recorded with the alert; the next published revision shows it.
+            vec![Output::Changed {
+                alert: Box::new(a.clone()),
+                audit: None,
+                publish: false,
+            }]
         }
     }
 

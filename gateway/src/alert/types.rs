@@ -215,6 +215,9 @@ pub struct Alert {
     pub cancel_until: Option<Timestamp>,
     /// Sent to the green channel.
     pub green_channel: bool,
+    /// The links that confirmed receipt of a message carrying it (sorted).
+    #[serde(default)]
+    pub delivered_to: Vec<String>,
     /// Who acknowledged, when.
     pub acknowledged_by: Option<String>,
     /// When it was acknowledged.

@@ -226,7 +226,11 @@ async fn offline(
         callback_phone: None,
     };
     let effects = Effects::new(store.clone(), alert_targets(store)?, site, clock);
-    for a in effects.apply(outputs).await.map_err(|e| e.to_string())? {
+    let applied = effects.apply(outputs).await;
+    if let Some(e) = applied.failure {
+        return Err(format!("the change could not be stored: {e}"));
+    }
+    for a in applied.changed {
         println!("{}", payload::alert(&a, locale, &[]));
     }
     Ok(())

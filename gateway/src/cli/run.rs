@@ -91,6 +91,7 @@ pub async fn demo(args: DemoArgs) -> ExitCode {
             alerts: true,
             telemetry_interval: None,
             commands: true,
+            ack_timeout: Duration::from_secs(15),
         });
         // The hospital's referrals travel over the institution's broker too.
         for c in config.contacts.iter_mut().filter(|c| c.green_channel) {
@@ -162,7 +163,13 @@ async fn serve(opts: StartOptions, duration: Option<Duration>, demo_account: boo
             gateway.links.clone(),
         ))
     });
-    let reason = wait_for_stop(duration).await;
+    let (reason, code) = tokio::select! {
+        reason = wait_for_stop(duration) => (reason, ExitCode::SUCCESS),
+        () = gateway.restart_requested() => (
+            "the store failed and every alert kept in memory is delivered; restarting to recover it",
+            ExitCode::from(crate::service::EXIT_RESTART),
+        ),
+    };
     println!("pingan: {reason}; shutting down");
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
     if let Some(s) = status {
@@ -171,7 +178,7 @@ async fn serve(opts: StartOptions, duration: Option<Duration>, demo_account: boo
     watchdog.abort();
     let summary = gateway.shutdown().await;
     print_summary(&summary);
-    ExitCode::SUCCESS
+    code
 }
 
 async fn wait_for_stop(duration: Option<Duration>) -> &'static str {

@@ -103,6 +103,10 @@ pub struct StorageConfig {
     /// confirmed them for a long time (nothing is dropped: alerts wait for the broker).
     #[serde(default = "default_outbox_quota")]
     pub outbox_quota: u64,
+    /// Free space kept on the data filesystem for alerts and their audit trail: below it
+    /// telemetry is no longer stored and a technical alert is raised.
+    #[serde(default = "default_reserve_bytes")]
+    pub reserve_bytes: u64,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -123,6 +127,9 @@ fn default_outbox_quota() -> u64 {
 fn default_max_bytes() -> u64 {
     2 << 30
 }
+fn default_reserve_bytes() -> u64 {
+    64 << 20
+}
 
 impl Default for StorageConfig {
     fn default() -> Self {
@@ -133,6 +140,7 @@ impl Default for StorageConfig {
             sweep_interval: default_sweep(),
             max_bytes: default_max_bytes(),
             outbox_quota: default_outbox_quota(),
+            reserve_bytes: default_reserve_bytes(),
         }
     }
 }
@@ -204,6 +212,10 @@ pub struct AlertsConfig {
     /// A cleared condition must stay clear this long before its alert resolves (flapping).
     #[serde(default = "default_debounce", with = "humantime_serde")]
     pub clear_debounce: Duration,
+    /// A link whose oldest undelivered alert message is older than this raises a technical
+    /// alert (resolved when it drains).
+    #[serde(default = "default_undelivered_after", with = "humantime_serde")]
+    pub undelivered_after: Duration,
 }
 
 fn default_cancel_window() -> Duration {
@@ -212,12 +224,16 @@ fn default_cancel_window() -> Duration {
 fn default_debounce() -> Duration {
     Duration::from_secs(30)
 }
+fn default_undelivered_after() -> Duration {
+    Duration::from_secs(60)
+}
 
 impl Default for AlertsConfig {
     fn default() -> Self {
         Self {
             cancel_window: default_cancel_window(),
             clear_debounce: default_debounce(),
+            undelivered_after: default_undelivered_after(),
         }
     }
 }
@@ -451,4 +467,12 @@ pub struct UplinkConfig {
     /// Accept `cmd` topics (ack/resolve) from this broker.
     #[serde(default)]
     pub commands: bool,
+    /// How long the broker may take to acknowledge (PUBACK) a message before the connection is
+    /// dropped and the outbox replays on a fresh one.
+    #[serde(default = "default_ack_timeout", with = "humantime_serde")]
+    pub ack_timeout: Duration,
+}
+
+fn default_ack_timeout() -> Duration {
+    Duration::from_secs(15)
 }

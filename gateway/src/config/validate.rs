@@ -98,6 +98,20 @@ fn site(c: &Config, p: &mut Problems) {
             "expected a duration above zero, e.g. \"30d\"".into(),
         ));
     }
+    if c.alerts.undelivered_after.is_zero() {
+        p.push((
+            "alerts.undelivered_after".into(),
+            "expected a duration above zero, e.g. \"60s\"".into(),
+        ));
+    }
+    for (i, u) in c.uplinks.iter().enumerate() {
+        if u.ack_timeout.is_zero() {
+            p.push((
+                format!("uplinks[{i}].ack_timeout"),
+                "expected a duration above zero, e.g. \"15s\"".into(),
+            ));
+        }
+    }
 }
 
 fn unique<'a>(
@@ -253,10 +267,10 @@ fn escalation(c: &Config, contacts: &HashSet<&str>, p: &mut Problems) {
 fn uplink_settings(c: &Config, p: &mut Problems) {
     for (i, u) in c.uplinks.iter().enumerate() {
         let at = |k: &str| format!("uplinks[{i}].{k}");
-        if u.id == super::vocab::LinkId::LOCAL {
+        if [super::vocab::LinkId::LOCAL, super::vocab::LinkId::DASHBOARD].contains(&u.id.as_str()) {
             p.push((
                 at("id"),
-                "\"local\" names the embedded broker's link; choose another uplink id".into(),
+                format!("\"{}\" is reserved (the embedded broker's link and the dashboard); choose another uplink id", u.id),
             ));
         }
         match super::uplink_url::UplinkUrl::parse(&u.url) {

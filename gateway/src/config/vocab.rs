@@ -187,6 +187,8 @@ pub struct LinkId(std::sync::Arc<str>);
 impl LinkId {
     /// The id of the embedded broker's link; reserved (no uplink may use it).
     pub const LOCAL: &'static str = "local";
+    /// The dashboard's event streams, as a receiver of alerts; reserved.
+    pub const DASHBOARD: &'static str = "dashboard";
 
     /// The embedded broker's link.
     pub fn local() -> Self {

@@ -1,4 +1,4 @@
-//! JSON payloads on MQTT (`"v": 1` in every payload). The scheme is documented in
+//! JSON payloads on MQTT (a version `"v"` in every payload). The scheme is documented in
 //! docs/MQTT.md; it is a contract with regional platforms and nurse apps.
 
 use chrono::{DateTime, Utc};
@@ -10,8 +10,11 @@ use serde_json::{Value, json};
 use crate::alert::{Alert, Locale};
 use crate::facility::Binding;
 
-/// Payload format version.
+/// Payload format version (every payload but the alert snapshot).
 pub const VERSION: u32 = 1;
+/// Version of the alert snapshot: 2 added `delivered_to` and made `delivered` mean that a link
+/// meant for people confirmed it (docs/MQTT.md).
+pub const ALERT_VERSION: u32 = 2;
 
 /// RFC 3339 UTC with milliseconds.
 pub fn rfc3339(t: Timestamp) -> String {
@@ -27,7 +30,7 @@ fn opt_time(t: Option<Timestamp>) -> Value {
 /// The alert snapshot published on every change.
 pub fn alert(a: &Alert, locale: Locale, notify: &[String]) -> Value {
     json!({
-        "v": VERSION,
+        "v": ALERT_VERSION,
         "id": a.id.to_string(),
         "revision": a.revision,
         "kind": a.kind,
@@ -48,6 +51,7 @@ pub fn alert(a: &Alert, locale: Locale, notify: &[String]) -> Value {
         "cancel_until": opt_time(a.cancel_until),
         "condition_cleared": a.condition_cleared,
         "green_channel": a.green_channel,
+        "delivered_to": a.delivered_to,
         "acknowledged_by": a.acknowledged_by,
         "acknowledged_at": opt_time(a.acknowledged_at),
         "resolved_at": opt_time(a.resolved_at),

@@ -4,19 +4,24 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use pingan_drivers::Timestamp;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use ulid::Ulid;
 
 use super::board::AlertBoard;
 use super::effects::Effects;
 use super::live::{Counters, Live};
-use crate::alert::{Alert, AuditAction, CommandError, Engine, Output, Via};
+use crate::alert::{Alert, AuditAction, CommandError, Engine, Event, Output, Via};
 use crate::analytics::Finding;
 use crate::clock::SharedClock;
 use crate::config::LinkId;
 use crate::mqtt::command::Action;
+use crate::mqtt::payload;
 use crate::pipeline;
 use crate::store::Store;
+
+/// The part of the gateway whose technical alert says the store failed to persist.
+pub(super) const STORE_FAILED: &str = "storage-write";
 
 /// Most queued inputs folded into one flush.
 const GROUP_COMMIT: usize = 256;
@@ -74,6 +79,10 @@ pub(super) struct AlertTaskParts {
     pub changes: broadcast::Sender<Alert>,
     /// The time.
     pub clock: SharedClock,
+    /// Outputs to apply before anything else (escalations resumed after a restart).
+    pub initial: Vec<Output>,
+    /// The earliest time the system clock may plausibly read.
+    pub clock_floor: Timestamp,
 }
 
 impl AlertTaskBuilder {
@@ -126,6 +135,9 @@ impl AlertTask {
     /// Runs until every findings sender is gone (shutdown), then applies late commands and
     /// returns.
     pub(super) async fn run(mut self) {
+        let initial = std::mem::take(&mut self.parts.initial);
+        self.apply(initial).await;
+        let mut clock_wrong = false;
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -137,8 +149,10 @@ impl AlertTask {
                 Some(c) = self.commands.recv() => self.on_command(c),
                 Some(r) = self.receipts.recv() => self.on_receipt(&r),
                 _ = tick.tick() => {
+                    let mut out = self.watch_clock(&mut clock_wrong);
                     let now = self.parts.clock.now();
-                    self.parts.engine.on_tick(now)
+                    out.extend(self.parts.engine.on_tick(now));
+                    out
                 }
             };
             // Group commit: whatever else is already waiting shares one flush to disk, so a
@@ -162,7 +176,7 @@ impl AlertTask {
         }
     }
 
-    async fn apply(&self, outputs: Vec<Output>) {
+    async fn apply(&mut self, outputs: Vec<Output>) {
         if outputs.is_empty() {
             return;
         }
@@ -177,23 +191,63 @@ impl AlertTask {
                 _ => None,
             })
             .collect();
-        match self.parts.effects.apply(outputs).await {
-            Ok(changed) => {
-                // Logged only once the alert is on disk: a kill in between must not leave a log
-                // line for an alert that never existed.
-                for a in &raised {
-                    Counters::bump(&self.parts.live.counters.alerts_raised);
-                    tracing::info!(alert = %a.id, kind = %a.kind, subject = %a.subject.key(), "alert raised");
-                }
-                for a in changed {
-                    self.parts.board.update(&a, self.parts.clock.now());
-                    let _ = self.parts.changes.send(a);
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "could not persist an alert change");
-            }
+        let applied = self.parts.effects.apply(outputs).await;
+        // Logged once the alert is on disk (or, with a failed store, queued in memory): a kill in
+        // between must not leave a log line for an alert that never existed.
+        for a in &raised {
+            Counters::bump(&self.parts.live.counters.alerts_raised);
+            tracing::info!(alert = %a.id, kind = %a.kind, subject = %a.subject.key(), "alert raised");
         }
+        for a in applied.changed {
+            self.parts.board.update(&a, self.parts.clock.now());
+            let _ = self.parts.changes.send(a);
+        }
+        if let Some(e) = applied.failure {
+            tracing::error!(error = %e, "the store cannot persist alert changes: they go out of memory from now on; the gateway restarts to recover once they are delivered and the disk has room");
+            let detail = format!(
+                "the store cannot persist ({e}): alerts are delivered from memory and the gateway restarts once they are delivered and the disk has room"
+            );
+            let ev = Event::technical(STORE_FAILED, Some(detail), self.parts.clock.now());
+            let out = pipeline::step(&mut self.parts.engine, Finding::Event(ev), Ulid::new());
+            // Boxed: the technical alert's own change goes the same (memory) way.
+            Box::pin(self.apply(out)).await;
+        }
+    }
+
+    /// Moves the engine's deadlines with a jump of the system clock, and raises (or clears) a
+    /// technical alert while the clock reads a time it cannot be (no RTC, no NTP yet): timers run
+    /// on the monotonic clock and are not delayed, but the times people see are wrong.
+    fn watch_clock(&mut self, wrong: &mut bool) -> Vec<Output> {
+        let mut out = Vec::new();
+        if let Some(delta_ms) = self.parts.clock.take_jump() {
+            tracing::warn!(
+                delta_ms,
+                "the system clock jumped; every timer keeps the time it had left"
+            );
+            out.extend(self.parts.engine.on_clock_jump(delta_ms));
+        }
+        let now = self.parts.clock.now();
+        let implausible = now < self.parts.clock_floor;
+        if implausible != *wrong {
+            *wrong = implausible;
+            let detail = implausible.then(|| {
+                format!(
+                    "the system clock reads {}, before {}: it has not been set (no RTC battery, no NTP); escalation still runs on time, but the times shown are wrong",
+                    payload::rfc3339(now),
+                    payload::rfc3339(self.parts.clock_floor)
+                )
+            });
+            if let Some(d) = &detail {
+                tracing::error!(detail = %d, "clock not set");
+            }
+            let ev = Event::technical("clock", detail, now);
+            out.extend(pipeline::step(
+                &mut self.parts.engine,
+                Finding::Event(ev),
+                Ulid::new(),
+            ));
+        }
+        out
     }
 
     fn on_finding(&mut self, f: Finding) -> Vec<Output> {
@@ -202,7 +256,12 @@ impl AlertTask {
 
     fn on_receipt(&mut self, r: &Receipt) -> Vec<Output> {
         let now = self.parts.clock.now();
-        self.parts.engine.on_delivered(r.alert, now)
+        // The embedded broker drops what nobody subscribed to: its PUBACK is no evidence that a
+        // person can see the alert. Uplinks and the dashboard's event streams are.
+        let for_people = !r.link.is_local();
+        self.parts
+            .engine
+            .on_delivered(r.alert, r.link.as_str(), for_people, now)
     }
 
     fn on_command(&mut self, c: CommandRequest) -> Vec<Output> {

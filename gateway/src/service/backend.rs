@@ -10,7 +10,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use ulid::Ulid;
 
 use super::LinkInfo;
-use super::alerts::CommandRequest;
+use super::alerts::{CommandRequest, Receipt};
 use super::board::AlertBoard;
 use super::live::Live;
 use crate::alert::{Alert, CommandError, Via};
@@ -20,7 +20,7 @@ use crate::analytics::news2::observe::Measured;
 use crate::analytics::news2::{self, observe};
 use crate::clock::SharedClock;
 use crate::config::analytics::News2Freshness;
-use crate::config::{CareFlag, Config};
+use crate::config::{CareFlag, Config, LinkId};
 use crate::facility::Facility;
 use crate::mqtt::command::Action;
 use crate::store::{Accounts, Store};
@@ -43,6 +43,7 @@ pub struct GatewayBackend {
     pub(crate) fall_detection: bool,
     pub(crate) accounts: Accounts,
     pub(crate) clock: SharedClock,
+    pub(super) receipts: mpsc::Sender<Receipt>,
 }
 
 impl GatewayBackend {
@@ -204,6 +205,15 @@ impl Backend for GatewayBackend {
 
     fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    fn seen_on_dashboard(&self, alert: Ulid) {
+        let receipt = Receipt {
+            link: LinkId::new(LinkId::DASHBOARD),
+            alert,
+        };
+        // A full queue only delays the "delivered" mark; the alert itself is on screen.
+        let _ = self.receipts.try_send(receipt);
     }
 }
 

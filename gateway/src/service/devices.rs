@@ -125,12 +125,7 @@ impl DeviceTask {
                 "at": payload::rfc3339(clock.now()),
             });
             if let Some(ob) = results {
-                let entry = OutboxEntry {
-                    topic,
-                    payload: body.to_string(),
-                    retain: false,
-                    alert: None,
-                };
+                let entry = OutboxEntry::message(topic, body.to_string(), clock.now());
                 if ob.push(&entry).is_ok() {
                     ob.wake();
                 }

@@ -7,15 +7,18 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::alert::{Alert, Output, Policies};
+use pingan_drivers::Timestamp;
+
+use crate::alert::{Alert, AuditEntry, Output, Policies};
 use crate::clock::SharedClock;
 use crate::config::{Contact, LinkId, Locale};
 use crate::facility::Facility;
 use crate::mqtt::referral::{self, ReferralInput};
 use crate::mqtt::{Topics, payload};
-use crate::store::{Outbox, OutboxEntry, Store, StoreError, StoredReading};
+use crate::store::{Outbox, OutboxEntry, OutboxKey, Store, StoreError, StoredReading};
 
 /// One link's outbox and what it receives.
 #[derive(Debug, Clone)]
@@ -53,6 +56,17 @@ pub struct Effects {
     targets: BTreeMap<LinkId, Target>,
     site: EffectsSite,
     clock: SharedClock,
+    /// Set for good once the store failed to persist a change.
+    degraded: Arc<AtomicBool>,
+}
+
+/// What [`Effects::apply`] did.
+#[derive(Debug)]
+pub struct Applied {
+    /// The alerts that changed, in order.
+    pub changed: Vec<Alert>,
+    /// The store's error, the first time it failed (the changes went out of memory).
+    pub failure: Option<StoreError>,
 }
 
 /// Vitals around an alert that go into a referral packet.
@@ -73,15 +87,20 @@ impl Effects {
             targets,
             site,
             clock,
+            degraded: Arc::default(),
         }
     }
 
-    /// Applies outputs: store, queue, flush once, then wake the links. Returns the alerts that
-    /// changed, in order (the same alert may appear with several revisions).
-    pub async fn apply(&self, outputs: Vec<Output>) -> Result<Vec<Alert>, StoreError> {
-        let mut must_flush = false;
-        let mut woken: Vec<&Outbox> = Vec::new();
-        let mut changed: Vec<Alert> = Vec::new();
+    /// Applies outputs: store, queue, flush once, then wake the links. When the store cannot
+    /// persist (a full or failing disk), the messages go to the links' memory queues instead and
+    /// the store is not written again in this run: alerts never give way to the disk. Returns the
+    /// alerts that changed, in order (the same alert may appear with several revisions), and the
+    /// store's error the first time it failed.
+    pub async fn apply(&self, outputs: Vec<Output>) -> Applied {
+        let mut writes = Vec::new();
+        let mut messages: Vec<(&Target, OutboxEntry)> = Vec::new();
+        let mut changed = Vec::new();
+        let now = self.clock.now();
         for out in outputs {
             match out {
                 Output::Changed {
@@ -89,41 +108,86 @@ impl Effects {
                     audit,
                     publish,
                 } => {
-                    self.store.put_alert_unflushed(&alert, audit.as_ref())?;
                     if publish {
-                        must_flush = true;
                         let notify = self.current_contacts(&alert);
                         let body = payload::alert(&alert, self.site.locale, &notify).to_string();
                         for target in self.targets.values().filter(|t| t.all_alerts) {
-                            target.outbox.push(&OutboxEntry {
-                                topic: self.site.topics.alert(alert.id),
-                                payload: body.clone(),
-                                retain: false,
-                                alert: Some(alert.id),
-                            })?;
-                            woken.push(&target.outbox);
+                            let entry = OutboxEntry::message(
+                                self.site.topics.alert(alert.id),
+                                body.clone(),
+                                now,
+                            )
+                            .for_alert(alert.id, alert.revision);
+                            messages.push((target, entry));
                         }
                     }
-                    changed.push(*alert);
+                    changed.push((*alert).clone());
+                    writes.push((alert, audit));
                 }
                 Output::Notify { alert, contacts } => {
-                    must_flush = true;
                     for id in contacts {
-                        if let Some(ob) = self.notify_contact(&alert, &id)? {
-                            woken.push(ob);
-                        }
+                        messages.extend(self.contact_message(&alert, &id, now));
                     }
                 }
             }
         }
-        if must_flush {
-            // The change is on disk before anything leaves the box.
-            self.store.flush().await?;
+        let mut failure = None;
+        if !self.degraded.load(Ordering::Relaxed) {
+            match self.persist(&writes, &messages).await {
+                Ok(()) => {
+                    for (t, _) in &messages {
+                        t.outbox.wake();
+                    }
+                    return Applied { changed, failure };
+                }
+                Err(e) => {
+                    self.degraded.store(true, Ordering::Relaxed);
+                    failure = Some(e);
+                }
+            }
         }
-        for ob in woken {
-            ob.wake();
+        for (t, entry) in messages {
+            if t.outbox.push_memory(entry) {
+                t.outbox.wake();
+            }
         }
-        Ok(changed)
+        Applied { changed, failure }
+    }
+
+    /// Writes alerts, audit entries and outbox messages, then flushes once. On a failure the
+    /// messages already queued on disk in this batch are taken back (best effort): they go out of
+    /// memory instead, once.
+    async fn persist(
+        &self,
+        writes: &[(Box<Alert>, Option<AuditEntry>)],
+        messages: &[(&Target, OutboxEntry)],
+    ) -> Result<(), StoreError> {
+        let mut queued = Vec::new();
+        let result = async {
+            for (alert, audit) in writes {
+                self.store.put_alert_unflushed(alert, audit.as_ref())?;
+            }
+            for (t, entry) in messages {
+                queued.push((&t.outbox, t.outbox.push(entry)?));
+            }
+            if !messages.is_empty() {
+                // The change is on disk before anything leaves the box.
+                self.store.flush().await?;
+            }
+            Ok(())
+        }
+        .await;
+        if result.is_err() {
+            for (outbox, key) in queued {
+                let _ = outbox.remove(OutboxKey::Disk(key));
+            }
+        }
+        result
+    }
+
+    /// Whether the store has failed and alert changes go out of memory.
+    pub fn degraded(&self) -> Arc<AtomicBool> {
+        self.degraded.clone()
     }
 
     fn current_contacts(&self, a: &Alert) -> Vec<String> {
@@ -135,29 +199,27 @@ impl Effects {
             .unwrap_or_default()
     }
 
-    /// Queues the message for one contact on its uplink (or the local broker).
-    fn notify_contact(
+    /// The message for one contact, on its uplink (or the local broker).
+    fn contact_message(
         &self,
         alert: &Alert,
         contact_id: &str,
-    ) -> Result<Option<&Outbox>, StoreError> {
-        let Some(contact) = self.site.contacts.get(contact_id) else {
-            return Ok(None);
-        };
+        now: Timestamp,
+    ) -> Option<(&Target, OutboxEntry)> {
+        let contact = self.site.contacts.get(contact_id)?;
         let link = contact
             .uplink
             .as_deref()
             .map_or_else(LinkId::local, LinkId::new);
-        let Some(target) = self.targets.get(&link) else {
-            return Ok(None);
-        };
+        let target = self.targets.get(&link)?;
         let topics = &self.site.topics;
         let (topic, body) = if contact.green_channel {
             let resident = alert
                 .resident
                 .as_deref()
                 .and_then(|r| self.site.facility.resident(r));
-            let vitals = self.recent_vitals(alert)?;
+            // A referral goes out even when the store cannot be read: without vitals then.
+            let vitals = self.recent_vitals(alert, now).unwrap_or_default();
             let packet = referral::build(&ReferralInput {
                 alert,
                 resident,
@@ -165,7 +227,7 @@ impl Effects {
                 contact,
                 site: (&self.site.site.0, &self.site.site.1),
                 callback_phone: self.site.callback_phone.as_deref(),
-                year: referral::year_of(self.clock.now()),
+                year: referral::year_of(now),
             });
             (topics.referral(&contact.id, alert.id), packet.to_string())
         } else {
@@ -173,18 +235,18 @@ impl Effects {
                 .to_string();
             (topics.notify(&contact.id, alert.id), body)
         };
-        target.outbox.push(&OutboxEntry {
-            topic,
-            payload: body,
-            retain: false,
-            alert: None,
-        })?;
-        Ok(Some(&target.outbox))
+        // Carries the alert: the contact's broker confirming it is a delivery to people.
+        let entry = OutboxEntry::message(topic, body, now).for_alert(alert.id, alert.revision);
+        Some((target, entry))
     }
 
     /// Readings of the alert's resident's devices (or its device) over the referral window.
-    fn recent_vitals(&self, alert: &Alert) -> Result<Vec<StoredReading>, StoreError> {
-        let to = self.clock.now().plus(Duration::from_secs(1));
+    fn recent_vitals(
+        &self,
+        alert: &Alert,
+        now: Timestamp,
+    ) -> Result<Vec<StoredReading>, StoreError> {
+        let to = now.plus(Duration::from_secs(1));
         let from = to.minus(REFERRAL_WINDOW);
         let devices: Vec<_> = match &alert.resident {
             Some(r) => self

@@ -35,7 +35,6 @@ pub(crate) struct FallInput {
 
 impl FallInput {
     /// Fall detection switched off (tests, tools).
-    #[cfg(test)]
     pub(crate) fn disabled() -> Self {
         Self {
             tx: None,

@@ -152,6 +152,7 @@ fn local_link(config: &Config, topics: &Topics, now: Timestamp) -> LinkSettings 
         status_topic: topics.status(),
         online_payload: status_payload(config, true, now),
         offline_payload: status_payload(config, false, now),
+        ack_timeout: crate::mqtt::link::LOCAL_ACK_TIMEOUT,
     }
 }
 
@@ -192,6 +193,7 @@ fn uplink_settings(
         status_topic: topics.status(),
         online_payload: status_payload(config, true, now),
         offline_payload: status_payload(config, false, now),
+        ack_timeout: u.ack_timeout,
     })
 }
 

@@ -13,6 +13,7 @@
 mod alerts;
 pub mod backend;
 pub mod board;
+mod core;
 mod devices;
 mod drivers;
 mod effects;
@@ -27,33 +28,32 @@ mod writer;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use pingan_drivers::ReadingSink;
 use pingan_drivers::driver::SinkStats;
 use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
 
 pub use alerts::CommandRequest;
 pub use effects::{Effects, EffectsSite, Target};
 pub use links::LinkInfo;
 
-use alerts::{AlertTask, AlertTaskParts};
+use alerts::AlertTask;
 use devices::DeviceTask;
 use inbound::{InboundTask, Routes};
 use links::LinkPlan;
 use live::Live;
-use pipeline::PipelineTask;
 use task::{Part, Tasks};
 
 use crate::alert::{Alert, Event};
-use crate::analytics::Finding;
-use crate::clock::{SharedClock, SystemClock};
+use crate::clock::{MonotonicClock, SharedClock};
 use crate::config::{Config, LinkId};
 use crate::facility::Facility;
 use crate::mqtt::link::LinkTask;
 use crate::mqtt::{Topics, broker, tls};
-use crate::pipeline::{Pipeline, Site};
+use crate::pipeline::Site;
 use crate::store::{Store, StoreError};
 
 /// Why the gateway could not start.
@@ -95,13 +95,13 @@ pub struct StartOptions {
 }
 
 impl StartOptions {
-    /// Options for `config` with relative paths under `base_dir`, on the system clock.
+    /// Options for `config` with relative paths under `base_dir`, on the monotonic clock.
     pub fn new(config: Config, base_dir: impl Into<PathBuf>) -> Self {
         Self {
             config,
             base_dir: base_dir.into(),
             scenario: None,
-            clock: SystemClock::shared(),
+            clock: MonotonicClock::shared(),
         }
     }
 }
@@ -194,7 +194,12 @@ pub struct Gateway {
     sink: Option<ReadingSink>,
     sink_stats: Arc<SinkStats>,
     tasks: Tasks,
+    restart: CancellationToken,
 }
+
+/// Exit status of a gateway that stopped to recover its store (EX_TEMPFAIL): systemd's
+/// `Restart=on-failure` starts it again.
+pub const EXIT_RESTART: u8 = 75;
 
 impl Gateway {
     /// Starts every part of the gateway.
@@ -257,105 +262,36 @@ impl Gateway {
                 .run(),
         );
 
-        let (processor, mut engine) = Pipeline::for_site(&site).into_parts();
-        let open: Vec<Alert> = store
-            .alerts()?
-            .into_iter()
-            .filter(|a| a.state.is_open())
+        let problems = plan
+            .broken
+            .iter()
+            .map(|(id, why)| {
+                let detail = format!("{why}; alerts for it are not being sent");
+                Event::technical(&format!("uplink:{id}"), Some(detail), clock.now())
+            })
             .collect();
-        let board = Arc::new(board::AlertBoard::new(open.clone()));
-        if !open.is_empty() {
-            tracing::info!(
-                open = open.len(),
-                "restored open alerts; their escalation timers continue"
-            );
-        }
-        engine.restore(open);
-        let (changes, _) = broadcast::channel(1024);
-        let effects = Effects::new(
-            store.clone(),
-            plan.targets,
-            effects_site(&site, &topics),
-            clock.clone(),
-        );
-        let findings = alerts.findings();
-        let commands = alerts.commands();
-        tasks.spawn(
-            Part::Alerts,
-            alerts
-                .build(AlertTaskParts {
-                    engine,
-                    effects,
-                    store: store.clone(),
-                    live: live.clone(),
-                    board: board.clone(),
-                    changes: changes.clone(),
-                    clock: clock.clone(),
-                })
-                .run(),
-        );
-
-        let shedding = Arc::new(AtomicBool::new(false));
-        let (store_tx, store_rx) = tokio::sync::mpsc::channel(16_384);
-        tasks.thread(
-            Part::Writer,
-            writer::spawn(
-                store.clone(),
-                store_rx,
-                live.clone(),
-                shedding.clone(),
-                config.storage.downsample,
-            ),
-        );
-        let housekeeping_stop = tasks.token(Part::Housekeeping);
-        tasks.spawn(
-            Part::Housekeeping,
-            housekeeping::run(
-                store.clone(),
-                housekeeping::Budget {
-                    retention: config.storage.retention,
-                    sweep_interval: config.storage.sweep_interval,
-                    max_bytes: config.storage.max_bytes,
-                    outbox_quota: config.storage.outbox_quota,
-                    outboxes: links
-                        .iter()
-                        .map(|l| (l.id.clone(), l.outbox.clone()))
-                        .collect(),
-                },
-                shedding,
-                findings.clone(),
-                clock.clone(),
-                housekeeping_stop,
-            ),
-        );
-
-        for (id, why) in plan.broken {
-            let detail = format!("{why}; alerts for it are not being sent");
-            let ev = Event::technical(&format!("uplink:{id}"), Some(detail), clock.now());
-            let _ = findings.send(Finding::Event(ev)).await;
-        }
-        let (fall_input, fall_problem) = fall::start(findings.clone(), clock.now());
-        if let Some(ev) = fall_problem {
-            let _ = findings.send(Finding::Event(ev)).await;
-        }
-        let heartbeat = Arc::new(AtomicI64::new(clock.now().millis()));
-        let (sink, sink_rx) = ReadingSink::channel(8192);
-        let sink_stats = sink.stats();
-        tasks.spawn(
-            Part::Pipeline,
-            PipelineTask {
-                processor,
-                live: live.clone(),
-                store_tx,
-                findings,
-                fall: fall_input.clone(),
-                telemetry: plan.telemetry,
-                topics,
-                heartbeat: heartbeat.clone(),
+        let watched = links
+            .iter()
+            .map(|l| (l.id.clone(), l.outbox.clone()))
+            .collect();
+        let core = core::start(
+            core::CoreInputs {
+                site: site.clone(),
+                store: store.clone(),
                 clock: clock.clone(),
-            }
-            .run(sink_rx),
-        );
+                live: live.clone(),
+                topics,
+                targets: plan.targets,
+                telemetry: plan.telemetry,
+                watched,
+                alerts,
+                fall_detection: true,
+                problems,
+            },
+            &mut tasks,
+        )
+        .await?;
+        let sink_stats = core.sink.stats();
         let listener = tokio::net::TcpListener::bind(config.http.bind)
             .await
             .map_err(|source| StartError::Http {
@@ -366,15 +302,16 @@ impl Gateway {
             config: config.clone(),
             facility: site.facility.clone(),
             live: live.clone(),
-            board,
+            board: core.board.clone(),
             store: store.clone(),
-            commands: commands.clone(),
-            changes: changes.clone(),
+            commands: core.commands.clone(),
+            changes: core.changes.clone(),
             links: links.clone(),
             started: Instant::now(),
-            fall_detection: fall_input.available.load(Ordering::Relaxed),
+            fall_detection: core.fall_available,
             accounts: store.accounts()?,
             clock: clock.clone(),
+            receipts: core.receipts.clone(),
         });
         let http_stop = tasks.token(Part::Http);
         tasks.spawn(Part::Http, async move {
@@ -387,7 +324,7 @@ impl Gateway {
             &config,
             &opts.base_dir,
             opts.scenario.as_deref(),
-            &sink,
+            &core.sink,
             &device_commands,
             &drivers_stop,
         ) {
@@ -397,18 +334,26 @@ impl Gateway {
         Ok(Self {
             live,
             store,
-            commands,
-            changes,
+            commands: core.commands,
+            changes: core.changes,
             links,
             config,
             facility: site.facility,
-            heartbeat,
+            heartbeat: core.heartbeat,
             clock,
             started: Instant::now(),
-            sink: Some(sink),
+            sink: Some(core.sink),
             sink_stats,
             tasks,
+            restart: core.restart,
         })
+    }
+
+    /// Resolves when the gateway asks to be restarted: its store failed for good in this process
+    /// and every alert change it kept in memory meanwhile has been delivered. The caller shuts it
+    /// down and exits with [`EXIT_RESTART`] so systemd starts it afresh on the durable path.
+    pub async fn restart_requested(&self) {
+        self.restart.cancelled().await;
     }
 
     /// A sink into the pipeline for in-process sources (benchmarks, tests, replay). Drop every
@@ -492,6 +437,18 @@ fn open_store(config: &Config) -> Result<Store, StartError> {
     Ok(store)
 }
 
+/// The earliest time the system clock may plausibly read: the release floor, or a day before
+/// the latest time this gateway has already recorded (housekeeping keeps that mark).
+fn clock_floor(store: &Store) -> pingan_drivers::Timestamp {
+    let seen = store
+        .meta(housekeeping::CLOCK_HIGH_WATER)
+        .and_then(|v| v.parse::<i64>().ok())
+        .map_or(crate::clock::EARLIEST_PLAUSIBLE, |ms| {
+            pingan_drivers::Timestamp(ms).minus(Duration::from_secs(86_400))
+        });
+    seen.max(crate::clock::EARLIEST_PLAUSIBLE)
+}
+
 /// Records which links receive every alert, so `pingan alerts` with the gateway stopped queues
 /// its changes exactly where the gateway would.
 fn record_links(store: &Store, plan: &LinkPlan) {
@@ -523,3 +480,6 @@ pub fn effects_site(site: &Site, topics: &Topics) -> EffectsSite {
         callback_phone: c.site.callback_phone.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -25,6 +25,9 @@ pub enum StoreError {
     /// Another process (a running gateway) holds the database.
     #[error("database at {path} is in use by another process (is the gateway running?)")]
     Locked { path: PathBuf },
+    /// A flush did not finish (its thread panicked or the runtime is shutting down).
+    #[error("flush interrupted: {0}")]
+    Interrupted(String),
     /// A stored value could not be decoded.
     #[error("corrupt {what} record: {detail}")]
     Corrupt { what: &'static str, detail: String },

@@ -23,7 +23,7 @@ use crate::alert::{Alert, AuditEntry};
 use crate::config::LinkId;
 pub use accounts::{Accounts, SessionRecord, UserRecord};
 pub use error::StoreError;
-pub use outbox::{Outbox, OutboxEntry};
+pub use outbox::{Outbox, OutboxEntry, OutboxKey};
 
 /// The on-disk layout version this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -164,10 +164,14 @@ impl Store {
         Ok(())
     }
 
-    /// Flushes everything written so far to disk.
+    /// Flushes everything written so far to disk, on a blocking thread (under paused tokio time
+    /// a blocking task holds the clock still, so tests of timers do not skip ahead meanwhile).
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await.map_err(|e| self.err(e))?;
-        Ok(())
+        let db = self.db.clone();
+        match tokio::task::spawn_blocking(move || db.flush()).await {
+            Ok(result) => result.map(|_| ()).map_err(|e| self.err(e)),
+            Err(e) => Err(StoreError::Interrupted(e.to_string())),
+        }
     }
 
     /// Flushes synchronously (shutdown, tools).
@@ -245,6 +249,13 @@ impl Store {
     /// Size of the database on disk, bytes.
     pub fn size_on_disk(&self) -> u64 {
         self.db.size_on_disk().unwrap_or(0)
+    }
+
+    /// Bytes an unprivileged process can still write on the data directory's filesystem
+    /// (`statvfs`), if the system says.
+    pub fn free_space(&self) -> Option<u64> {
+        let s = rustix::fs::statvfs(&self.path).ok()?;
+        Some(s.f_bavail.saturating_mul(s.f_frsize))
     }
 }
 

@@ -1,9 +1,16 @@
-//! A durable outbox for one uplink: messages wait here, in order, until the broker's PUBACK for
+//! A durable outbox for one link: messages wait here, in order, until the broker's PUBACK for
 //! them arrives. Keys are sled's monotonic ids (big-endian) so iteration is send order, across
 //! restarts too.
+//!
+//! When the store cannot persist (a full or failing disk), alert changes must still go out: they
+//! are queued in the outbox's memory part instead ([`Outbox::push_memory`]), deduplicated by alert
+//! id and revision, and sent after every durable message. What is in memory only is lost if the
+//! process dies; docs/STORAGE.md says how the gateway gets back to the durable path.
 
-use std::sync::Arc;
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use pingan_drivers::Timestamp;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use ulid::Ulid;
@@ -23,15 +30,61 @@ pub struct OutboxEntry {
     /// The alert this message carries, to report delivery back to the engine.
     #[serde(default)]
     pub alert: Option<Ulid>,
+    /// The alert revision it carries (memory queues deduplicate on it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<u32>,
+    /// When it was queued (how long a link has left it undelivered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queued_at: Option<Timestamp>,
 }
 
-/// The outbox of one uplink. Cheap to clone; clones share the wake-up signal.
+impl OutboxEntry {
+    /// A message with no alert attached (command results, handover summaries).
+    pub fn message(topic: String, payload: String, queued_at: Timestamp) -> Self {
+        Self {
+            topic,
+            payload,
+            retain: false,
+            alert: None,
+            revision: None,
+            queued_at: Some(queued_at),
+        }
+    }
+
+    /// This message carries revision `revision` of alert `alert`.
+    #[must_use]
+    pub fn for_alert(mut self, alert: Ulid, revision: u32) -> Self {
+        self.alert = Some(alert);
+        self.revision = Some(revision);
+        self
+    }
+}
+
+/// Where a message waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OutboxKey {
+    /// On disk, under this key.
+    Disk(u64),
+    /// In memory only (the store could not persist it), with this sequence number.
+    Memory(u64),
+}
+
+#[derive(Debug, Default)]
+struct MemoryQueue {
+    next: u64,
+    entries: VecDeque<(u64, OutboxEntry)>,
+    /// (alert, revision) pairs queued in this run: a revision goes out once.
+    seen: HashSet<(Ulid, u32)>,
+}
+
+/// The outbox of one link. Cheap to clone; clones share the wake-up signal and the memory part.
 #[derive(Debug, Clone)]
 pub struct Outbox {
     /// Keys come from the database's monotonic id generator.
     db: sled::Db,
     tree: sled::Tree,
     wake: Arc<Notify>,
+    memory: Arc<Mutex<MemoryQueue>>,
 }
 
 fn err(source: sled::Error) -> StoreError {
@@ -47,7 +100,12 @@ impl Outbox {
             db,
             tree,
             wake: Arc::new(Notify::new()),
+            memory: Arc::default(),
         }
+    }
+
+    fn memory(&self) -> MutexGuard<'_, MemoryQueue> {
+        self.memory.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Appends a message; not flushed (the caller flushes with the alert it belongs to) and the
@@ -62,7 +120,22 @@ impl Outbox {
         Ok(key)
     }
 
-    /// Wakes the uplink task after pushes are flushed.
+    /// Queues a message in memory because the store cannot persist it. A revision of an alert
+    /// already queued in memory in this run is not queued twice. Returns whether it was queued.
+    pub fn push_memory(&self, entry: OutboxEntry) -> bool {
+        let mut m = self.memory();
+        if let (Some(a), Some(r)) = (entry.alert, entry.revision) {
+            if !m.seen.insert((a, r)) {
+                return false;
+            }
+        }
+        let seq = m.next;
+        m.next += 1;
+        m.entries.push_back((seq, entry));
+        true
+    }
+
+    /// Wakes the link task after pushes are flushed.
     pub fn wake(&self) {
         self.wake.notify_one();
     }
@@ -72,7 +145,8 @@ impl Outbox {
         self.wake.notified().await;
     }
 
-    /// Up to `limit` messages after `cursor` (all from the start when `None`), in send order.
+    /// Up to `limit` messages on disk after `cursor` (all from the start when `None`), in send
+    /// order.
     pub fn after(
         &self,
         cursor: Option<u64>,
@@ -98,19 +172,72 @@ impl Outbox {
         Ok(out)
     }
 
+    /// The next message to send: the first on disk after `cursor`, else the oldest in memory.
+    /// Messages on disk always go first: they were queued before the store failed.
+    pub fn next(
+        &self,
+        cursor: Option<u64>,
+    ) -> Result<Option<(OutboxKey, OutboxEntry)>, StoreError> {
+        let disk = self.after(cursor, 1);
+        if let Ok(Some((k, e))) = disk.as_ref().map(|v| v.first().cloned()) {
+            return Ok(Some((OutboxKey::Disk(k), e)));
+        }
+        let memory = self
+            .memory()
+            .entries
+            .front()
+            .map(|(seq, e)| (OutboxKey::Memory(*seq), e.clone()));
+        match (memory, disk) {
+            (Some(m), _) => Ok(Some(m)),
+            (None, Err(e)) => Err(e),
+            (None, Ok(_)) => Ok(None),
+        }
+    }
+
     /// Removes a message after its PUBACK.
-    pub fn remove(&self, key: u64) -> Result<(), StoreError> {
-        self.tree.remove(key.to_be_bytes()).map_err(err)?;
+    pub fn remove(&self, key: OutboxKey) -> Result<(), StoreError> {
+        match key {
+            OutboxKey::Disk(k) => {
+                self.tree.remove(k.to_be_bytes()).map_err(err)?;
+            }
+            OutboxKey::Memory(seq) => self.memory().entries.retain(|(s, _)| *s != seq),
+        }
         Ok(())
     }
 
-    /// Messages waiting.
+    /// Messages waiting (on disk and in memory).
     pub fn len(&self) -> usize {
-        self.tree.len()
+        self.tree.len() + self.memory_len()
+    }
+
+    /// Messages waiting in memory only.
+    pub fn memory_len(&self) -> usize {
+        self.memory().entries.len()
     }
 
     /// Nothing waiting.
     pub fn is_empty(&self) -> bool {
-        self.tree.is_empty()
+        self.len() == 0
+    }
+
+    /// When the oldest waiting message that carries an alert was queued, if any (bounded scan:
+    /// command results ahead of it are few).
+    pub fn oldest_alert_queued_at(&self) -> Option<Timestamp> {
+        let disk = self
+            .tree
+            .iter()
+            .values()
+            .take(64)
+            .filter_map(Result::ok)
+            .filter_map(|v| serde_json::from_slice::<OutboxEntry>(&v).ok())
+            .find(|e| e.alert.is_some())
+            .and_then(|e| e.queued_at);
+        disk.or_else(|| {
+            self.memory()
+                .entries
+                .iter()
+                .find(|(_, e)| e.alert.is_some())
+                .and_then(|(_, e)| e.queued_at)
+        })
     }
 }

@@ -22,6 +22,7 @@ fn alert(id: Ulid) -> Alert {
         condition_cleared: false,
         cancel_until: None,
         green_channel: false,
+        delivered_to: Vec::new(),
         acknowledged_by: None,
         acknowledged_at: None,
         resolved_at: None,
@@ -183,12 +184,7 @@ fn schema_mismatch_is_a_clear_error() {
 #[test]
 fn outbox_keeps_send_order_across_reopen() {
     let dir = tempfile::tempdir().unwrap();
-    let entry = |n: usize| OutboxEntry {
-        topic: format!("t/{n}"),
-        payload: "{}".into(),
-        retain: false,
-        alert: None,
-    };
+    let entry = |n: usize| OutboxEntry::message(format!("t/{n}"), "{}".into(), Timestamp(0));
     {
         let store = Store::open(dir.path()).unwrap();
         let ob = store.outbox(&LinkId::new("inst")).unwrap();
@@ -203,7 +199,7 @@ fn outbox_keeps_send_order_across_reopen() {
     let all = ob.after(None, 100).unwrap();
     let topics: Vec<&str> = all.iter().map(|(_, e)| e.topic.as_str()).collect();
     assert_eq!(topics, vec!["t/0", "t/1", "t/2", "t/3"]);
-    ob.remove(all[0].0).unwrap();
+    ob.remove(OutboxKey::Disk(all[0].0)).unwrap();
     let rest = ob.after(Some(all[1].0), 100).unwrap();
     assert_eq!(rest.len(), 2);
     assert_eq!(ob.len(), 3);

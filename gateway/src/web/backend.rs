@@ -158,6 +158,10 @@ pub trait Backend: Send + Sync + 'static {
     /// Staff accounts and sessions.
     fn accounts(&self) -> crate::store::Accounts;
 
+    /// A revision of this alert was written to a logged-in person's event stream: the dashboard
+    /// counts as a delivery to people.
+    fn seen_on_dashboard(&self, _alert: Ulid) {}
+
     /// The time now (the gateway's clock; tests may run on paused time).
     fn now(&self) -> Timestamp {
         Timestamp::now()

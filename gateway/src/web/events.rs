@@ -24,8 +24,10 @@ pub(crate) async fn events(
     let rx = st.backend.subscribe();
     let until = Instant::now() + s.record.expires_at.since(st.backend.now());
     let shutdown = st.shutdown.clone();
+    let backend = st.backend.clone();
     let stream = futures::stream::unfold(rx, move |mut rx| {
         let shutdown = shutdown.clone();
+        let backend = backend.clone();
         async move {
             loop {
                 let next = tokio::select! {
@@ -36,7 +38,10 @@ pub(crate) async fn events(
                 };
                 let event = match next {
                     Ok(alert) => match Event::default().event("alert").json_data(&alert) {
-                        Ok(ev) => ev,
+                        Ok(ev) => {
+                            backend.seen_on_dashboard(alert.id);
+                            ev
+                        }
                         Err(error) => {
                             tracing::warn!(%error, "alert not serializable for SSE");
                             continue;

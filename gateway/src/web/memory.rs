@@ -75,10 +75,10 @@ impl MemoryBackend {
         self.apply(&mut g, out);
     }
 
-    /// A broker confirmed receipt of the alert.
+    /// A link for people (an institution's broker) confirmed receipt of the alert.
     pub fn delivered(&self, id: Ulid, now: Timestamp) {
         let mut g = self.lock();
-        let out = g.engine.on_delivered(id, now);
+        let out = g.engine.on_delivered(id, "institution", true, now);
         self.apply(&mut g, out);
     }
 

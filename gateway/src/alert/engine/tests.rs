@@ -152,19 +152,70 @@ fn unacknowledged_fall_escalates_to_green_channel_after_timeouts() {
 }
 
 #[test]
-fn escalation_deadlines_survive_restore() {
+fn after_a_restart_the_current_level_gets_its_full_timeout_from_then() {
     let mut e = engine();
     let id = Ulid::from_parts(1, 1);
     e.on_event(ev(AlertKind::Fall, resident("R1"), Priority::High, 0), id);
     let stored: Vec<Alert> = e.open_alerts().into_iter().cloned().collect();
     let mut after_restart = engine();
     after_restart.restore(stored);
-    // The gateway was down past the deadline: the overdue level fires at once on the next tick.
-    let out = after_restart.on_tick(Timestamp(75 * S));
+    // The gateway was down past the first deadline (60 s) and is back at 75 s.
+    let out = after_restart.resume(Timestamp(75 * S));
+    assert_eq!(
+        changes(&out),
+        vec![("updated".into(), AlertState::Raised, 2)]
+    );
+    assert!(
+        after_restart.on_tick(Timestamp(75 * S)).is_empty(),
+        "nothing fires at once"
+    );
+    assert!(after_restart.on_tick(Timestamp(134 * S)).is_empty());
+    let out = after_restart.on_tick(Timestamp(135 * S));
     assert_eq!(notified(&out), vec!["charge"]);
     assert_eq!(
         after_restart.get(id).unwrap().escalate_at,
-        Some(Timestamp(180 * S))
+        Some(Timestamp(255 * S)),
+        "the next level's own timeout follows"
+    );
+}
+
+#[test]
+fn resume_leaves_acknowledged_alerts_and_last_levels_alone() {
+    let mut e = engine();
+    let acked = Ulid::from_parts(1, 1);
+    e.on_event(ev(AlertKind::Sos, resident("R1"), Priority::High, 0), acked);
+    e.acknowledge(acked, "Li", None, Via::Http, Timestamp(S))
+        .unwrap();
+    let last = Ulid::from_parts(2, 2);
+    e.on_event(ev(AlertKind::Fall, resident("R2"), Priority::High, 0), last);
+    e.on_tick(Timestamp(60 * S));
+    e.on_tick(Timestamp(180 * S));
+    assert_eq!(e.get(last).unwrap().escalation_level, 2);
+    assert!(e.resume(Timestamp(900 * S)).is_empty());
+}
+
+#[test]
+fn a_clock_jump_moves_every_deadline_with_it() {
+    let mut e = engine();
+    let id = Ulid::from_parts(1, 1);
+    e.on_event(
+        ev(AlertKind::Sos, resident("R1"), Priority::High, 10 * S),
+        id,
+    );
+    // NTP sets the clock back by an hour.
+    let out = e.on_clock_jump(-3600 * S);
+    assert!(matches!(
+        out.as_slice(),
+        [Output::Changed { publish: false, .. }]
+    ));
+    let a = e.get(id).unwrap();
+    assert_eq!(a.escalate_at, Some(Timestamp((70 - 3600) * S)));
+    assert_eq!(a.cancel_until, Some(Timestamp((25 - 3600) * S)));
+    // The nurse still has her 60 s, counted on the corrected clock.
+    assert!(e.on_tick(Timestamp((69 - 3600) * S)).is_empty());
+    assert_eq!(
+        notified(&e.on_tick(Timestamp((70 - 3600) * S))),
+        vec!["charge"]
     );
 }
 
@@ -326,10 +377,13 @@ fn first_puback_marks_delivered_once() {
     let id = Ulid::from_parts(1, 1);
     e.on_event(ev(AlertKind::Sos, resident("R1"), Priority::High, 0), id);
     assert_eq!(
-        changes(&e.on_delivered(id, Timestamp(1))),
+        changes(&e.on_delivered(id, "institution", true, Timestamp(1))),
         vec![("delivered".into(), AlertState::Delivered, 2)]
     );
-    assert!(e.on_delivered(id, Timestamp(2)).is_empty());
+    assert!(
+        e.on_delivered(id, "institution", true, Timestamp(2))
+            .is_empty()
+    );
 }
 
 #[derive(Debug, Clone)]
@@ -430,4 +484,31 @@ fn a_hospital_in_the_first_level_and_the_green_channel_is_notified_once() {
     vitals.green_channel = true;
     let out = e.on_event(vitals, Ulid::from_parts(1, 1));
     assert_eq!(notified(&out), vec!["hospital", "nurse"]);
+}
+
+#[test]
+fn only_a_link_for_people_makes_an_alert_delivered_and_every_link_is_recorded() {
+    let mut e = engine();
+    let id = Ulid::from_parts(1, 1);
+    e.on_event(ev(AlertKind::Sos, resident("R1"), Priority::High, 0), id);
+    // The embedded broker's PUBACK: recorded, not published, still raised.
+    let out = e.on_delivered(id, "local", false, Timestamp(1));
+    assert!(matches!(
+        out.as_slice(),
+        [Output::Changed {
+            publish: false,
+            audit: None,
+            ..
+        }]
+    ));
+    assert_eq!(e.get(id).unwrap().state, AlertState::Raised);
+    assert_eq!(
+        changes(&e.on_delivered(id, "institution", true, Timestamp(2))),
+        vec![("delivered".into(), AlertState::Delivered, 2)]
+    );
+    e.on_delivered(id, "dashboard", true, Timestamp(3));
+    assert_eq!(
+        e.get(id).unwrap().delivered_to,
+        vec!["dashboard", "institution", "local"]
+    );
 }

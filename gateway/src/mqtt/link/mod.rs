@@ -27,7 +27,7 @@ use ulid::Ulid;
 
 use crate::config::{LinkId, UplinkUrl};
 use crate::log_limit::Verdict;
-use crate::store::{Outbox, OutboxEntry};
+use crate::store::{Outbox, OutboxEntry, OutboxKey};
 
 /// How a link connects.
 #[derive(Debug, Clone)]
@@ -52,6 +52,8 @@ pub struct LinkSettings {
     pub online_payload: String,
     /// Published by the broker if the connection dies, and by us on clean shutdown.
     pub offline_payload: String,
+    /// How long the broker may take to acknowledge a message.
+    pub ack_timeout: Duration,
 }
 
 /// What a link reports to the service.
@@ -98,10 +100,10 @@ pub fn offer_telemetry(tx: &mpsc::Sender<Telemetry>, stats: &LinkStats, msg: Tel
     }
 }
 
-/// How long a broker may sit on a message before the connection is dropped and the outbox
-/// replays on a fresh one (a broker that keeps the session alive with PINGRESPs but never
-/// acknowledges would otherwise stall the link forever).
-pub const PUBACK_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long the embedded broker may sit on a message before the connection is dropped and the
+/// outbox replays on a fresh one (a broker that keeps the session alive with PINGRESPs but never
+/// acknowledges would otherwise stall the link forever); uplinks set their own `ack_timeout`.
+pub const LOCAL_ACK_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// One link's task: its connection settings, the outbox it drains, and where it reports.
 #[derive(Debug)]
@@ -133,7 +135,7 @@ impl LinkTask {
         } = self;
         let (client, mut eventloop) = connect_options(&settings);
         let link = settings.id.clone();
-        let mut state = LinkState::new(PUBACK_TIMEOUT);
+        let mut state = LinkState::new(settings.ack_timeout);
         // A link without telemetry has its queue's sender dropped at once; a closed queue must
         // not be polled again (it would return at once, forever).
         let mut telemetry_open = true;
@@ -201,7 +203,7 @@ impl LinkTask {
                 },
                 () = sleep_until(deadline), if deadline.is_some() => {
                     if state.puback_overdue(Instant::now()) {
-                        tracing::warn!(link = %link, timeout_s = PUBACK_TIMEOUT.as_secs(), "the broker did not acknowledge in time; reconnecting so the outbox replays");
+                        tracing::warn!(link = %link, timeout_s = settings.ack_timeout.as_secs(), "the broker did not acknowledge in time; reconnecting so the outbox replays");
                         stats.ack_timeouts.fetch_add(1, Ordering::Relaxed);
                         // Drop the socket; the next poll opens a fresh connection.
                         eventloop.clean();
@@ -242,20 +244,19 @@ fn send_next(
     state: &mut LinkState,
     cursor: Option<u64>,
 ) {
-    match outbox.after(cursor, 1) {
-        Ok(next) => {
-            if let Some((key, entry)) = next.into_iter().next() {
-                if publish(client, &entry).is_ok() {
-                    state.on_sent(key, entry.alert, Instant::now());
-                }
+    match outbox.next(cursor) {
+        Ok(Some((key, entry))) => {
+            if publish(client, &entry).is_ok() {
+                state.on_sent(key, entry.alert, Instant::now());
             }
         }
+        Ok(None) => {}
         Err(e) => tracing::error!(link = %link, error = %e, "outbox read failed"),
     }
 }
 
 /// Removes an acknowledged message (and retries earlier failed removals).
-fn remove_acked(link: &LinkId, outbox: &Outbox, state: &mut LinkState, key: u64) {
+fn remove_acked(link: &LinkId, outbox: &Outbox, state: &mut LinkState, key: OutboxKey) {
     let mut keys = state.unremoved();
     keys.push(key);
     for k in keys {

@@ -15,6 +15,7 @@ use tokio::time::Instant;
 use ulid::Ulid;
 
 use crate::log_limit::{LogLimit, Verdict};
+use crate::store::OutboxKey;
 
 /// First wait before reconnecting.
 pub(crate) const MIN_BACKOFF: Duration = Duration::from_millis(500);
@@ -27,7 +28,7 @@ pub(crate) const LOG_PERIOD: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct InFlight {
     /// Its outbox key.
-    pub key: u64,
+    pub key: OutboxKey,
     /// The alert it carries, if any.
     pub alert: Option<Ulid>,
     /// The packet id rumqttc gave it, once sent.
@@ -40,7 +41,7 @@ pub(crate) struct InFlight {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Acked {
     /// Its outbox key: remove it.
-    pub key: u64,
+    pub key: OutboxKey,
     /// The alert it carried: report delivery.
     pub alert: Option<Ulid>,
 }
@@ -62,10 +63,10 @@ pub(crate) struct LinkState {
     connected: bool,
     backoff: Duration,
     inflight: Option<InFlight>,
-    /// Keys at or below this were acknowledged in this run.
+    /// Disk keys at or below this were acknowledged in this run.
     cursor: Option<u64>,
     /// Acknowledged keys whose removal failed; retried after every acknowledgement.
-    unremoved: BTreeSet<u64>,
+    unremoved: BTreeSet<OutboxKey>,
     puback_timeout: Duration,
     failures: LogLimit,
     remove_errors: LogLimit,
@@ -101,13 +102,13 @@ impl LinkState {
         self.failures.clear()
     }
 
-    /// Where to read the next outbox message from, when one may be sent now.
+    /// Where to read the next outbox message from (the disk cursor), when one may be sent now.
     pub(crate) fn ready_to_send(&self) -> Option<Option<u64>> {
         (self.connected && self.inflight.is_none()).then_some(self.cursor)
     }
 
     /// A message was handed to the client at `now`.
-    pub(crate) fn on_sent(&mut self, key: u64, alert: Option<Ulid>, now: Instant) {
+    pub(crate) fn on_sent(&mut self, key: OutboxKey, alert: Option<Ulid>, now: Instant) {
         self.inflight = Some(InFlight {
             key,
             alert,
@@ -126,16 +127,18 @@ impl LinkState {
     /// A PUBACK arrived: the message in flight, if it is the one acknowledged.
     pub(crate) fn on_puback(&mut self, pkid: u16) -> Option<Acked> {
         let f = self.inflight.take_if(|f| f.pkid == Some(pkid))?;
-        self.cursor = Some(self.cursor.map_or(f.key, |c| c.max(f.key)));
+        if let OutboxKey::Disk(k) = f.key {
+            self.cursor = Some(self.cursor.map_or(k, |c| c.max(k)));
+        }
         Some(Acked {
             key: f.key,
             alert: f.alert,
         })
     }
 
-    /// Outcome of removing an acknowledged message; the keys to retry removing. A failure is
+    /// Outcome of removing an acknowledged message. A failure is
     /// remembered (the message is not sent again) and its log line rate-limited.
-    pub(crate) fn on_removed(&mut self, key: u64, ok: bool, now: Instant) -> Option<Verdict> {
+    pub(crate) fn on_removed(&mut self, key: OutboxKey, ok: bool, now: Instant) -> Option<Verdict> {
         if ok {
             self.unremoved.remove(&key);
             if self.unremoved.is_empty() {
@@ -149,7 +152,7 @@ impl LinkState {
     }
 
     /// Acknowledged messages still in the outbox because removing them failed.
-    pub(crate) fn unremoved(&self) -> Vec<u64> {
+    pub(crate) fn unremoved(&self) -> Vec<OutboxKey> {
         self.unremoved.iter().copied().collect()
     }
 

@@ -27,6 +27,7 @@ fn alert() -> Alert {
         condition_cleared: false,
         cancel_until: None,
         green_channel: true,
+        delivered_to: Vec::new(),
         acknowledged_by: None,
         acknowledged_at: None,
         resolved_at: None,

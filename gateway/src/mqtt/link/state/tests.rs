@@ -1,5 +1,9 @@
 use super::*;
 
+const fn d(k: u64) -> OutboxKey {
+    OutboxKey::Disk(k)
+}
+
 fn t0() -> Instant {
     Instant::now()
 }
@@ -22,7 +26,7 @@ fn one_message_is_in_flight_until_its_own_puback() {
     let mut s = LinkState::new(Duration::from_secs(15));
     s.on_connected();
     let alert = Ulid::from_parts(1, 1);
-    s.on_sent(7, Some(alert), t);
+    s.on_sent(d(7), Some(alert), t);
     assert_eq!(s.ready_to_send(), None, "stop-and-wait");
     s.on_packet_id(3);
     // A later packet id (telemetry at QoS 0 has none; a stray one) does not replace it.
@@ -32,7 +36,7 @@ fn one_message_is_in_flight_until_its_own_puback() {
     assert_eq!(
         s.on_puback(3),
         Some(Acked {
-            key: 7,
+            key: d(7),
             alert: Some(alert)
         })
     );
@@ -48,7 +52,7 @@ fn a_failed_remove_does_not_resend_the_acknowledged_message() {
     let t = t0();
     let mut s = LinkState::new(Duration::from_secs(15));
     s.on_connected();
-    s.on_sent(7, None, t);
+    s.on_sent(d(7), None, t);
     s.on_packet_id(1);
     let acked = s.on_puback(1).unwrap();
     assert!(matches!(
@@ -57,15 +61,35 @@ fn a_failed_remove_does_not_resend_the_acknowledged_message() {
     ));
     // The cursor moved past 7: the next read starts after it, not at it.
     assert_eq!(s.ready_to_send(), Some(Some(7)));
-    assert_eq!(s.unremoved(), vec![7]);
+    assert_eq!(s.unremoved(), vec![d(7)]);
     // A reconnect keeps the cursor: nothing acknowledged goes out twice in one run.
     s.on_error(ms(t, 1));
     s.on_connected();
     assert_eq!(s.ready_to_send(), Some(Some(7)));
     // Further failures within the log period are counted, not logged.
-    assert_eq!(s.on_removed(7, false, ms(t, 2)), Some(Verdict::Quiet));
-    assert_eq!(s.on_removed(7, true, ms(t, 3)), None);
+    assert_eq!(s.on_removed(d(7), false, ms(t, 2)), Some(Verdict::Quiet));
+    assert_eq!(s.on_removed(d(7), true, ms(t, 3)), None);
     assert!(s.unremoved().is_empty());
+}
+
+#[test]
+fn messages_in_memory_do_not_move_the_disk_cursor() {
+    let t = t0();
+    let mut s = LinkState::new(Duration::from_secs(15));
+    s.on_connected();
+    s.on_sent(d(4), None, t);
+    s.on_packet_id(1);
+    s.on_puback(1);
+    s.on_sent(OutboxKey::Memory(0), None, t);
+    s.on_packet_id(2);
+    assert_eq!(
+        s.on_puback(2),
+        Some(Acked {
+            key: OutboxKey::Memory(0),
+            alert: None
+        })
+    );
+    assert_eq!(s.ready_to_send(), Some(Some(4)));
 }
 
 #[test]
@@ -74,7 +98,7 @@ fn a_broker_that_never_acknowledges_is_overdue_after_the_deadline() {
     let mut s = LinkState::new(Duration::from_secs(15));
     s.on_connected();
     assert!(!s.puback_overdue(ms(t, 60_000)), "nothing in flight");
-    s.on_sent(1, None, t);
+    s.on_sent(d(1), None, t);
     s.on_packet_id(9);
     let cases = [(0, false), (14_999, false), (15_000, true), (40_000, true)];
     for (at, overdue) in cases {
