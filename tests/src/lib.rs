@@ -377,3 +377,4 @@ pub fn sos_scenario(presses: &[(usize, u64)]) -> String {
 }
 
 pub mod pymodbus;
+pub mod silent_broker;
