@@ -37,7 +37,11 @@ stamp="$venv/.requirements.sha256"
 want=$(sha256sum "$req" | cut -d' ' -f1)
 if [[ ! -x $venv/bin/python || ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   echo "run.sh: installing ThingsBoard IoT Gateway into bench/peers/.venv-tb (PyPI)"
-  python3 -m venv "$venv"
+  # Afresh: a venv made by another Python cannot be upgraded in place. Debian's Python when
+  # there is one (python3-venv comes from scripts/setup).
+  rm -rf "$venv"
+  py=/usr/bin/python3; [[ -x $py ]] || py=python3
+  "$py" -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check -r "$req"
   echo "$want" >"$stamp"
 fi
