@@ -66,7 +66,7 @@ struct Args {
     /// The `pingan` binary (default: next to this one).
     #[arg(long)]
     pingan: Option<PathBuf>,
-    /// Record a perf profile (`perf record -g`) of Pingan's window at this poll interval
+    /// Record a perf profile (`perf record --call-graph dwarf`) of Pingan's window at this poll interval
     /// into `--perf-out`.
     #[arg(long)]
     perf_poll_ms: Option<u64>,
@@ -242,7 +242,7 @@ async fn window(
     let perf = match perf_out {
         Some(out) => Some(
             std::process::Command::new("perf")
-                .args(["record", "-F", "499", "-g", "-o"])
+                .args(["record", "-F", "999", "--call-graph", "dwarf,16384", "-o"])
                 .arg(out)
                 .args(["-p", &pid.to_string(), "--", "sleep", &seconds.to_string()])
                 .stdout(std::process::Stdio::null())
