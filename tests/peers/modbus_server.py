@@ -3,11 +3,19 @@
 
 Usage:
     modbus_server.py --datastore FILE.json (--tcp 127.0.0.1:0 | --rtu /dev/pts/N [--baud 9600])
+                     [--changing N --change-ms MS]
 
 The datastore JSON maps unit ids to tables:
     {"units": {"3": {"coil": {"0": true}, "discrete": {}, "input": {"1": 215}, "holding": {}}}}
 Addresses are 0-based protocol addresses. Unlisted addresses read as 0 / false; unit ids that
 are not listed do not answer (like an absent device on a bus).
+
+With `--changing N`, holding registers 0..N-1 of every unit change every `--change-ms` (the
+side-by-side benchmark, bench/peers/): register `a` changes at wall-clock (Unix) times
+`k * MS + a * MS / N` and then holds `base + k % 50`, base 200 for even and 400 for odd `a`
+(20.0-24.9 and 40.0-44.9 at scale 0.1, a plausible room climate). A reader that knows the
+receipt time and `value % 50` knows when the value it got was written. Values are computed
+when read, so the change times are exact whatever the load.
 
 On start it prints one line `READY <port>` (TCP: the bound port; RTU: 0). It then reads
 commands on stdin, one per line, and answers each with one JSON line on stdout:
@@ -28,6 +36,7 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from collections import Counter
 
 from pymodbus.constants import ExcCodes
@@ -48,8 +57,10 @@ class Devices(ModbusServerContext):
     async_getValues/async_setValues directly on contexts flagged `old_simulator`.
     """
 
-    def __init__(self, units: dict[int, dict[str, dict[int, int | bool]]]):  # pylint: disable=super-init-not-called
+    def __init__(self, units: dict[int, dict[str, dict[int, int | bool]]], changing=0, change_ms=100):  # pylint: disable=super-init-not-called
         self.units = units
+        self.changing = changing
+        self.change_ns = change_ms * 1_000_000
         self.modes: dict[int, str] = {}
         self.exceptions: dict[int, int] = {}
         self.old_simulator = True
@@ -73,7 +84,22 @@ class Devices(ModbusServerContext):
         store = unit.setdefault(table, {})
         if table in ("coil", "discrete"):
             return [bool(store.get(a, False)) for a in range(address, address + count)]
+        if table == "holding" and address < self.changing:
+            return self.changing_values(address, count, store)
         return [int(store.get(a, 0)) & 0xFFFF for a in range(address, address + count)]
+
+    def changing_values(self, address, count, store):
+        """Registers of `--changing`, as they are now (see the module doc)."""
+        now = time.time_ns()
+        period, n = self.change_ns, self.changing
+        out = []
+        for a in range(address, address + count):
+            if a >= n:
+                out.append(int(store.get(a, 0)) & 0xFFFF)
+                continue
+            k = (now - a * period // n) // period
+            out.append((200 if a % 2 == 0 else 400) + k % 50)
+        return out
 
     async def async_setValues(self, device_id, func_code, address, values):
         unit = self._unit(device_id)
@@ -207,11 +233,14 @@ async def main() -> None:
     parser.add_argument("--tcp", help="HOST:PORT to listen on (port 0 = any)")
     parser.add_argument("--rtu", help="serial device (one end of a socat pty pair)")
     parser.add_argument("--baud", type=int, default=9600)
+    parser.add_argument("--changing", type=int, default=0,
+                        help="holding registers 0..N-1 change every --change-ms")
+    parser.add_argument("--change-ms", type=int, default=100)
     args = parser.parse_args()
     if bool(args.tcp) == bool(args.rtu):
         parser.error("give exactly one of --tcp and --rtu")
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
-    peer = Peer(args, Devices(load_units(args.datastore)))
+    peer = Peer(args, Devices(load_units(args.datastore), args.changing, args.change_ms))
     await peer.start()
     print(f"READY {peer.port}", flush=True)
     loop = asyncio.get_running_loop()

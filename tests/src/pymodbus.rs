@@ -61,6 +61,14 @@ impl ModbusPeer {
         Self::start(units, &["--tcp", "127.0.0.1:0"])
     }
 
+    /// A Modbus TCP server like [`ModbusPeer::tcp`] with more arguments of
+    /// `tests/peers/modbus_server.py` (e.g. `--changing 500`).
+    pub fn tcp_with(units: Value, extra: &[&str]) -> anyhow::Result<Self> {
+        let mut args = vec!["--tcp", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        Self::start(units, &args)
+    }
+
     /// A Modbus RTU server on the serial device `path`.
     pub fn rtu(units: Value, path: &Path) -> anyhow::Result<Self> {
         let path = path.to_string_lossy().into_owned();

@@ -279,6 +279,28 @@ poll_interval = "100ms"
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polls_overrun_by_a_silent_device_are_skipped_and_counted() {
+    let mut peer = ModbusPeer::tcp(json!({"1": example_unit(&builtin("room_th"))})).unwrap();
+    peer.command("mode 1 silent").unwrap();
+    // Each poll waits 300 ms for an answer that never comes, three periods of 100 ms: the grid
+    // skips the slots that passed instead of polling back to back to catch up.
+    let config = format!(
+        "transport = \"tcp\"\nhost = \"{}\"\ntimeout = \"300ms\"\nretries = 0\noffline_after = 4\n\
+         [[devices]]\ndevice = \"th-s\"\nunit = 1\nprofile = \"room_th\"\npoll_interval = \"100ms\"\n",
+        peer.address()
+    );
+    let (mut rx, stop, _, counters) = start_driver(&config);
+    until(&mut rx, |e| health_of(e, "th-s", HealthState::Offline)).await;
+    let c = &counters[&DeviceId::new("th-s")];
+    let polls = c.polls.load(std::sync::atomic::Ordering::Relaxed);
+    let missed = c.missed_polls.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(polls >= 4, "{polls} polls");
+    // Every poll but the last before offline overran at least two whole slots.
+    assert!(missed >= 2 * (4 - 1), "{missed} missed in {polls} polls");
+    stop.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exception_responses_degrade_the_device_and_are_counted_with_their_code() {
     let mut peer = ModbusPeer::tcp(json!({"1": example_unit(&builtin("gas_detector"))})).unwrap();
     peer.command("exception 1 2").unwrap();

@@ -1,6 +1,8 @@
 //! [`ModbusDriver`]: one task per RTU bus (it owns the port and polls its devices one request at
 //! a time), one task per TCP device (devices of a host are polled concurrently, each on its own
-//! connection, so a garbage-sending or silent device never delays another).
+//! connection, so a garbage-sending or silent device never delays another). Each device is
+//! polled on its own fixed grid ([`PollClock`]); polls missed because the device or its bus was
+//! busy are counted in [`DeviceCounters::missed_polls`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -20,6 +22,7 @@ use super::mapping::Mapper;
 use super::plan::{Block, plan};
 use super::poll::{DeviceCounters, Link, PollSpec, poll_device};
 use super::profile::Profile;
+use super::schedule::{MissedLog, PollClock};
 use crate::driver::{Driver, DriverError, ReadingSink};
 use crate::reading::{DeviceId, Timestamp};
 
@@ -137,8 +140,12 @@ struct DeviceTask {
     mapper: Mapper,
     health: HealthTracker,
     counters: Arc<DeviceCounters>,
-    next_due: Instant,
+    clock: PollClock,
+    missed_log: MissedLog,
 }
+
+/// How often at most a device's missed polls are logged.
+const MISSED_LOG_EVERY: Duration = Duration::from_secs(60);
 
 impl DeviceTask {
     fn new(d: ResolvedDevice, cfg: &ModbusConfig, counters: Arc<DeviceCounters>) -> Self {
@@ -152,7 +159,8 @@ impl DeviceTask {
             mapper: Mapper::new(d.config.device, channels, cfg.state_refresh),
             health: HealthTracker::new(cfg.offline_after),
             counters,
-            next_due: Instant::now(),
+            clock: PollClock::new(Instant::now(), d.poll_interval),
+            missed_log: MissedLog::new(MISSED_LOG_EVERY),
         }
     }
 
@@ -163,6 +171,17 @@ impl DeviceTask {
         t: Timing,
         sink: &ReadingSink,
     ) -> Result<(), DriverError> {
+        let now = Instant::now();
+        let missed = self.clock.begin(now);
+        if missed > 0 {
+            self.counters
+                .missed_polls
+                .fetch_add(missed, std::sync::atomic::Ordering::Relaxed);
+        }
+        if let Some(n) = self.missed_log.note(now, missed) {
+            warn!(device = %self.id, missed = n, interval = ?self.interval,
+                "polls missed: the device (or its bus) was busy past their due time");
+        }
         let spec = PollSpec {
             device: &self.id,
             unit: self.unit,
@@ -195,7 +214,7 @@ impl DeviceTask {
             t.offline_after,
             t.max_backoff,
         );
-        self.next_due = Instant::now() + delay;
+        self.clock.end(delay);
         Ok(())
     }
 
@@ -232,10 +251,10 @@ async fn run_link(
 ) -> Result<(), DriverError> {
     let mut commands_open = true;
     loop {
-        let Some(next) = devices.iter_mut().min_by_key(|d| d.next_due) else {
+        let Some(next) = devices.iter_mut().min_by_key(|d| d.clock.due()) else {
             return Ok(());
         };
-        let due = next.next_due;
+        let due = next.clock.due();
         tokio::select! {
             biased;
             () = shutdown.cancelled() => return Ok(()),

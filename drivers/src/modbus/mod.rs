@@ -8,7 +8,8 @@
 //!   embedded) and lookup by name or file.
 //! - [`plan`]: neighbouring points merge into one request (125 registers / 2000 bits, `max_gap`).
 //! - [`decode`]: every type × byte order; [`mapping`]: values → [`Measurement`](crate::Measurement)s;
-//!   [`health`]: N failed polls → offline, backoff, the RTU inter-frame gap.
+//!   [`health`]: N failed polls → offline, backoff, the RTU inter-frame gap; [`schedule`]: the
+//!   fixed poll grid, skipped and counted polls.
 //!
 //! I/O edges: [`link`] (timed tokio-modbus calls), `poll` (one poll with retries),
 //! [`driver`] ([`ModbusDriver`]: one task per RTU bus, one per TCP device) and [`probe`].
@@ -28,6 +29,7 @@ pub mod plan;
 mod poll;
 pub mod probe;
 pub mod profile;
+pub mod schedule;
 
 pub use config::{ModbusConfig, ModbusConfigError, ModbusDeviceConfig, Parity, TransportKind};
 pub use driver::{CommandError, ModbusCommands, ModbusDriver};

@@ -21,6 +21,9 @@ use crate::reading::DeviceId;
 pub struct DeviceCounters {
     /// Polls started.
     pub polls: AtomicU64,
+    /// Polls skipped because the device (or, on an RTU bus, the bus) was still busy when they
+    /// were due: the schedule keeps its grid instead of catching up (`schedule`).
+    pub missed_polls: AtomicU64,
     /// Polls that got no usable answer.
     pub failed_polls: AtomicU64,
     /// Requests sent (including retries).

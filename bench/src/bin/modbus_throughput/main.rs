@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
+use pingan_bench::procfs::cpu_seconds_of;
 use pingan_drivers::modbus::{
     ModbusConfig, ModbusDeviceConfig, ModbusDriver, Parity, TransportKind,
 };
@@ -117,21 +118,6 @@ impl Simulator {
 /// CPU time (user + system) of this process, from /proc/self/stat (USER_HZ = 100 on Linux).
 fn cpu_seconds() -> f64 {
     cpu_seconds_of("self")
-}
-
-/// CPU time (user + system) of process `pid` (`"self"` for this one).
-pub(crate) fn cpu_seconds_of(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // Fields 14 and 15 of the file; the remainder after `)` starts at field 3.
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 pub(crate) fn profile_text(pairs: u16) -> String {
