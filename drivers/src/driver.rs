@@ -34,6 +34,9 @@ pub enum DriverEvent {
         state: HealthState,
         detail: String,
     },
+    /// A poll of `device` is complete: the readings sent since belong together (uplinks send
+    /// them as one batch now instead of waiting for the end of their interval).
+    PollEnd { device: DeviceId },
 }
 
 /// Counters of what a sink refused, shared by every clone of the sink.
@@ -107,6 +110,12 @@ impl ReadingSink {
             })
             .await
             .map_err(|_| SinkClosed)
+    }
+
+    /// Marks the end of a poll of `device`. Only a hint for batching: never waits, and is
+    /// simply not sent when the pipeline is full.
+    pub fn poll_end(&self, device: DeviceId) {
+        let _ = self.tx.try_send(DriverEvent::PollEnd { device });
     }
 
     /// Shared counters of this sink and all its clones.

@@ -22,6 +22,8 @@ pub struct Binding {
     pub location: Location,
     /// The room is an exit zone.
     pub exit_zone: bool,
+    /// The driver instance that reads it (telemetry is batched per driver).
+    pub driver: std::sync::Arc<str>,
 }
 
 impl Binding {
@@ -129,6 +131,7 @@ impl Facility {
                     resident: d.resident.clone(),
                     location,
                     exit_zone,
+                    driver: std::sync::Arc::from(d.driver.as_str()),
                 };
                 (id, binding)
             })

@@ -194,8 +194,12 @@ impl DeviceTask {
         let mapped = self
             .mapper
             .map(&self.profile, &polled.values, Timestamp::now());
+        let polled_any = !mapped.readings.is_empty();
         for reading in mapped.readings {
             sink.send(reading).await?;
+        }
+        if polled_any {
+            sink.poll_end(self.id.clone());
         }
         let outcome = match polled.outcome {
             PollOutcome::Answered { mut problems } => {

@@ -51,6 +51,7 @@ mod tests {
                 bed: Some("101-A".into()),
             },
             exit_zone: false,
+            driver: "sim".into(),
         }
     }
 

@@ -135,6 +135,7 @@ pub async fn demo(args: DemoArgs) -> ExitCode {
 
 async fn serve(opts: StartOptions, duration: Option<Duration>, demo_account: bool) -> ExitCode {
     let status_lines = demo_account;
+    let signals = StopSignals::install();
     let gateway = match Gateway::start(opts).await {
         Ok(g) => g,
         Err(e) => {
@@ -164,7 +165,7 @@ async fn serve(opts: StartOptions, duration: Option<Duration>, demo_account: boo
         ))
     });
     let (reason, code) = tokio::select! {
-        reason = wait_for_stop(duration) => (reason, ExitCode::SUCCESS),
+        reason = signals.wait(duration) => (reason, ExitCode::SUCCESS),
         () = gateway.restart_requested() => (
             "the store failed and every alert kept in memory is delivered; restarting to recover it",
             ExitCode::from(crate::service::EXIT_RESTART),
@@ -181,33 +182,65 @@ async fn serve(opts: StartOptions, duration: Option<Duration>, demo_account: boo
     code
 }
 
-async fn wait_for_stop(duration: Option<Duration>) -> &'static str {
-    let timer = async {
-        match duration {
-            Some(d) => tokio::time::sleep(d).await,
-            None => std::future::pending().await,
-        }
-    };
+/// SIGTERM and SIGINT, watched from before the gateway starts: systemd may stop a gateway that is
+/// still starting (opening a large store), and it must then stop cleanly, not die of the signal.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot watch SIGTERM");
-                return "no signal handling";
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let watch = |kind, name| match signal(kind) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot watch {name}");
+                    None
+                }
+            };
+            Self {
+                term: watch(SignalKind::terminate(), "SIGTERM"),
+                int: watch(SignalKind::interrupt(), "SIGINT"),
+            }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    /// Waits for a signal or the end of `duration`; says which.
+    async fn wait(mut self, duration: Option<Duration>) -> &'static str {
+        let timer = async {
+            match duration {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
             }
         };
+        #[cfg(unix)]
+        {
+            async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                () = recv(&mut self.int) => "SIGINT",
+                () = recv(&mut self.term) => "SIGTERM",
+                () = timer => "duration reached",
+            }
+        }
+        #[cfg(not(unix))]
         tokio::select! {
             _ = tokio::signal::ctrl_c() => "SIGINT",
-            _ = term.recv() => "SIGTERM",
             () = timer => "duration reached",
         }
-    }
-    #[cfg(not(unix))]
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => "SIGINT",
-        () = timer => "duration reached",
     }
 }
 

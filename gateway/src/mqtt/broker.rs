@@ -1,5 +1,7 @@
 //! The embedded broker: rumqttd in-process on its own threads. `Broker::start()` blocks and has
-//! no shutdown, so it runs on a dedicated thread and ends with the process.
+//! no shutdown, so it runs on a dedicated thread and ends with the process. The gateway's own
+//! connection to it is an in-process link (no TCP loopback) with an unguessable client id, so
+//! no client on the network can take it over or crowd it out of a socket.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -22,6 +24,9 @@ pub enum BrokerError {
     /// The broker did not come up.
     #[error("the embedded MQTT broker on {0} did not start")]
     NotReady(SocketAddr),
+    /// The gateway's in-process link was refused by the router.
+    #[error("the embedded MQTT broker refused the gateway's own link: {0}")]
+    Link(String),
 }
 
 /// rumqttd's router defaults are zeros (zero segments panic, zero connections reject everyone), so
@@ -67,16 +72,40 @@ fn config(addr: SocketAddr, max_connections: usize) -> Config {
     }
 }
 
-/// Starts the broker on `addr` and waits until it accepts connections.
-pub async fn start(addr: SocketAddr, max_connections: usize) -> Result<(), BrokerError> {
+/// The gateway's in-process connection to the embedded broker's router.
+pub struct LocalEndpoints {
+    /// Publishes and subscriptions into the router.
+    pub tx: rumqttd::local::LinkTx,
+    /// What the router sends back: acknowledgements and forwarded publishes.
+    pub rx: rumqttd::local::LinkRx,
+}
+
+impl std::fmt::Debug for LocalEndpoints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalEndpoints").finish_non_exhaustive()
+    }
+}
+
+/// Starts the broker on `addr`, waits until it accepts connections and returns the gateway's
+/// in-process link to it.
+pub async fn start(
+    addr: SocketAddr,
+    max_connections: usize,
+) -> Result<LocalEndpoints, BrokerError> {
     // rumqttd logs a bind failure on its own thread and carries on; check first so the user gets
     // a clear error instead of a gateway without a broker.
     drop(std::net::TcpListener::bind(addr).map_err(|source| BrokerError::Bind { addr, source })?);
     let cfg = config(addr, max_connections);
+    // The router runs from `new`; the link registers before the listeners open, so no client can
+    // claim the gateway's slot first. Its client id is random: nobody can collide with it.
+    let mut broker = rumqttd::Broker::new(cfg);
+    let client_id = format!("pingan-gateway-{}", ulid::Ulid::new());
+    let (tx, rx) = broker
+        .link(&client_id)
+        .map_err(|e| BrokerError::Link(e.to_string()))?;
     std::thread::Builder::new()
         .name("mqtt-broker".into())
         .spawn(move || {
-            let mut broker = rumqttd::Broker::new(cfg);
             if let Err(e) = broker.start() {
                 tracing::error!(error = %e, "embedded MQTT broker stopped");
             }
@@ -84,7 +113,7 @@ pub async fn start(addr: SocketAddr, max_connections: usize) -> Result<(), Broke
         .map_err(|source| BrokerError::Bind { addr, source })?;
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            return Ok(());
+            return Ok(LocalEndpoints { tx, rx });
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

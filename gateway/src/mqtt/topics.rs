@@ -38,6 +38,11 @@ impl Topics {
         format!("pingan/{}/readings/{}", self.site, device)
     }
 
+    /// `pingan/{site}/telemetry/{driver}`: an uplink's batch of readings of one driver instance.
+    pub fn telemetry(&self, driver: &str) -> String {
+        format!("pingan/{}/telemetry/{}", self.site, driver)
+    }
+
     /// `pingan/{site}/alerts/{id}`.
     pub fn alert(&self, id: ulid::Ulid) -> String {
         format!("pingan/{}/alerts/{}", self.site, id)

@@ -41,6 +41,11 @@ impl Processor {
         }
     }
 
+    /// What the facility knows about a device.
+    pub fn binding(&self, device: &DeviceId) -> Option<&crate::facility::Binding> {
+        self.facility.device(device)
+    }
+
     /// Normalizes one reading and runs analytics on it.
     pub fn on_reading(&mut self, reading: Reading) -> Processed {
         let Some(binding) = self.facility.device(&reading.device).cloned() else {

@@ -197,6 +197,7 @@ pub(super) async fn start(inputs: CoreInputs, tasks: &mut Tasks) -> Result<Core,
             topics,
             heartbeat: heartbeat.clone(),
             clock,
+            reading_topics: Default::default(),
         }
         .run(sink_rx),
     );

@@ -10,11 +10,15 @@ use std::time::Duration;
 
 use pingan_drivers::Timestamp;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use super::effects::Target;
 use super::pipeline::TelemetryOut;
 use crate::config::{Config, LinkId, UplinkConfig, UplinkUrl};
-use crate::mqtt::link::{LinkSettings, LinkStats, Telemetry};
+use crate::mqtt::broker::LocalEndpoints;
+use crate::mqtt::link::{
+    LinkEvent, LinkSettings, LinkStats, LinkTask, LocalLinkTask, TelemetryMsg,
+};
 use crate::mqtt::{Topics, payload, tls};
 use crate::store::{Outbox, Store, StoreError};
 
@@ -29,15 +33,71 @@ pub struct LinkInfo {
     pub outbox: Outbox,
 }
 
+/// How a link connects.
+#[derive(Debug)]
+pub(super) enum Connect {
+    /// In-process to the embedded broker's router.
+    Local {
+        endpoints: LocalEndpoints,
+        subscribe: String,
+        status: (String, String, String),
+    },
+    /// Over the network to an uplink's broker.
+    Uplink(LinkSettings),
+}
+
 /// One link, ready to run.
 #[derive(Debug)]
 pub(super) struct Planned {
     /// How it connects.
-    pub settings: LinkSettings,
+    pub connect: Connect,
     /// Its status and outbox.
     pub info: LinkInfo,
     /// Its telemetry queue.
-    pub telemetry: mpsc::Receiver<Telemetry>,
+    pub telemetry: mpsc::Receiver<TelemetryMsg>,
+}
+
+impl Planned {
+    /// The link's task: it reports to `events` and stops on `stop`.
+    pub(super) async fn run(self, events: mpsc::Sender<LinkEvent>, stop: CancellationToken) {
+        let Self {
+            connect,
+            info,
+            telemetry,
+        } = self;
+        match connect {
+            Connect::Local {
+                endpoints,
+                subscribe,
+                status,
+            } => {
+                LocalLinkTask {
+                    endpoints,
+                    outbox: info.outbox,
+                    telemetry,
+                    events,
+                    stats: info.stats,
+                    subscribe,
+                    status,
+                    shutdown: stop,
+                }
+                .run()
+                .await;
+            }
+            Connect::Uplink(settings) => {
+                LinkTask {
+                    settings,
+                    outbox: info.outbox,
+                    telemetry,
+                    events,
+                    stats: info.stats,
+                    shutdown: stop,
+                }
+                .run()
+                .await;
+            }
+        }
+    }
 }
 
 /// Every link of the site.
@@ -62,11 +122,22 @@ impl LinkPlan {
         store: &Store,
         topics: &Topics,
         now: Timestamp,
+        local: LocalEndpoints,
     ) -> Result<Self, StoreError> {
         let mut plan = Self::default();
+        let local = Connect::Local {
+            endpoints: local,
+            subscribe: topics.commands_filter(),
+            status: (
+                topics.status(),
+                status_payload(config, true, now),
+                status_payload(config, false, now),
+            ),
+        };
         plan.add(
             store,
-            local_link(config, topics, now),
+            LinkId::local(),
+            local,
             true,
             Some(config.mqtt.readings_min_interval),
         )?;
@@ -78,7 +149,9 @@ impl LinkPlan {
                     if u.commands {
                         plan.command_links.insert(id);
                     }
-                    plan.add(store, settings, u.alerts, u.telemetry_interval)?;
+                    let id = settings.id.clone();
+                    let every = u.telemetry_interval;
+                    plan.add(store, id, Connect::Uplink(settings), u.alerts, every)?;
                 }
                 Err(why) => {
                     tracing::error!(uplink = %u.id, error = %why, "uplink left out");
@@ -92,11 +165,12 @@ impl LinkPlan {
     fn add(
         &mut self,
         store: &Store,
-        settings: LinkSettings,
+        id: LinkId,
+        connect: Connect,
         all_alerts: bool,
         telemetry_interval: Option<Duration>,
     ) -> Result<(), StoreError> {
-        let outbox = store.outbox(&settings.id)?;
+        let outbox = store.outbox(&id)?;
         let stats = Arc::new(LinkStats::default());
         let (tx, rx) = mpsc::channel(4096);
         if let Some(interval) = telemetry_interval {
@@ -104,19 +178,15 @@ impl LinkPlan {
                 .push(TelemetryOut::new(interval, tx, stats.clone()));
         }
         self.targets.insert(
-            settings.id.clone(),
+            id.clone(),
             Target {
                 outbox: outbox.clone(),
                 all_alerts,
             },
         );
-        let info = LinkInfo {
-            id: settings.id.clone(),
-            stats,
-            outbox,
-        };
+        let info = LinkInfo { id, stats, outbox };
         self.links.push(Planned {
-            settings,
+            connect,
             info,
             telemetry: rx,
         });
@@ -126,33 +196,6 @@ impl LinkPlan {
     /// The links' status views.
     pub(super) fn infos(&self) -> Vec<LinkInfo> {
         self.links.iter().map(|l| l.info.clone()).collect()
-    }
-}
-
-fn local_link(config: &Config, topics: &Topics, now: Timestamp) -> LinkSettings {
-    let bind = config.mqtt.bind;
-    let host = if bind.ip().is_unspecified() {
-        "127.0.0.1".to_owned()
-    } else {
-        bind.ip().to_string()
-    };
-    LinkSettings {
-        id: LinkId::local(),
-        url: UplinkUrl {
-            host,
-            port: bind.port(),
-            tls: false,
-        },
-        client_id: format!("pingan-{}-gateway", config.site.id),
-        credentials: None,
-        tls: None,
-        // The outbox replays everything on reconnect; a broker-side session adds nothing locally.
-        clean_session: true,
-        subscribe: Some(topics.commands_filter()),
-        status_topic: topics.status(),
-        online_payload: status_payload(config, true, now),
-        offline_payload: status_payload(config, false, now),
-        ack_timeout: crate::mqtt::link::LOCAL_ACK_TIMEOUT,
     }
 }
 
@@ -194,6 +237,9 @@ fn uplink_settings(
         online_payload: status_payload(config, true, now),
         offline_payload: status_payload(config, false, now),
         ack_timeout: u.ack_timeout,
+        telemetry_interval: u.telemetry_interval,
+        topics: topics.clone(),
+        site: config.site.id.clone(),
     })
 }
 

@@ -51,7 +51,6 @@ use crate::alert::{Alert, Event};
 use crate::clock::{MonotonicClock, SharedClock};
 use crate::config::{Config, LinkId};
 use crate::facility::Facility;
-use crate::mqtt::link::LinkTask;
 use crate::mqtt::{Topics, broker, tls};
 use crate::pipeline::Site;
 use crate::store::{Store, StoreError};
@@ -209,7 +208,7 @@ impl Gateway {
         let site = Site::new(opts.config);
         let config = site.config.clone();
         let store = open_store(&config)?;
-        broker::start(config.mqtt.bind, config.mqtt.max_connections).await?;
+        let local = broker::start(config.mqtt.bind, config.mqtt.max_connections).await?;
 
         let topics = Topics::new(&config.site.id);
         let live = Arc::new(Live::default());
@@ -218,24 +217,13 @@ impl Gateway {
         let devices = DeviceTask::builder();
         let inbound = InboundTask::builder();
 
-        let plan = LinkPlan::new(&config, &store, &topics, clock.now())?;
+        let plan = LinkPlan::new(&config, &store, &topics, clock.now(), local)?;
         let links = plan.infos();
         record_links(&store, &plan);
         let local_outbox = plan.targets.get(&LinkId::local()).map(|t| t.outbox.clone());
         let link_stop = tasks.token(Part::Links);
         for l in plan.links {
-            tasks.spawn(
-                Part::Links,
-                LinkTask {
-                    settings: l.settings,
-                    outbox: l.info.outbox,
-                    telemetry: l.telemetry,
-                    events: inbound.events(),
-                    stats: l.info.stats,
-                    shutdown: link_stop.clone(),
-                }
-                .run(),
-            );
+            tasks.spawn(Part::Links, l.run(inbound.events(), link_stop.clone()));
         }
         let routes = Routes {
             commands: alerts.commands(),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
+use bytes::Bytes;
 use pingan_drivers::{DeviceId, DriverEvent, Reading, Timestamp};
 use tokio::sync::mpsc;
 
@@ -14,7 +15,7 @@ use super::live::{Counters, Live};
 use crate::analytics::Finding;
 use crate::clock::SharedClock;
 use crate::mqtt::Topics;
-use crate::mqtt::link::{LinkStats, Telemetry, offer_telemetry};
+use crate::mqtt::link::{LinkStats, Telemetry, TelemetryMsg, offer_telemetry};
 use crate::mqtt::payload;
 use crate::pipeline::{Processed, Processor};
 
@@ -24,7 +25,7 @@ pub(super) struct TelemetryOut {
     /// One reading per device and kind per this interval.
     pub interval: Duration,
     /// The link's telemetry queue.
-    pub tx: mpsc::Sender<Telemetry>,
+    pub tx: mpsc::Sender<TelemetryMsg>,
     /// The link's counters.
     pub stats: Arc<LinkStats>,
     last: HashMap<(DeviceId, &'static str), Timestamp>,
@@ -34,7 +35,7 @@ impl TelemetryOut {
     /// A destination.
     pub(super) fn new(
         interval: Duration,
-        tx: mpsc::Sender<Telemetry>,
+        tx: mpsc::Sender<TelemetryMsg>,
         stats: Arc<LinkStats>,
     ) -> Self {
         Self {
@@ -61,6 +62,20 @@ impl TelemetryOut {
     }
 }
 
+/// The per-device topic of a device's readings, built once per device.
+fn reading_topic(
+    cache: &mut HashMap<DeviceId, Arc<str>>,
+    topics: &Topics,
+    device: &DeviceId,
+) -> Arc<str> {
+    if let Some(t) = cache.get(device) {
+        return t.clone();
+    }
+    let t: Arc<str> = Arc::from(topics.reading(device).as_str());
+    cache.insert(device.clone(), t.clone());
+    t
+}
+
 /// The pipeline task's state.
 #[derive(Debug)]
 pub(super) struct PipelineTask {
@@ -82,6 +97,8 @@ pub(super) struct PipelineTask {
     pub heartbeat: Arc<AtomicI64>,
     /// The time.
     pub clock: SharedClock,
+    /// Per-device reading topics, built once.
+    pub reading_topics: HashMap<DeviceId, Arc<str>>,
 }
 
 impl PipelineTask {
@@ -110,6 +127,16 @@ impl PipelineTask {
     fn on_event(&mut self, ev: DriverEvent) -> Vec<Finding> {
         match ev {
             DriverEvent::Reading(r) => self.on_reading(r),
+            DriverEvent::PollEnd { device } => {
+                if let Some(b) = self.processor.binding(&device) {
+                    let group = b.driver.clone();
+                    // The local link (first) publishes readings as they come; uplinks batch.
+                    for out in self.telemetry.iter().skip(1) {
+                        let _ = out.tx.try_send(TelemetryMsg::PollEnd(group.clone()));
+                    }
+                }
+                Vec::new()
+            }
             DriverEvent::Health {
                 device,
                 at,
@@ -119,11 +146,12 @@ impl PipelineTask {
                 self.live.on_health(&device, state);
                 let body = payload::health(&device, state, &detail, at).to_string();
                 if let Some(local) = self.telemetry.first() {
-                    offer_telemetry(
-                        &local.tx,
-                        &local.stats,
-                        (self.topics.health(&device), body.into_bytes()),
-                    );
+                    let t = Telemetry {
+                        topic: Arc::from(self.topics.health(&device).as_str()),
+                        group: Arc::from("health"),
+                        body: Bytes::from(body),
+                    };
+                    offer_telemetry(&local.tx, &local.stats, TelemetryMsg::Item(t));
                 }
                 self.processor.on_health(&device, state, &detail, at)
             }
@@ -146,16 +174,16 @@ impl PipelineTask {
                 let r = &n.reading;
                 self.live.on_reading(r, n.binding.resident.as_deref());
                 self.fall.offer(r, &n.binding);
-                let mut body = None;
+                // Serialized once, whichever links want it.
+                let mut msg: Option<Telemetry> = None;
                 for out in &mut self.telemetry {
                     if out.due(r) {
-                        let b =
-                            body.get_or_insert_with(|| payload::reading(r, &n.binding).to_string());
-                        offer_telemetry(
-                            &out.tx,
-                            &out.stats,
-                            (self.topics.reading(&r.device), b.clone().into_bytes()),
-                        );
+                        let t = msg.get_or_insert_with(|| Telemetry {
+                            topic: reading_topic(&mut self.reading_topics, &self.topics, &r.device),
+                            group: n.binding.driver.clone(),
+                            body: Bytes::from(payload::reading(r, &n.binding).to_string()),
+                        });
+                        offer_telemetry(&out.tx, &out.stats, TelemetryMsg::Item(t.clone()));
                     }
                 }
                 if self.store_tx.try_send(n.reading).is_err() {
@@ -231,6 +259,7 @@ resident = "R2"
             topics: Topics::new("t"),
             heartbeat: Arc::new(AtomicI64::new(0)),
             clock: crate::clock::SystemClock::shared(),
+            reading_topics: HashMap::new(),
         };
         tokio::spawn(task.run(rx));
         let flood = |dev: &'static str, sink: ReadingSink| async move {

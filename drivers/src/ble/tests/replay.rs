@@ -96,7 +96,7 @@ fn readings(events: &[DriverEvent]) -> Vec<Reading> {
         .iter()
         .filter_map(|e| match e {
             DriverEvent::Reading(r) => Some(r.clone()),
-            DriverEvent::Health { .. } => None,
+            DriverEvent::Health { .. } | DriverEvent::PollEnd { .. } => None,
         })
         .collect()
 }
@@ -111,7 +111,7 @@ fn health(events: &[DriverEvent]) -> Vec<(String, HealthState, String)> {
                 detail,
                 ..
             } => Some((device.to_string(), *state, detail.clone())),
-            DriverEvent::Reading(_) => None,
+            DriverEvent::Reading(_) | DriverEvent::PollEnd { .. } => None,
         })
         .collect()
 }
