@@ -10,10 +10,11 @@ use ulid::Ulid;
 use super::board::AlertBoard;
 use super::effects::Effects;
 use super::live::{Counters, Live};
-use crate::alert::{Alert, AuditAction, CommandError, Engine, Output, Via};
+use crate::alert::{Alert, AlertState, AuditAction, CommandError, Engine, Output, Via};
 use crate::analytics::Finding;
 use crate::clock::SharedClock;
 use crate::config::LinkId;
+use crate::metrics::Rejection;
 use crate::mqtt::command::Action;
 use crate::pipeline;
 use crate::store::Store;
@@ -183,9 +184,15 @@ impl AlertTask {
                 // line for an alert that never existed.
                 for a in &raised {
                     Counters::bump(&self.parts.live.counters.alerts_raised);
+                    self.parts
+                        .live
+                        .metrics
+                        .alert_raised(a.kind.as_str(), priority_name(a));
                     tracing::info!(alert = %a.id, kind = %a.kind, subject = %a.subject.key(), "alert raised");
                 }
                 for a in changed {
+                    let before = self.parts.board.state(a.id);
+                    self.observe(before, &a);
                     self.parts.board.update(&a, self.parts.clock.now());
                     let _ = self.parts.changes.send(a);
                 }
@@ -193,6 +200,29 @@ impl AlertTask {
             Err(e) => {
                 tracing::error!(error = %e, "could not persist an alert change");
             }
+        }
+    }
+
+    /// Counts a state change of `a` from `before` and, on the first delivery and the
+    /// acknowledgement, how long it took since the raise.
+    fn observe(&self, before: Option<AlertState>, a: &Alert) {
+        if before == Some(a.state) {
+            return;
+        }
+        let m = &self.parts.live.metrics;
+        m.transition(before.map_or("new", state_name), state_name(a.state));
+        let since_raise = |t: pingan_drivers::Timestamp| {
+            Duration::from_millis(u64::try_from(t.millis() - a.raised_at.millis()).unwrap_or(0))
+        };
+        match (before, a.state) {
+            (Some(AlertState::Raised), AlertState::Delivered) => {
+                m.delivered_after(priority_name(a), since_raise(self.parts.clock.now()));
+            }
+            (Some(b), AlertState::Acknowledged) if !b.is_acknowledged() => {
+                let at = a.acknowledged_at.unwrap_or_else(|| self.parts.clock.now());
+                m.acknowledged_after(priority_name(a), since_raise(at));
+            }
+            _ => {}
         }
     }
 
@@ -239,6 +269,7 @@ impl AlertTask {
         };
         if let Err(e) = &result {
             Counters::bump(&self.parts.live.counters.commands_rejected);
+            self.parts.live.metrics.command_rejected(Rejection::Refused);
             let resolved = matches!(e, CommandError::UnknownAlert(_))
                 && self.parts.store.alert(id).ok().flatten().is_some();
             if resolved {
@@ -248,5 +279,24 @@ impl AlertTask {
             }
         }
         result
+    }
+}
+
+/// The snake_case name of a state (as in the alert payload).
+fn state_name(s: AlertState) -> &'static str {
+    match s {
+        AlertState::Raised => "raised",
+        AlertState::Delivered => "delivered",
+        AlertState::Escalated => "escalated",
+        AlertState::Acknowledged => "acknowledged",
+        AlertState::Resolved => "resolved",
+    }
+}
+
+fn priority_name(a: &Alert) -> &'static str {
+    match a.priority {
+        crate::alert::Priority::High => "high",
+        crate::alert::Priority::Medium => "medium",
+        crate::alert::Priority::Low => "low",
     }
 }

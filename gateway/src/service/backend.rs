@@ -43,6 +43,7 @@ pub struct GatewayBackend {
     pub(crate) fall_detection: bool,
     pub(crate) accounts: Accounts,
     pub(crate) clock: SharedClock,
+    pub(crate) status: Arc<super::status::StatusSources>,
 }
 
 impl GatewayBackend {
@@ -204,6 +205,10 @@ impl Backend for GatewayBackend {
 
     fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    fn health(&self) -> Option<crate::health::HealthReport> {
+        Some(self.status.health())
     }
 }
 

@@ -11,6 +11,7 @@ use super::drivers::DeviceCommands;
 use super::live::{Counters, Live};
 use crate::clock::SharedClock;
 use crate::config::LinkId;
+use crate::metrics::Rejection;
 use crate::mqtt::command::DeviceCommand;
 use crate::mqtt::{Topics, payload};
 use crate::store::{Outbox, OutboxEntry};
@@ -112,6 +113,7 @@ impl DeviceTask {
                 }
                 Err(e) => {
                     Counters::bump(&live.counters.commands_rejected);
+                    live.metrics.command_rejected(Rejection::DeviceFailed);
                     tracing::warn!(device = %cmd.device, command = %cmd.command, by = %cmd.by, %link, error = %e, "device command failed");
                 }
             }
@@ -130,6 +132,7 @@ impl DeviceTask {
                     payload: body.to_string(),
                     retain: false,
                     alert: None,
+                    queued_at: Some(clock.now()),
                 };
                 if ob.push(&entry).is_ok() {
                     ob.wake();

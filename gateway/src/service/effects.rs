@@ -100,6 +100,7 @@ impl Effects {
                                 payload: body.clone(),
                                 retain: false,
                                 alert: Some(alert.id),
+                                queued_at: Some(self.clock.now()),
                             })?;
                             woken.push(&target.outbox);
                         }
@@ -178,6 +179,7 @@ impl Effects {
             payload: body,
             retain: false,
             alert: None,
+            queued_at: Some(self.clock.now()),
         })?;
         Ok(Some(&target.outbox))
     }

@@ -138,11 +138,11 @@ fn local_link(config: &Config, topics: &Topics, now: Timestamp) -> LinkSettings 
     };
     LinkSettings {
         id: LinkId::local(),
-        url: UplinkUrl {
+        urls: vec![UplinkUrl {
             host,
             port: bind.port(),
             tls: false,
-        },
+        }],
         client_id: format!("pingan-{}-gateway", config.site.id),
         credentials: None,
         tls: None,
@@ -165,8 +165,14 @@ fn uplink_settings(
     topics: &Topics,
     now: Timestamp,
 ) -> Result<LinkSettings, String> {
-    let url = UplinkUrl::parse(&u.url).map_err(|e| e.to_string())?;
-    let tls = match (&u.ca_file, url.tls) {
+    let urls = u.endpoints("uplink").map_err(|problems| {
+        problems
+            .into_iter()
+            .map(|(_, why)| why)
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
+    let tls = match (&u.ca_file, urls.iter().any(|n| n.tls)) {
         (Some(ca), true) => {
             let client = u.client_cert.as_deref().zip(u.client_key.as_deref());
             Some(tls::client_config(ca, client).map_err(|e| e.to_string())?)
@@ -180,7 +186,7 @@ fn uplink_settings(
     };
     Ok(LinkSettings {
         id: LinkId::new(&u.id),
-        url,
+        urls,
         client_id: u
             .client_id
             .clone()

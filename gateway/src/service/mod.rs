@@ -16,12 +16,14 @@ pub mod board;
 mod devices;
 mod drivers;
 mod effects;
+mod exporter;
 mod fall;
 mod housekeeping;
 mod inbound;
 mod links;
 pub mod live;
 mod pipeline;
+pub mod status;
 mod task;
 mod writer;
 
@@ -51,6 +53,7 @@ use crate::analytics::Finding;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, LinkId};
 use crate::facility::Facility;
+use crate::metrics::Metrics;
 use crate::mqtt::link::LinkTask;
 use crate::mqtt::{Topics, broker, tls};
 use crate::pipeline::{Pipeline, Site};
@@ -207,7 +210,11 @@ impl Gateway {
         broker::start(config.mqtt.bind, config.mqtt.max_connections).await?;
 
         let topics = Topics::new(&config.site.id);
-        let live = Arc::new(Live::default());
+        let metrics =
+            Arc::new(Metrics::new(config.devices.iter().map(|d| {
+                (pingan_drivers::DeviceId::new(&d.id), d.driver.clone())
+            })));
+        let live = Arc::new(Live::new(metrics));
         let mut tasks = Tasks::default();
         let alerts = AlertTask::builder();
         let devices = DeviceTask::builder();
@@ -240,7 +247,13 @@ impl Gateway {
         tasks.spawn(
             Part::Inbound,
             inbound
-                .build(topics.clone(), plan.command_links, routes, live.clone())
+                .build(
+                    topics.clone(),
+                    plan.command_links,
+                    routes,
+                    live.clone(),
+                    clock.clone(),
+                )
                 .run(),
         );
         let device_commands = drivers::DeviceCommands::default();
@@ -334,11 +347,14 @@ impl Gateway {
             let ev = Event::technical(&format!("uplink:{id}"), Some(detail), clock.now());
             let _ = findings.send(Finding::Event(ev)).await;
         }
-        let (fall_input, fall_problem) = fall::start(findings.clone(), clock.now());
+        let (fall_input, fall_problem) =
+            fall::start(findings.clone(), live.metrics.clone(), clock.now());
         if let Some(ev) = fall_problem {
             let _ = findings.send(Finding::Event(ev)).await;
         }
         let heartbeat = Arc::new(AtomicI64::new(clock.now().millis()));
+        // Dropped at the end of start: the alert task ends once every findings sender is gone.
+        let late_findings = findings.clone();
         let (sink, sink_rx) = ReadingSink::channel(8192);
         let sink_stats = sink.stats();
         tasks.spawn(
@@ -362,6 +378,31 @@ impl Gateway {
                 addr: config.http.bind,
                 source,
             })?;
+        // `pingan status` finds the running gateway's health endpoint here.
+        if let Ok(addr) = listener.local_addr() {
+            let _ = std::fs::write(
+                config.storage.data_dir.join("pingan-http"),
+                addr.to_string(),
+            );
+        }
+        let status = Arc::new(status::StatusSources {
+            config: config.clone(),
+            live: live.clone(),
+            board: board.clone(),
+            store: store.clone(),
+            links: links.clone(),
+            fall_detection: fall_input.available.load(Ordering::Relaxed),
+            started: Instant::now(),
+            started_at: clock.now(),
+            clock: clock.clone(),
+            heartbeat: heartbeat.clone(),
+            sink_stats: sink_stats.clone(),
+        });
+        if let Some(problem) = start_exporter(&config, &mut tasks, &status).await {
+            tracing::error!(error = %problem, "metrics endpoint not started");
+            let ev = Event::technical("metrics", Some(problem), clock.now());
+            let _ = late_findings.send(Finding::Event(ev)).await;
+        }
         let backend = Arc::new(backend::GatewayBackend {
             config: config.clone(),
             facility: site.facility.clone(),
@@ -375,6 +416,7 @@ impl Gateway {
             fall_detection: fall_input.available.load(Ordering::Relaxed),
             accounts: store.accounts()?,
             clock: clock.clone(),
+            status,
         });
         let http_stop = tasks.token(Part::Http);
         tasks.spawn(Part::Http, async move {
@@ -474,6 +516,36 @@ impl Gateway {
     pub fn clock(&self) -> &SharedClock {
         &self.clock
     }
+}
+
+/// Starts the metrics endpoint when `[metrics] bind` is set; a problem (unreadable token, address
+/// in use) is returned for a technical alert and never stops the gateway.
+async fn start_exporter(
+    config: &Config,
+    tasks: &mut Tasks,
+    status: &Arc<status::StatusSources>,
+) -> Option<String> {
+    let bind = config.metrics.bind?;
+    let token = match config
+        .metrics
+        .token_file
+        .as_deref()
+        .map(exporter::read_token)
+    {
+        Some(Err(e)) => return Some(format!("{e}; metrics are not served")),
+        Some(Ok(t)) => Some(t),
+        None => None,
+    };
+    let listener = match tokio::net::TcpListener::bind(bind).await {
+        Ok(l) => l,
+        Err(e) => return Some(format!("cannot listen on {bind} for metrics: {e}")),
+    };
+    let stop = tasks.token(Part::Http);
+    tasks.spawn(
+        Part::Http,
+        exporter::serve(listener, status.clone(), token, stop),
+    );
+    None
 }
 
 fn open_store(config: &Config) -> Result<Store, StartError> {

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use pingan_drivers::Timestamp;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use ulid::Ulid;
@@ -23,6 +24,10 @@ pub struct OutboxEntry {
     /// The alert this message carries, to report delivery back to the engine.
     #[serde(default)]
     pub alert: Option<Ulid>,
+    /// When it was queued (the age of the oldest message is a health signal); absent in
+    /// records written before this field existed.
+    #[serde(default)]
+    pub queued_at: Option<Timestamp>,
 }
 
 /// The outbox of one uplink. Cheap to clone; clones share the wake-up signal.
@@ -102,6 +107,11 @@ impl Outbox {
     pub fn remove(&self, key: u64) -> Result<(), StoreError> {
         self.tree.remove(key.to_be_bytes()).map_err(err)?;
         Ok(())
+    }
+
+    /// When the oldest waiting message was queued (`None`: empty, or an old record).
+    pub fn oldest_queued_at(&self) -> Option<Timestamp> {
+        self.after(None, 1).ok()?.into_iter().next()?.1.queued_at
     }
 
     /// Messages waiting.

@@ -188,6 +188,7 @@ fn outbox_keeps_send_order_across_reopen() {
         payload: "{}".into(),
         retain: false,
         alert: None,
+        queued_at: Some(pingan_drivers::Timestamp(1_000 + n as i64)),
     };
     {
         let store = Store::open(dir.path()).unwrap();
@@ -207,6 +208,11 @@ fn outbox_keeps_send_order_across_reopen() {
     let rest = ob.after(Some(all[1].0), 100).unwrap();
     assert_eq!(rest.len(), 2);
     assert_eq!(ob.len(), 3);
+    assert_eq!(
+        ob.oldest_queued_at(),
+        Some(pingan_drivers::Timestamp(1_001)),
+        "the oldest waiting message's time"
+    );
 }
 
 fn hr(device: &str, at: i64) -> Reading {
