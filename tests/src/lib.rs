@@ -432,5 +432,7 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     false
 }
 
+pub mod nats;
 pub mod prometheus;
 pub mod pymodbus;
+pub mod schema;

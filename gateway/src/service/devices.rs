@@ -117,15 +117,13 @@ impl DeviceTask {
                     tracing::warn!(device = %cmd.device, command = %cmd.command, by = %cmd.by, %link, error = %e, "device command failed");
                 }
             }
-            let body = serde_json::json!({
-                "v": payload::VERSION,
-                "device": cmd.device,
-                "command": cmd.command,
-                "by": cmd.by,
-                "ok": result.is_ok(),
-                "error": result.err(),
-                "at": payload::rfc3339(clock.now()),
-            });
+            let body = payload::device_command_result(
+                &cmd.device,
+                &cmd.command,
+                &cmd.by,
+                &result,
+                clock.now(),
+            );
             if let Some(ob) = results {
                 let entry = OutboxEntry {
                     topic,
