@@ -142,6 +142,18 @@ fn prometheus_scrapes_the_demo_and_status_says_when_an_uplink_needs_a_person() {
     for personal in ["R0007", "w-0007", "104-A"] {
         assert!(!text.contains(personal), "{personal} in the metrics");
     }
+    // Every query of the sample Grafana dashboard is PromQL this Prometheus accepts.
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(pingan_tests::repo_root().join("docs/grafana-dashboard.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for t in panel["targets"].as_array().unwrap() {
+            let expr = t["expr"].as_str().unwrap();
+            assert!(prom.query(expr).is_ok(), "dashboard query refused: {expr}");
+        }
+    }
     let waiting = prom.wait_value(
         "pingan_outbox_messages{link=\"institution\"}",
         Duration::from_secs(20),
