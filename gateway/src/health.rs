@@ -17,10 +17,9 @@ pub const LINK_DOWN_AFTER_S: u64 = 30;
 pub const OUTBOX_STALE_AFTER_S: u64 = 60;
 /// The pipeline's last turn this long ago means it is stuck.
 pub const PIPELINE_STALLED_AFTER_S: u64 = 30;
-/// Less free disk than this (bytes) needs a person...
+/// Less free disk than this (bytes) needs a person, and so does less than the store may still
+/// grow to within its budget (`storage.max_bytes` minus its size): the budget could not be kept.
 pub const DISK_LOW_BYTES: u64 = 256 << 20;
-/// ...or less than this share of the file system, in percent.
-pub const DISK_LOW_PERCENT: u64 = 5;
 
 /// Whether anything needs a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,7 +41,7 @@ pub enum ProblemCode {
     OutboxStale,
     /// The store is over `storage.max_bytes`: telemetry is being shed.
     StorageOverBudget,
-    /// The data directory's file system is nearly full.
+    /// The data directory's file system cannot hold what the store may still grow to.
     DiskLow,
     /// A device is reported offline by its driver.
     DeviceOffline,
@@ -206,14 +205,15 @@ fn problems(r: &HealthReport) -> Vec<Problem> {
             ),
         );
     }
-    if let (Some(free), Some(total)) = (s.disk_free_bytes, s.disk_total_bytes) {
-        if free < DISK_LOW_BYTES
-            || free.saturating_mul(100) < total.saturating_mul(DISK_LOW_PERCENT)
-        {
+    if let Some(free) = s.disk_free_bytes {
+        let room = s.max_bytes.saturating_sub(s.bytes);
+        if free < DISK_LOW_BYTES || free < room {
             add(
                 ProblemCode::DiskLow,
                 "storage",
-                format!("only {free} of {total} bytes are free on the data directory's disk"),
+                format!(
+                    "only {free} bytes are free on the data directory's disk; the store may still grow by {room} (storage.max_bytes)"
+                ),
             );
         }
     }
@@ -277,7 +277,7 @@ mod tests {
     #[test]
     fn each_condition_that_needs_a_person_is_reported_and_nothing_else() {
         type Change = fn(&mut HealthReport);
-        let cases: [(&str, Change, Option<ProblemCode>); 13] = [
+        let cases: [(&str, Change, Option<ProblemCode>); 14] = [
             ("healthy, open alerts are not a problem", |_| {}, None),
             ("a short drop", |r| r.links[0].down_for_s = Some(29), None),
             (
@@ -312,14 +312,19 @@ mod tests {
                 Some(ProblemCode::StorageOverBudget),
             ),
             (
-                "under 5 % free",
-                |r| r.store.disk_free_bytes = Some(4 << 30),
+                "room for the rest of the budget",
+                |r| r.store.disk_free_bytes = Some((1 << 30) - (1 << 20)),
+                None,
+            ),
+            (
+                "less than the rest of the budget",
+                |r| r.store.disk_free_bytes = Some((1 << 30) - (2 << 20)),
                 Some(ProblemCode::DiskLow),
             ),
             (
-                "under 256 MiB free",
+                "under 256 MiB free with a small budget",
                 |r| {
-                    r.store.disk_total_bytes = Some(1 << 30);
+                    r.store.max_bytes = 2 << 20;
                     r.store.disk_free_bytes = Some(255 << 20);
                 },
                 Some(ProblemCode::DiskLow),

@@ -1,5 +1,6 @@
 //! One MQTT connection out (the local link to the embedded broker, or an uplink), draining a
-//! durable outbox: a thin I/O loop around the pure [`state`] machine.
+//! durable outbox: a thin I/O loop around the pure [`state`] machine and, for an uplink to a
+//! broker cluster, the pure [`endpoints`] rotation over its nodes.
 //!
 //! An outbox message leaves the outbox only on the PUBACK for its own packet. To know which
 //! packet id a message got without relying on rumqttc's internal numbering, one outbox message is
@@ -221,7 +222,9 @@ impl LinkTask {
                         eventloop.pending.clear();
                         state.on_error(Instant::now());
                         let _ = endpoints.on_failure(Duration::ZERO);
-                        eventloop.mqtt_options = mqtt_options(&settings, endpoints.current());
+                        if endpoints.len() > 1 {
+                            eventloop.mqtt_options = mqtt_options(&settings, endpoints.current());
+                        }
                         stats.connected.store(false, Ordering::Relaxed);
                         let _ = events.send(LinkEvent::Connection { link: link.clone(), connected: false, detail: "no PUBACK in time".into() }).await;
                     }
