@@ -73,7 +73,9 @@ fn killing_the_node_the_uplink_is_on_during_a_burst_loses_no_alert() {
         .map(|u| format!("\"{u}\""))
         .collect::<Vec<_>>()
         .join(", ");
-    let extra = format!("[[uplinks]]\nid = \"institution\"\nurls = [{urls}]\nalerts = true\n");
+    let extra = format!(
+        "[[uplinks]]\nid = \"institution\"\nurls = [{urls}]\nalerts = true\ncommands = true\n"
+    );
     let config = site_config(dir.path(), mqtt, http, n, &sos_scenario(&presses), &extra);
     let log = dir.path().join("gw.log");
     let mut gw = pingan(&["run", "--config", config.to_str().unwrap()], &log);
@@ -114,6 +116,33 @@ fn killing_the_node_the_uplink_is_on_during_a_burst_loses_no_alert() {
     assert!(
         connected_to(&text, n2) || connected_to(&text, n3),
         "the uplink moved to another node:\n{text}"
+    );
+    // After the move, a nurse on n3 acknowledges an alert: the command reaches the gateway on
+    // its new node through its session's subscription, and the new revision comes back.
+    let id = seen.iter().next().cloned().unwrap();
+    let ok = std::process::Command::new("mosquitto_pub")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &n3.to_string(),
+            "-q",
+            "1",
+            "-i",
+            "nurse-phone",
+        ])
+        .args(["-t", &format!("pingan/t/cmd/alerts/{id}/ack")])
+        .args(["-m", "{\"by\":\"Nurse Li\"}"])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let acked = station.until(Duration::from_secs(30), |l| {
+        l.contains(&format!("/alerts/{id}")) && l.contains("\"state\":\"acknowledged\"")
+    });
+    assert!(
+        acked.is_some(),
+        "the acknowledgement went round the cluster; log:\n{}",
+        read(&log)
     );
     gw.signal("TERM");
     assert_eq!(
