@@ -13,6 +13,8 @@ use axum::routing::get;
 use tokio_util::sync::CancellationToken;
 
 use super::status::StatusSources;
+use super::task::{Part, Tasks};
+use crate::config::Config;
 use crate::metrics::CONTENT_TYPE;
 
 #[derive(Debug, Clone)]
@@ -23,7 +25,7 @@ struct Exporter {
 }
 
 /// Reads the token file: its first line, without surrounding white space.
-pub(super) fn read_token(path: &Path) -> Result<String, String> {
+fn read_token(path: &Path) -> Result<String, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read metrics.token_file {}: {e}", path.display()))?;
     let token = text.lines().next().unwrap_or("").trim().to_owned();
@@ -68,7 +70,7 @@ async fn metrics(State(e): State<Exporter>, headers: HeaderMap) -> Response {
 }
 
 /// Serves `/metrics` on `listener` until `shutdown`.
-pub(super) async fn serve(
+async fn serve(
     listener: tokio::net::TcpListener,
     sources: Arc<StatusSources>,
     token: Option<String>,
@@ -90,6 +92,28 @@ pub(super) async fn serve(
     {
         tracing::error!(error = %e, "metrics endpoint stopped");
     }
+}
+
+/// Starts the metrics endpoint when `[metrics] bind` is set; a problem (unreadable token, address
+/// in use) is returned for a technical alert and never stops the gateway.
+pub(super) async fn start(
+    config: &Config,
+    tasks: &mut Tasks,
+    status: &Arc<StatusSources>,
+) -> Option<String> {
+    let bind = config.metrics.bind?;
+    let token = match config.metrics.token_file.as_deref().map(read_token) {
+        Some(Err(e)) => return Some(format!("{e}; metrics are not served")),
+        Some(Ok(t)) => Some(t),
+        None => None,
+    };
+    let listener = match tokio::net::TcpListener::bind(bind).await {
+        Ok(l) => l,
+        Err(e) => return Some(format!("cannot listen on {bind} for metrics: {e}")),
+    };
+    let stop = tasks.token(Part::Http);
+    tasks.spawn(Part::Http, serve(listener, status.clone(), token, stop));
+    None
 }
 
 #[cfg(test)]

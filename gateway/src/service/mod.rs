@@ -398,7 +398,7 @@ impl Gateway {
             heartbeat: heartbeat.clone(),
             sink_stats: sink_stats.clone(),
         });
-        if let Some(problem) = start_exporter(&config, &mut tasks, &status).await {
+        if let Some(problem) = exporter::start(&config, &mut tasks, &status).await {
             tracing::error!(error = %problem, "metrics endpoint not started");
             let ev = Event::technical("metrics", Some(problem), clock.now());
             let _ = late_findings.send(Finding::Event(ev)).await;
@@ -516,36 +516,6 @@ impl Gateway {
     pub fn clock(&self) -> &SharedClock {
         &self.clock
     }
-}
-
-/// Starts the metrics endpoint when `[metrics] bind` is set; a problem (unreadable token, address
-/// in use) is returned for a technical alert and never stops the gateway.
-async fn start_exporter(
-    config: &Config,
-    tasks: &mut Tasks,
-    status: &Arc<status::StatusSources>,
-) -> Option<String> {
-    let bind = config.metrics.bind?;
-    let token = match config
-        .metrics
-        .token_file
-        .as_deref()
-        .map(exporter::read_token)
-    {
-        Some(Err(e)) => return Some(format!("{e}; metrics are not served")),
-        Some(Ok(t)) => Some(t),
-        None => None,
-    };
-    let listener = match tokio::net::TcpListener::bind(bind).await {
-        Ok(l) => l,
-        Err(e) => return Some(format!("cannot listen on {bind} for metrics: {e}")),
-    };
-    let stop = tasks.token(Part::Http);
-    tasks.spawn(
-        Part::Http,
-        exporter::serve(listener, status.clone(), token, stop),
-    );
-    None
 }
 
 fn open_store(config: &Config) -> Result<Store, StartError> {
