@@ -4,7 +4,8 @@
 //!
 //! - floor 0 — [`config`]: the site configuration and its vocabulary, with `FILE:LINE:COL`
 //!   errors; [`clock`]: where the running gateway reads the time; [`log_limit`]: repeated problems
-//!   logged at a low rate.
+//!   logged at a low rate; [`metrics`]: the Prometheus families the service records into;
+//!   [`health`]: the health report and which of its facts need a person.
 //! - floor 1 — [`facility`]: residents, rooms and device bindings; [`alert`]: alert vocabulary,
 //!   audit, escalation policies and the pure alert engine.
 //! - floor 2 — [`analytics`]: the pure rules; [`store`]: the sled store (the only module that
@@ -25,7 +26,9 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod facility;
+pub mod health;
 pub mod log_limit;
+pub mod metrics;
 pub mod mqtt;
 pub mod pipeline;
 pub mod service;

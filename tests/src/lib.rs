@@ -376,5 +376,64 @@ pub fn sos_scenario(presses: &[(usize, u64)]) -> String {
         .collect()
 }
 
+/// One HTTP/1.1 GET to `127.0.0.1:{port}{path}` with extra header lines: (status, body).
+/// Enough for the gateway's and Prometheus' JSON and text answers (plain or chunked bodies).
+pub fn http_get(port: u16, path: &str, headers: &[&str]) -> Result<(u16, String), String> {
+    use std::io::Read;
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    tcp.set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
+    let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}Connection: close\r\n\r\n"
+    );
+    tcp.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+    let mut raw = Vec::new();
+    tcp.read_to_end(&mut raw).map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("not HTTP: {text}"))?;
+    let code = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| format!("no status: {head}"))?;
+    if !head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        return Ok((code, body.to_owned()));
+    }
+    let (mut out, mut rest) = (String::new(), body);
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        out.push_str(after.get(..n).ok_or("short chunk")?);
+        rest = after
+            .get(n..)
+            .and_then(|r| r.strip_prefix("\r\n"))
+            .unwrap_or("");
+    }
+    Ok((code, out))
+}
+
+/// Waits up to `timeout` for `cond`, polling every 200 ms; whether it came true.
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    false
+}
+
+pub mod nats;
+pub mod prometheus;
 pub mod pymodbus;
+pub mod schema;
 pub mod silent_broker;

@@ -278,6 +278,7 @@ fn unacknowledged_sos_escalates_to_the_green_channel_also_across_a_restart() {
     assert_eq!(packet["callback_phone"], "+86 750 1234567");
     assert_eq!(packet["bed"], "0-B");
     assert_eq!(packet["escalation_level"], 2);
+    pingan_tests::schema::assert_valid(&[referral.clone(), escalated.clone().unwrap_or_default()]);
     gw.signal("TERM");
     assert_eq!(gw.wait_exit(Duration::from_secs(20)), Some(0));
     let alerts = alerts_in_store(dir.path());
@@ -588,6 +589,7 @@ fn demo_with_an_uplink_publishes_the_contracted_alert_fields_there() {
     assert_eq!(a["resident"], "R0007");
     let raised = a["raised_at"].as_str().unwrap();
     assert!(chrono_like(raised), "RFC 3339: {raised}");
+    pingan_tests::schema::assert_valid(&[line]);
 }
 
 fn chrono_like(s: &str) -> bool {

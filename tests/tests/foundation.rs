@@ -63,6 +63,7 @@ fn demo_sos_reaches_mosquitto_sub_and_sigterm_shuts_down_cleanly() {
         l.contains("/status") && l.contains("\"offline\"")
     });
     assert!(offline.is_some(), "status did not go offline");
+    pingan_tests::schema::assert_valid(&[sos.clone(), offline.unwrap_or_default()]);
 
     let text = std::fs::read_to_string(&log).unwrap();
     let summary = text

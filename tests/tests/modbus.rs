@@ -671,7 +671,11 @@ fn silence_command_over_mqtt_writes_the_profile_coil_through_the_gateway() {
     let log = dir.path().join("gw.log");
     let mut gw = pingan(&["run", "--config", config.to_str().unwrap()], &log);
     assert!(wait_for_port(mqtt, Duration::from_secs(20)));
-    let results = Subscriber::mosquitto_sub(mqtt, &["pingan/t/devices/+/commands/#"]);
+    let results = Subscriber::mosquitto_sub(
+        mqtt,
+        &["pingan/t/devices/+/commands/#", "pingan/t/devices/+/health"],
+    );
+    let mut seen: Vec<String> = Vec::new();
     std::thread::sleep(Duration::from_millis(500));
     assert_ne!(
         peer.command("get 2 coil 0").unwrap()["value"],
@@ -699,6 +703,7 @@ fn silence_command_over_mqtt_writes_the_profile_coil_through_the_gateway() {
     publish("pingan/t/cmd/devices/smoke-2f/silence");
     let line = results
         .until(Duration::from_secs(15), |l| {
+            seen.push(l.to_owned());
             l.contains("/smoke-2f/commands/silence")
         })
         .unwrap_or_else(|| {
@@ -717,7 +722,10 @@ fn silence_command_over_mqtt_writes_the_profile_coil_through_the_gateway() {
     );
     publish("pingan/t/cmd/devices/smoke-2f/explode");
     let line = results
-        .until(Duration::from_secs(15), |l| l.contains("/commands/explode"))
+        .until(Duration::from_secs(15), |l| {
+            seen.push(l.to_owned());
+            l.contains("/commands/explode")
+        })
         .expect("a result for the unknown command");
     let result: Value = serde_json::from_str(line.split_once(' ').unwrap().1).unwrap();
     assert_eq!(result["ok"], json!(false));
@@ -725,6 +733,19 @@ fn silence_command_over_mqtt_writes_the_profile_coil_through_the_gateway() {
         result["error"].as_str().unwrap().contains("explode"),
         "{result}"
     );
+    // The device goes away: its health is published as offline.
+    drop(peer);
+    let offline = results.until(Duration::from_secs(15), |l| {
+        seen.push(l.to_owned());
+        l.contains("/smoke-2f/health") && l.contains("\"offline\"")
+    });
+    assert!(offline.is_some(), "offline health; seen {seen:?}");
     gw.signal("TERM");
     assert_eq!(gw.wait_exit(Duration::from_secs(20)), Some(0));
+    // Every command result and health message matches its schema (docs/schema/).
+    let checked = pingan_tests::schema::assert_valid(&seen);
+    assert!(
+        checked.contains_key("device-command-result") && checked.contains_key("device-health"),
+        "{checked:?}"
+    );
 }

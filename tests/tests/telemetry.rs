@@ -37,6 +37,7 @@ fn an_uplink_gets_one_telemetry_batch_per_modbus_poll_and_local_apps_keep_per_de
     // Readings are due every 100 ms and the device is polled every 200 ms: each poll's readings
     // leave together when the poll ends, one message per poll.
     let mut batches = Vec::new();
+    let mut lines = Vec::new();
     let mut per_reading_topics = 0;
     let start = Instant::now();
     while batches.len() < 5 && start.elapsed() < Duration::from_secs(15) {
@@ -51,6 +52,7 @@ fn an_uplink_gets_one_telemetry_batch_per_modbus_poll_and_local_apps_keep_per_de
         }
         if topic == "pingan/t/telemetry/bus-1" {
             batches.push(v);
+            lines.push(line);
         }
     }
     assert!(
@@ -65,7 +67,10 @@ fn an_uplink_gets_one_telemetry_batch_per_modbus_poll_and_local_apps_keep_per_de
     );
     let per_poll = batches[0]["count"].clone();
     for b in &batches {
-        assert_eq!(b["count"], per_poll, "every batch holds one poll's readings: {b}");
+        assert_eq!(
+            b["count"], per_poll,
+            "every batch holds one poll's readings: {b}"
+        );
         assert_eq!(b["v"], 1, "{b}");
         assert_eq!(b["driver"], "bus-1");
         let readings = b["readings"].as_array().unwrap();
@@ -78,6 +83,7 @@ fn an_uplink_gets_one_telemetry_batch_per_modbus_poll_and_local_apps_keep_per_de
             "{b}"
         );
     }
+    pingan_tests::schema::assert_valid(&lines);
     // The embedded broker still carries the per-device topics for local apps.
     let line = local
         .until(Duration::from_secs(10), |l| {

@@ -8,6 +8,7 @@ pub mod modbus;
 pub mod replay;
 pub mod run;
 pub mod score;
+pub mod status;
 pub mod user;
 
 use std::path::PathBuf;
@@ -66,4 +67,7 @@ pub enum Command {
     },
     /// Modbus commissioning: `pingan modbus probe` reads a device once by profile.
     Modbus(modbus::ModbusArgs),
+    /// Ask the running gateway how it is (links, outboxes, drivers, store, disk, models); exit 1
+    /// when something needs a person, 2 when the gateway cannot be asked.
+    Status(status::StatusArgs),
 }

@@ -38,6 +38,12 @@ pub struct DemoArgs {
     /// Add an institution uplink to this broker, e.g. mqtt://127.0.0.1:1884.
     #[arg(long)]
     pub uplink: Option<String>,
+    /// Serve Prometheus metrics on 127.0.0.1 at this port (`/metrics`).
+    #[arg(long)]
+    pub metrics_port: Option<u16>,
+    /// A file holding the bearer token scrapers must send to `/metrics`.
+    #[arg(long, requires = "metrics_port")]
+    pub metrics_token_file: Option<PathBuf>,
 }
 
 /// `pingan run --config FILE`.
@@ -74,6 +80,10 @@ pub async fn demo(args: DemoArgs) -> ExitCode {
     config.storage.data_dir = data_dir.clone();
     config.mqtt.bind = SocketAddr::from(([127, 0, 0, 1], args.mqtt_port));
     config.http.bind = SocketAddr::from(([127, 0, 0, 1], args.http_port));
+    config.metrics.bind = args
+        .metrics_port
+        .map(|p| SocketAddr::from(([127, 0, 0, 1], p)));
+    config.metrics.token_file = args.metrics_token_file.clone();
     if let Some(url) = &args.uplink {
         if let Err(e) = crate::config::UplinkUrl::parse(url) {
             eprintln!("--uplink: {e}");
@@ -81,7 +91,8 @@ pub async fn demo(args: DemoArgs) -> ExitCode {
         }
         config.uplinks.push(UplinkConfig {
             id: "institution".into(),
-            url: url.clone(),
+            url: Some(url.clone()),
+            urls: Vec::new(),
             client_id: None,
             username: None,
             password_file: None,
@@ -126,6 +137,9 @@ pub async fn demo(args: DemoArgs) -> ExitCode {
         config.mqtt.bind, args.mqtt_port
     );
     println!("  dashboard: http://{}/", config.http.bind);
+    if let Some(m) = config.metrics.bind {
+        println!("  metrics:   http://{m}/metrics");
+    }
     let opts = StartOptions {
         scenario: Some(scenario),
         ..StartOptions::new(config, data_dir)

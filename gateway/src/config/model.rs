@@ -27,6 +27,9 @@ pub struct Config {
     /// The dashboard and REST API.
     #[serde(default)]
     pub http: HttpConfig,
+    /// The Prometheus metrics endpoint.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
     /// Alert behaviour: cancel window, debounce.
     #[serde(default)]
     pub alerts: AlertsConfig,
@@ -200,6 +203,19 @@ impl Default for HttpConfig {
             bind: default_http_bind(),
         }
     }
+}
+
+/// The Prometheus metrics endpoint (docs/METRICS.md).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Address of `http://BIND/metrics`, on its own listener; absent: no metrics endpoint.
+    #[serde(default)]
+    pub bind: Option<SocketAddr>,
+    /// File holding a bearer token scrapers must send (`Authorization: Bearer …`); required
+    /// when `bind` is not a loopback address.
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
 }
 
 /// Alert behaviour.
@@ -437,8 +453,13 @@ pub struct EscalationLevel {
 pub struct UplinkConfig {
     /// Uplink id contacts refer to.
     pub id: String,
-    /// `mqtt://host:port` or `mqtts://host:port` (TLS).
-    pub url: String,
+    /// `mqtt://host:port` or `mqtts://host:port` (TLS): the broker.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Instead of `url`: the nodes of one broker cluster, tried in order; on a lost connection
+    /// the uplink moves to the next (docs/MQTT.md, failover). Same scheme for all.
+    #[serde(default)]
+    pub urls: Vec<String>,
     /// MQTT client id; defaults to `pingan-{site}-{id}`. Must be stable: the session is persistent.
     #[serde(default)]
     pub client_id: Option<String>,

@@ -151,6 +151,86 @@ fn mqtts_uplink_needs_a_ca_file() {
 }
 
 #[test]
+fn a_cluster_uplink_lists_its_nodes_and_each_bad_node_is_reported_at_its_place() {
+    let lines = MINIMAL.lines().count();
+    let ok = format!(
+        "{MINIMAL}\n[[uplinks]]\nid = \"inst\"\nurls = [\"mqtt://n1:1883\", \"mqtt://n2:1883\", \"mqtt://n3\"]\n"
+    );
+    let c = Config::parse(&ok, "f.toml").unwrap();
+    let nodes = c.uplinks[0].endpoints("uplinks[0]").unwrap();
+    let hosts: Vec<(&str, u16)> = nodes.iter().map(|n| (n.host.as_str(), n.port)).collect();
+    assert_eq!(hosts, vec![("n1", 1883), ("n2", 1883), ("n3", 1883)]);
+
+    let bad = format!(
+        "{MINIMAL}\n[[uplinks]]\nid = \"inst\"\nurls = [\"mqtt://n1:1883\", \"http://n2\", \"mqtts://n3:8883\", \"mqtt://n1:1883\"]\n"
+    );
+    let at = |col: usize, key: &str| format!("f.toml:{}:{col}: uplinks[0].{key}", lines + 4);
+    let p = problems(&bad);
+    assert_eq!(p.len(), 3, "{p:#?}");
+    assert!(
+        p[0].starts_with(&format!(
+            "{}: \"http://n2\" is not a valid uplink address",
+            at(27, "urls[1]")
+        )),
+        "{}",
+        p[0]
+    );
+    assert!(
+        p[1].starts_with(&format!(
+            "{}: every node of one uplink uses the same scheme",
+            at(40, "urls[2]")
+        )),
+        "{}",
+        p[1]
+    );
+    assert!(
+        p[2].starts_with(&format!(
+            "{}: \"mqtt://n1:1883\" is listed twice",
+            at(59, "urls[3]")
+        )),
+        "{}",
+        p[2]
+    );
+
+    let both = format!(
+        "{MINIMAL}\n[[uplinks]]\nid = \"inst\"\nurl = \"mqtt://a\"\nurls = [\"mqtt://b\"]\n"
+    );
+    assert_eq!(
+        problems(&both),
+        vec![format!(
+            "f.toml:{}:8: uplinks[0].urls: set either `url` (one broker) or `urls` (the nodes of a cluster), not both",
+            lines + 5
+        )]
+    );
+    let neither = format!("{MINIMAL}\n[[uplinks]]\nid = \"inst\"\n");
+    let p = problems(&neither);
+    assert!(
+        p[0].contains("uplinks[0].id: uplink \"inst\" needs `url = "),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn metrics_on_the_network_need_a_token() {
+    let text = format!("{MINIMAL}\n[metrics]\nbind = \"0.0.0.0:9464\"\n");
+    let p = problems(&text);
+    assert_eq!(p.len(), 1);
+    assert!(
+        p[0].contains(
+            "metrics.bind: 0.0.0.0:9464 is reachable from the network; set metrics.token_file"
+        ),
+        "{}",
+        p[0]
+    );
+    let ok = format!(
+        "{MINIMAL}\n[metrics]\nbind = \"0.0.0.0:9464\"\ntoken_file = \"/etc/pingan/metrics.token\"\n"
+    );
+    assert!(Config::parse(&ok, "f.toml").is_ok());
+    let local = format!("{MINIMAL}\n[metrics]\nbind = \"127.0.0.1:9464\"\n");
+    assert!(Config::parse(&local, "f.toml").is_ok());
+}
+
+#[test]
 fn modbus_devices_must_be_facility_devices_of_that_driver() {
     let text = format!(
         "{MINIMAL}\n[[drivers]]\nid = \"bus\"\ndriver = \"modbus\"\ntransport = \"tcp\"\nhost = \"127.0.0.1:502\"\n\

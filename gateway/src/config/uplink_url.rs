@@ -61,6 +61,58 @@ impl UplinkUrl {
     }
 }
 
+impl super::UplinkConfig {
+    /// The uplink's broker nodes in order: `urls`, or the single `url`. Every problem is
+    /// `(key, what was expected)`, e.g. `("uplinks[0].urls[1]", …)` with `at` = `uplinks[0]`.
+    pub fn endpoints(&self, at: &str) -> Result<Vec<UplinkUrl>, Vec<(String, String)>> {
+        let listed: Vec<(String, &str)> = match (&self.url, self.urls.as_slice()) {
+            (Some(_), [_, ..]) => {
+                return Err(vec![(
+                    format!("{at}.urls"),
+                    "set either `url` (one broker) or `urls` (the nodes of a cluster), not both"
+                        .into(),
+                )]);
+            }
+            (Some(u), []) => vec![(format!("{at}.url"), u.as_str())],
+            (None, []) => {
+                return Err(vec![(
+                    format!("{at}.id"),
+                    format!(
+                        "uplink \"{}\" needs `url = \"mqtt://HOST:PORT\"` or `urls = [\"mqtt://NODE1:PORT\", …]`",
+                        self.id
+                    ),
+                )]);
+            }
+            (None, urls) => urls
+                .iter()
+                .enumerate()
+                .map(|(j, u)| (format!("{at}.urls[{j}]"), u.as_str()))
+                .collect(),
+        };
+        let mut nodes: Vec<UplinkUrl> = Vec::new();
+        let mut problems = Vec::new();
+        for (key, text) in listed {
+            match UplinkUrl::parse(text) {
+                Ok(u) if nodes.iter().any(|n| n.host == u.host && n.port == u.port) => {
+                    problems.push((key, format!("\"{text}\" is listed twice")));
+                }
+                Ok(u) if nodes.first().is_some_and(|f| f.tls != u.tls) => problems.push((
+                    key,
+                    "every node of one uplink uses the same scheme (mqtt:// or mqtts://, one ca_file)"
+                        .into(),
+                )),
+                Ok(u) => nodes.push(u),
+                Err(e) => problems.push((key, e.to_string())),
+            }
+        }
+        if problems.is_empty() {
+            Ok(nodes)
+        } else {
+            Err(problems)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

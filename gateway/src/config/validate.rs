@@ -76,6 +76,14 @@ pub(super) fn check(c: &Config) -> Problems {
     }
     escalation(c, &contacts, &mut p);
     uplink_settings(c, &mut p);
+    if let Some(bind) = c.metrics.bind {
+        if !bind.ip().is_loopback() && c.metrics.token_file.is_none() {
+            p.push((
+                "metrics.bind".into(),
+                format!("{bind} is reachable from the network; set metrics.token_file so only scrapers with the token read /metrics, or bind to 127.0.0.1"),
+            ));
+        }
+    }
     p
 }
 
@@ -273,15 +281,15 @@ fn uplink_settings(c: &Config, p: &mut Problems) {
                 format!("\"{}\" is reserved (the embedded broker's link and the dashboard); choose another uplink id", u.id),
             ));
         }
-        match super::uplink_url::UplinkUrl::parse(&u.url) {
-            Ok(url) if url.tls && u.ca_file.is_none() => {
+        match u.endpoints(&format!("uplinks[{i}]")) {
+            Ok(nodes) if nodes.iter().any(|n| n.tls) && u.ca_file.is_none() => {
                 p.push((
                     at("ca_file"),
                     "an mqtts:// uplink needs `ca_file` (PEM) to verify the broker".into(),
                 ));
             }
             Ok(_) => {}
-            Err(e) => p.push((at("url"), e.to_string())),
+            Err(problems) => p.extend(problems),
         }
         if u.client_cert.is_some() != u.client_key.is_some() {
             p.push((

@@ -50,6 +50,9 @@ pub enum CommandParseError {
     /// `by` is empty.
     #[error("\"by\" must name the person")]
     MissingPerson,
+    /// A `v` other than the payload version this gateway speaks.
+    #[error("payload version {0} is not supported; send \"v\": 1 or leave it out")]
+    Version(u64),
 }
 
 /// A person's command to a device (a Modbus profile command such as `silence` or `reset`).
@@ -91,6 +94,9 @@ fn body(payload: &[u8]) -> Result<(String, Option<String>), CommandParseError> {
     }
     let body: Body =
         serde_json::from_slice(payload).map_err(|e| CommandParseError::Payload(e.to_string()))?;
+    if let Some(v) = body.v.filter(|v| *v != u64::from(super::payload::VERSION)) {
+        return Err(CommandParseError::Version(v));
+    }
     let by = body.by.trim().to_owned();
     if by.is_empty() {
         return Err(CommandParseError::MissingPerson);
@@ -101,6 +107,9 @@ fn body(payload: &[u8]) -> Result<(String, Option<String>), CommandParseError> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Body {
+    /// The payload version (optional; docs/schema/command.schema.json).
+    #[serde(default)]
+    v: Option<u64>,
     by: String,
     #[serde(default)]
     note: Option<String>,
@@ -208,6 +217,11 @@ mod tests {
             parse(P, &format!("{P}{id}/ack"), br#"{"by":"  "}"#),
             Err(CommandParseError::MissingPerson)
         );
+        assert_eq!(
+            parse(P, &format!("{P}{id}/ack"), br#"{"v":2,"by":"Li"}"#),
+            Err(CommandParseError::Version(2))
+        );
+        assert!(parse(P, &format!("{P}{id}/ack"), br#"{"v":1,"by":"Li"}"#).is_ok());
         let big = vec![b' '; MAX_COMMAND_BYTES + 1];
         assert_eq!(
             parse(P, &format!("{P}{id}/ack"), &big),

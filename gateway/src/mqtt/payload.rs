@@ -96,3 +96,22 @@ pub fn health(device: &DeviceId, state: HealthState, detail: &str, at: Timestamp
         "at": rfc3339(at),
     })
 }
+
+/// The result of a person's device command (`pingan/{site}/devices/{device}/commands/{command}`).
+pub fn device_command_result(
+    device: &DeviceId,
+    command: &str,
+    by: &str,
+    result: &Result<(), String>,
+    at: Timestamp,
+) -> Value {
+    json!({
+        "v": VERSION,
+        "device": device,
+        "command": command,
+        "by": by,
+        "ok": result.is_ok(),
+        "error": result.as_ref().err(),
+        "at": rfc3339(at),
+    })
+}

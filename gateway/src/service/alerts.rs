@@ -11,10 +11,11 @@ use ulid::Ulid;
 use super::board::AlertBoard;
 use super::effects::Effects;
 use super::live::{Counters, Live};
-use crate::alert::{Alert, AuditAction, CommandError, Engine, Event, Output, Via};
+use crate::alert::{Alert, AlertState, AuditAction, CommandError, Engine, Event, Output, Via};
 use crate::analytics::Finding;
 use crate::clock::SharedClock;
 use crate::config::LinkId;
+use crate::metrics::Rejection;
 use crate::mqtt::command::Action;
 use crate::mqtt::payload;
 use crate::pipeline;
@@ -196,9 +197,15 @@ impl AlertTask {
         // between must not leave a log line for an alert that never existed.
         for a in &raised {
             Counters::bump(&self.parts.live.counters.alerts_raised);
+            self.parts
+                .live
+                .metrics
+                .alert_raised(a.kind.as_str(), priority_name(a));
             tracing::info!(alert = %a.id, kind = %a.kind, subject = %a.subject.key(), "alert raised");
         }
         for a in applied.changed {
+            let before = self.parts.board.state(a.id);
+            self.observe(before, &a);
             self.parts.board.update(&a, self.parts.clock.now());
             let _ = self.parts.changes.send(a);
         }
@@ -250,6 +257,29 @@ impl AlertTask {
         out
     }
 
+    /// Counts a state change of `a` from `before` and, on the first delivery and the
+    /// acknowledgement, how long it took since the raise.
+    fn observe(&self, before: Option<AlertState>, a: &Alert) {
+        if before == Some(a.state) {
+            return;
+        }
+        let m = &self.parts.live.metrics;
+        m.transition(before.map_or("new", state_name), state_name(a.state));
+        let since_raise = |t: pingan_drivers::Timestamp| {
+            Duration::from_millis(u64::try_from(t.millis() - a.raised_at.millis()).unwrap_or(0))
+        };
+        match (before, a.state) {
+            (Some(AlertState::Raised), AlertState::Delivered) => {
+                m.delivered_after(priority_name(a), since_raise(self.parts.clock.now()));
+            }
+            (Some(b), AlertState::Acknowledged) if !b.is_acknowledged() => {
+                let at = a.acknowledged_at.unwrap_or_else(|| self.parts.clock.now());
+                m.acknowledged_after(priority_name(a), since_raise(at));
+            }
+            _ => {}
+        }
+    }
+
     fn on_finding(&mut self, f: Finding) -> Vec<Output> {
         pipeline::step(&mut self.parts.engine, f, Ulid::new())
     }
@@ -298,6 +328,7 @@ impl AlertTask {
         };
         if let Err(e) = &result {
             Counters::bump(&self.parts.live.counters.commands_rejected);
+            self.parts.live.metrics.command_rejected(Rejection::Refused);
             let resolved = matches!(e, CommandError::UnknownAlert(_))
                 && self.parts.store.alert(id).ok().flatten().is_some();
             if resolved {
@@ -307,5 +338,24 @@ impl AlertTask {
             }
         }
         result
+    }
+}
+
+/// The snake_case name of a state (as in the alert payload).
+fn state_name(s: AlertState) -> &'static str {
+    match s {
+        AlertState::Raised => "raised",
+        AlertState::Delivered => "delivered",
+        AlertState::Escalated => "escalated",
+        AlertState::Acknowledged => "acknowledged",
+        AlertState::Resolved => "resolved",
+    }
+}
+
+fn priority_name(a: &Alert) -> &'static str {
+    match a.priority {
+        crate::alert::Priority::High => "high",
+        crate::alert::Priority::Medium => "medium",
+        crate::alert::Priority::Low => "low",
     }
 }

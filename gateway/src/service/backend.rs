@@ -44,6 +44,7 @@ pub struct GatewayBackend {
     pub(crate) accounts: Accounts,
     pub(crate) clock: SharedClock,
     pub(super) receipts: mpsc::Sender<Receipt>,
+    pub(crate) status: Arc<super::status::StatusSources>,
 }
 
 impl GatewayBackend {
@@ -214,6 +215,10 @@ impl Backend for GatewayBackend {
         };
         // A full queue only delays the "delivered" mark; the alert itself is on screen.
         let _ = self.receipts.try_send(receipt);
+    }
+
+    fn health(&self) -> Option<crate::health::HealthReport> {
+        Some(self.status.health())
     }
 }
 

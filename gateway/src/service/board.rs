@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use pingan_drivers::Timestamp;
 use ulid::Ulid;
 
-use crate::alert::Alert;
+use crate::alert::{Alert, AlertState};
 
 /// How long resolved alerts stay on the board.
 const KEEP_RESOLVED_MS: i64 = 24 * 3600 * 1000;
@@ -52,6 +52,11 @@ impl AlertBoard {
             .collect();
         v.sort_by_key(|a| std::cmp::Reverse(a.id));
         v
+    }
+
+    /// The state of the revision on the board (`None`: not on it, a new alert).
+    pub fn state(&self, id: Ulid) -> Option<AlertState> {
+        self.alerts.lock().ok()?.get(&id).map(|a| a.state)
     }
 
     /// Open alerts.

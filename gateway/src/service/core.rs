@@ -72,6 +72,9 @@ pub(super) struct Core {
     pub restart: CancellationToken,
     /// Whether fall detection runs.
     pub fall_available: bool,
+    /// For technical events found after the core started; drop it once starting is done (the
+    /// alert task ends when every findings sender is gone).
+    pub findings: mpsc::Sender<Finding>,
 }
 
 /// Starts the core's tasks into `tasks`.
@@ -175,7 +178,7 @@ pub(super) async fn start(inputs: CoreInputs, tasks: &mut Tasks) -> Result<Core,
         let _ = findings.send(Finding::Event(ev)).await;
     }
     let fall_input = if fall_detection {
-        let (input, problem) = fall::start(findings.clone(), clock.now());
+        let (input, problem) = fall::start(findings.clone(), live.metrics.clone(), clock.now());
         if let Some(ev) = problem {
             let _ = findings.send(Finding::Event(ev)).await;
         }
@@ -183,6 +186,7 @@ pub(super) async fn start(inputs: CoreInputs, tasks: &mut Tasks) -> Result<Core,
     } else {
         fall::FallInput::disabled()
     };
+    let late_findings = findings.clone();
     let heartbeat = Arc::new(AtomicI64::new(clock.now().millis()));
     let (sink, sink_rx) = ReadingSink::channel(8192);
     tasks.spawn(
@@ -212,5 +216,6 @@ pub(super) async fn start(inputs: CoreInputs, tasks: &mut Tasks) -> Result<Core,
         fall_available: fall_input
             .available
             .load(std::sync::atomic::Ordering::Relaxed),
+        findings: late_findings,
     })
 }

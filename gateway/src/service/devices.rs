@@ -11,6 +11,7 @@ use super::drivers::DeviceCommands;
 use super::live::{Counters, Live};
 use crate::clock::SharedClock;
 use crate::config::LinkId;
+use crate::metrics::Rejection;
 use crate::mqtt::command::DeviceCommand;
 use crate::mqtt::{Topics, payload};
 use crate::store::{Outbox, OutboxEntry};
@@ -112,18 +113,17 @@ impl DeviceTask {
                 }
                 Err(e) => {
                     Counters::bump(&live.counters.commands_rejected);
+                    live.metrics.command_rejected(Rejection::DeviceFailed);
                     tracing::warn!(device = %cmd.device, command = %cmd.command, by = %cmd.by, %link, error = %e, "device command failed");
                 }
             }
-            let body = serde_json::json!({
-                "v": payload::VERSION,
-                "device": cmd.device,
-                "command": cmd.command,
-                "by": cmd.by,
-                "ok": result.is_ok(),
-                "error": result.err(),
-                "at": payload::rfc3339(clock.now()),
-            });
+            let body = payload::device_command_result(
+                &cmd.device,
+                &cmd.command,
+                &cmd.by,
+                &result,
+                clock.now(),
+            );
             if let Some(ob) = results {
                 let entry = OutboxEntry::message(topic, body.to_string(), clock.now());
                 if ob.push(&entry).is_ok() {

@@ -15,6 +15,7 @@ use crate::alert::{AlertKind, Event, Priority};
 use crate::analytics::Finding;
 use crate::config::DeviceModel;
 use crate::facility::Binding;
+use crate::metrics::Metrics;
 
 /// One motion batch for the fall thread.
 #[derive(Debug)]
@@ -63,7 +64,11 @@ impl FallInput {
 }
 
 /// Starts fall detection. On failure returns a disabled input and the technical event to raise.
-pub(crate) fn start(findings: mpsc::Sender<Finding>, now: Timestamp) -> (FallInput, Option<Event>) {
+pub(crate) fn start(
+    findings: mpsc::Sender<Finding>,
+    metrics: Arc<Metrics>,
+    now: Timestamp,
+) -> (FallInput, Option<Event>) {
     let dropped = Arc::new(AtomicU64::new(0));
     let available = Arc::new(AtomicBool::new(false));
     let pipeline = pingan_models::runtime::load()
@@ -94,7 +99,7 @@ pub(crate) fn start(findings: mpsc::Sender<Finding>, now: Timestamp) -> (FallInp
     let (tx, rx) = std::sync::mpsc::sync_channel::<MotionBatch>(4096);
     let spawned = std::thread::Builder::new()
         .name("fall-detection".into())
-        .spawn(move || run(pipeline, rx, findings));
+        .spawn(move || run(pipeline, rx, findings, &metrics));
     if let Err(e) = spawned {
         available.store(false, Ordering::Relaxed);
         let ev = Event::technical(
@@ -127,6 +132,7 @@ fn run(
     mut pipeline: FallPipeline,
     rx: std::sync::mpsc::Receiver<MotionBatch>,
     findings: mpsc::Sender<Finding>,
+    metrics: &Metrics,
 ) {
     while let Ok(b) = rx.recv() {
         let Measurement::Motion { samples, hz } = &b.reading.measurement else {
@@ -137,13 +143,16 @@ fn run(
         } else {
             Placement::Wrist
         };
-        let falls = match pipeline.push(
+        let started = std::time::Instant::now();
+        let pushed = pipeline.push(
             b.reading.device.as_str(),
             placement,
             samples,
             *hz,
             b.reading.at.millis(),
-        ) {
+        );
+        metrics.inference("fall", started.elapsed());
+        let falls = match pushed {
             Ok(f) => f,
             Err(e) => {
                 tracing::warn!(device = %b.reading.device, error = %e, "fall inference failed for a batch");

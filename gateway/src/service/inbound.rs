@@ -11,7 +11,9 @@ use super::alerts::{CommandRequest, Receipt};
 use super::devices::DeviceRequest;
 use super::live::{Counters, Live};
 use crate::alert::Via;
+use crate::clock::SharedClock;
 use crate::config::LinkId;
+use crate::metrics::Rejection;
 use crate::mqtt::command;
 use crate::mqtt::link::LinkEvent;
 use crate::mqtt::{Inbound, Topics};
@@ -46,6 +48,7 @@ impl InboundBuilder {
         command_links: HashSet<LinkId>,
         routes: Routes,
         live: Arc<Live>,
+        clock: SharedClock,
     ) -> InboundTask {
         InboundTask {
             events: self.events.1,
@@ -53,6 +56,7 @@ impl InboundBuilder {
             command_links,
             routes,
             live,
+            clock,
         }
     }
 }
@@ -66,6 +70,7 @@ pub(super) struct InboundTask {
     command_links: HashSet<LinkId>,
     routes: Routes,
     live: Arc<Live>,
+    clock: SharedClock,
 }
 
 impl InboundTask {
@@ -88,7 +93,9 @@ impl InboundTask {
                     topic,
                     payload,
                 } => self.message(link, &topic, &payload).await,
-                LinkEvent::Connection { .. } => {}
+                LinkEvent::Connection {
+                    link, connected, ..
+                } => self.live.on_link(&link, connected, self.clock.now()),
             }
         }
     }
@@ -99,6 +106,7 @@ impl InboundTask {
         }
         let rejected = |error: &dyn std::fmt::Display| {
             Counters::bump(&self.live.counters.commands_rejected);
+            self.live.metrics.command_rejected(Rejection::Malformed);
             tracing::warn!(%link, %topic, %error, "malformed command ignored");
         };
         match self.topics.inbound(topic) {

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::effects::Target;
 use super::pipeline::TelemetryOut;
-use crate::config::{Config, LinkId, UplinkConfig, UplinkUrl};
+use crate::config::{Config, LinkId, UplinkConfig};
 use crate::mqtt::broker::LocalEndpoints;
 use crate::mqtt::link::{
     LinkEvent, LinkSettings, LinkStats, LinkTask, LocalLinkTask, TelemetryMsg,
@@ -209,8 +209,14 @@ fn uplink_settings(
     topics: &Topics,
     now: Timestamp,
 ) -> Result<LinkSettings, String> {
-    let url = UplinkUrl::parse(&u.url).map_err(|e| e.to_string())?;
-    let tls = match (&u.ca_file, url.tls) {
+    let urls = u.endpoints("uplink").map_err(|problems| {
+        problems
+            .into_iter()
+            .map(|(_, why)| why)
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
+    let tls = match (&u.ca_file, urls.iter().any(|n| n.tls)) {
         (Some(ca), true) => {
             let client = u.client_cert.as_deref().zip(u.client_key.as_deref());
             Some(tls::client_config(ca, client).map_err(|e| e.to_string())?)
@@ -224,7 +230,7 @@ fn uplink_settings(
     };
     Ok(LinkSettings {
         id: LinkId::new(&u.id),
-        url,
+        urls,
         client_id: u
             .client_id
             .clone()

@@ -2,12 +2,14 @@
 //! battery per device, counters. Updated by the pipeline, read by the web API.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use pingan_drivers::{DeviceId, HealthState, Measurement, Reading, Timestamp};
 
 use crate::analytics::news2::observe::{Measured, Sample};
+use crate::config::LinkId;
+use crate::metrics::Metrics;
 use crate::web::backend::VitalsView;
 
 /// What the gateway knows about a device right now.
@@ -93,17 +95,61 @@ impl Counters {
 }
 
 /// The live state. Locks are held for microseconds by single updates.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Live {
     devices: Mutex<HashMap<DeviceId, DeviceLive>>,
     residents: Mutex<HashMap<String, ResidentLive>>,
     /// (unix ms, readings_in) at the last rate sample.
     rate: Mutex<(i64, u64, f64)>,
+    /// Links' connection changes: (connected, unix ms of the change).
+    links: Mutex<HashMap<LinkId, (bool, i64)>>,
     /// Counters.
     pub counters: Counters,
+    /// The Prometheus families the tasks record into (`/metrics`).
+    pub metrics: Arc<Metrics>,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Self::new(Arc::new(Metrics::new([])))
+    }
 }
 
 impl Live {
+    /// Live state recording into `metrics`.
+    pub fn new(metrics: Arc<Metrics>) -> Self {
+        Self {
+            devices: Mutex::default(),
+            residents: Mutex::default(),
+            rate: Mutex::default(),
+            links: Mutex::default(),
+            counters: Counters::default(),
+            metrics,
+        }
+    }
+
+    /// A link connected or lost its connection at `at`.
+    pub fn on_link(&self, link: &LinkId, connected: bool, at: Timestamp) {
+        if let Ok(mut links) = self.links.lock() {
+            links.insert(link.clone(), (connected, at.millis()));
+        }
+    }
+
+    /// A link's last connection change: whether it connected, and when (`None`: no change since
+    /// start).
+    pub fn link_change(&self, link: &LinkId) -> Option<(bool, Timestamp)> {
+        let links = self.links.lock().ok()?;
+        links.get(link).map(|(c, at)| (*c, Timestamp(*at)))
+    }
+
+    /// How many devices are in each health state (the devices that reported at all).
+    pub fn device_health(&self) -> Vec<(DeviceId, HealthState)> {
+        self.devices
+            .lock()
+            .map(|d| d.iter().map(|(id, l)| (id.clone(), l.health)).collect())
+            .unwrap_or_default()
+    }
+
     /// Records a reading of a device bound to `resident`.
     pub fn on_reading(&self, r: &Reading, resident: Option<&str>) {
         if let Ok(mut devices) = self.devices.lock() {

@@ -17,12 +17,14 @@ mod core;
 mod devices;
 mod drivers;
 mod effects;
+mod exporter;
 mod fall;
 mod housekeeping;
 mod inbound;
 mod links;
 pub mod live;
 mod pipeline;
+pub mod status;
 mod task;
 mod writer;
 
@@ -48,9 +50,11 @@ use live::Live;
 use task::{Part, Tasks};
 
 use crate::alert::{Alert, Event};
+use crate::analytics::Finding;
 use crate::clock::{MonotonicClock, SharedClock};
 use crate::config::{Config, LinkId};
 use crate::facility::Facility;
+use crate::metrics::Metrics;
 use crate::mqtt::{Topics, broker, tls};
 use crate::pipeline::Site;
 use crate::store::{Store, StoreError};
@@ -211,7 +215,11 @@ impl Gateway {
         let local = broker::start(config.mqtt.bind, config.mqtt.max_connections).await?;
 
         let topics = Topics::new(&config.site.id);
-        let live = Arc::new(Live::default());
+        let metrics =
+            Arc::new(Metrics::new(config.devices.iter().map(|d| {
+                (pingan_drivers::DeviceId::new(&d.id), d.driver.clone())
+            })));
+        let live = Arc::new(Live::new(metrics));
         let mut tasks = Tasks::default();
         let alerts = AlertTask::builder();
         let devices = DeviceTask::builder();
@@ -233,7 +241,13 @@ impl Gateway {
         tasks.spawn(
             Part::Inbound,
             inbound
-                .build(topics.clone(), plan.command_links, routes, live.clone())
+                .build(
+                    topics.clone(),
+                    plan.command_links,
+                    routes,
+                    live.clone(),
+                    clock.clone(),
+                )
                 .run(),
         );
         let device_commands = drivers::DeviceCommands::default();
@@ -286,6 +300,31 @@ impl Gateway {
                 addr: config.http.bind,
                 source,
             })?;
+        // `pingan status` finds the running gateway's health endpoint here.
+        if let Ok(addr) = listener.local_addr() {
+            let _ = std::fs::write(
+                config.storage.data_dir.join("pingan-http"),
+                addr.to_string(),
+            );
+        }
+        let status = Arc::new(status::StatusSources {
+            config: config.clone(),
+            live: live.clone(),
+            board: core.board.clone(),
+            store: store.clone(),
+            links: links.clone(),
+            fall_detection: core.fall_available,
+            started: Instant::now(),
+            started_at: clock.now(),
+            clock: clock.clone(),
+            heartbeat: core.heartbeat.clone(),
+            sink_stats: sink_stats.clone(),
+        });
+        if let Some(problem) = exporter::start(&config, &mut tasks, &status).await {
+            tracing::error!(error = %problem, "metrics endpoint not started");
+            let ev = Event::technical("metrics", Some(problem), clock.now());
+            let _ = core.findings.send(Finding::Event(ev)).await;
+        }
         let backend = Arc::new(backend::GatewayBackend {
             config: config.clone(),
             facility: site.facility.clone(),
@@ -300,6 +339,7 @@ impl Gateway {
             accounts: store.accounts()?,
             clock: clock.clone(),
             receipts: core.receipts.clone(),
+            status,
         });
         let http_stop = tasks.token(Part::Http);
         tasks.spawn(Part::Http, async move {

@@ -160,6 +160,7 @@ impl PipelineTask {
 
     fn on_reading(&mut self, r: Reading) -> Vec<Finding> {
         Counters::bump(&self.live.counters.readings_in);
+        self.live.metrics.reading_received(&r.device);
         match self.processor.on_reading(r) {
             Processed::Unknown { first } => {
                 Counters::bump(&self.live.counters.unknown_device_readings);
@@ -186,8 +187,13 @@ impl PipelineTask {
                         offer_telemetry(&out.tx, &out.stats, TelemetryMsg::Item(t.clone()));
                     }
                 }
-                if self.store_tx.try_send(n.reading).is_err() {
+                if let Err(e) = self.store_tx.try_send(n.reading) {
                     Counters::bump(&self.live.counters.readings_shed);
+                    let device = match &e {
+                        mpsc::error::TrySendError::Full(r)
+                        | mpsc::error::TrySendError::Closed(r) => &r.device,
+                    };
+                    self.live.metrics.readings_written(device, 0, 0, 1);
                 }
                 findings
             }

@@ -49,6 +49,7 @@ pub(super) fn spawn(
                     batch.push(r);
                 } else {
                     skipped += 1;
+                    live.metrics.readings_written(&r.device, 0, 1, 0);
                 }
             };
             take(first, &mut batch);
@@ -72,16 +73,24 @@ pub(super) fn spawn(
             let c = &live.counters;
             if batch.is_empty() {
                 continue;
-            } else if shedding.load(Ordering::Relaxed) {
+            }
+            let stored = if shedding.load(Ordering::Relaxed) {
                 c.readings_shed.fetch_add(n, Ordering::Relaxed);
+                false
             } else if let Err(e) = store.put_readings(&batch) {
                 c.readings_shed.fetch_add(n, Ordering::Relaxed);
                 failures += 1;
                 if failures.is_power_of_two() {
                     tracing::error!(error = %e, failures, "readings not stored");
                 }
+                false
             } else {
                 c.readings_stored.fetch_add(n, Ordering::Relaxed);
+                true
+            };
+            let (s, shed) = if stored { (1, 0) } else { (0, 1) };
+            for r in &batch {
+                live.metrics.readings_written(&r.device, s, 0, shed);
             }
             batch.clear();
         }

@@ -205,6 +205,16 @@ impl Outbox {
         Ok(())
     }
 
+    /// When the oldest waiting message was queued (`None`: empty, or an old record): on disk
+    /// first, then in memory.
+    pub fn oldest_queued_at(&self) -> Option<Timestamp> {
+        let disk = self.after(None, 1).ok().and_then(|v| v.into_iter().next());
+        match disk {
+            Some((_, e)) => e.queued_at,
+            None => self.memory().entries.front().and_then(|(_, e)| e.queued_at),
+        }
+    }
+
     /// Messages waiting (on disk and in memory).
     pub fn len(&self) -> usize {
         self.tree.len() + self.memory_len()

@@ -184,7 +184,8 @@ fn schema_mismatch_is_a_clear_error() {
 #[test]
 fn outbox_keeps_send_order_across_reopen() {
     let dir = tempfile::tempdir().unwrap();
-    let entry = |n: usize| OutboxEntry::message(format!("t/{n}"), "{}".into(), Timestamp(0));
+    let entry =
+        |n: usize| OutboxEntry::message(format!("t/{n}"), "{}".into(), Timestamp(1_000 + n as i64));
     {
         let store = Store::open(dir.path()).unwrap();
         let ob = store.outbox(&LinkId::new("inst")).unwrap();
@@ -203,6 +204,11 @@ fn outbox_keeps_send_order_across_reopen() {
     let rest = ob.after(Some(all[1].0), 100).unwrap();
     assert_eq!(rest.len(), 2);
     assert_eq!(ob.len(), 3);
+    assert_eq!(
+        ob.oldest_queued_at(),
+        Some(pingan_drivers::Timestamp(1_001)),
+        "the oldest waiting message's time"
+    );
 }
 
 fn hr(device: &str, at: i64) -> Reading {

@@ -157,6 +157,21 @@ pub(crate) async fn status(State(st): State<AppState>, _s: Session) -> Json<Stat
 }
 
 /// Unknown paths: a JSON 404 like every other error.
+/// `GET /healthz`, without a session (load balancers and monitoring): the health report, 200
+/// when nothing needs a person and 503 when something does (docs/CLI.md). It carries no
+/// personal data. Computed off the reactor: it reads the store's size and the outboxes.
+pub(crate) async fn health(State(st): State<AppState>) -> Response {
+    let backend = st.backend.clone();
+    let Ok(Some(report)) = tokio::task::spawn_blocking(move || backend.health()).await else {
+        return ApiError::NotFound("no health report".into()).into_response();
+    };
+    let code = match report.status {
+        crate::health::Overall::Ok => StatusCode::OK,
+        crate::health::Overall::Attention => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    (code, [(header::CACHE_CONTROL, "no-store")], Json(report)).into_response()
+}
+
 pub(crate) async fn not_found() -> ApiError {
     ApiError::NotFound("no such path".into())
 }

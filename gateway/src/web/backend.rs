@@ -166,4 +166,9 @@ pub trait Backend: Send + Sync + 'static {
     fn now(&self) -> Timestamp {
         Timestamp::now()
     }
+
+    /// The health report for `GET /healthz` (`None`: this backend has none; 404).
+    fn health(&self) -> Option<crate::health::HealthReport> {
+        None
+    }
 }

@@ -1,5 +1,6 @@
 //! One MQTT connection out (the local link to the embedded broker, or an uplink), draining a
-//! durable outbox: a thin I/O loop around the pure [`state`] machine.
+//! durable outbox: a thin I/O loop around the pure [`state`] machine and, for an uplink to a
+//! broker cluster, the pure [`endpoints`] rotation over its nodes.
 //!
 //! An outbox message leaves the outbox only on the PUBACK for its own packet. To know which
 //! packet id a message got without relying on rumqttc's internal numbering, one outbox message is
@@ -11,6 +12,7 @@
 
 mod batch;
 mod drain;
+mod endpoints;
 mod local;
 mod state;
 mod types;

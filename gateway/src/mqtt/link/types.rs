@@ -16,8 +16,8 @@ use crate::config::{LinkId, UplinkUrl};
 pub struct LinkSettings {
     /// The local broker's link or the uplink's id.
     pub id: LinkId,
-    /// Broker address.
-    pub url: UplinkUrl,
+    /// Broker addresses: the nodes of one cluster, dialled in order (`endpoints`); at least one.
+    pub urls: Vec<UplinkUrl>,
     /// MQTT client id (stable: persistent sessions are keyed on it).
     pub client_id: String,
     /// User name and password.

@@ -17,9 +17,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::batch::{self, Batcher};
 use super::drain::{remove_acked, sleep_until};
+use super::endpoints::Endpoints;
 use super::state::LinkState;
 use super::types::{LinkEvent, LinkSettings, LinkStats, TelemetryMsg};
-use crate::config::LinkId;
+use crate::config::{LinkId, UplinkUrl};
 use crate::log_limit::Verdict;
 use crate::store::{Outbox, OutboxEntry};
 
@@ -51,8 +52,12 @@ impl LinkTask {
             stats,
             shutdown,
         } = self;
-        let (client, mut eventloop) = connect_options(&settings);
         let link = settings.id.clone();
+        let Some(mut endpoints) = Endpoints::new(settings.urls.clone()) else {
+            tracing::error!(link = %link, "no broker address; the link does not run");
+            return;
+        };
+        let (client, mut eventloop) = connect_options(&settings, endpoints.current());
         let mut state = LinkState::new(settings.ack_timeout);
         // A link without telemetry has its queue's sender dropped at once; a closed queue must
         // not be polled again (it would return at once, forever).
@@ -79,6 +84,7 @@ impl LinkTask {
                 ev = eventloop.poll() => match ev {
                     Ok(Event::Incoming(Packet::ConnAck(_))) => {
                         let failed = state.on_connected();
+                        endpoints.on_connected();
                         stats.connected.store(true, Ordering::Relaxed);
                         if let Some(filter) = &settings.subscribe {
                             let _ = client.try_subscribe(filter.clone(), QoS::AtLeastOnce);
@@ -86,7 +92,8 @@ impl LinkTask {
                         // QoS 0 keeps the single QoS 1 slot for outbox messages; the last will
                         // covers a lost "online" on the broker side.
                         let _ = client.try_publish(settings.status_topic.clone(), QoS::AtMostOnce, true, settings.online_payload.clone());
-                        tracing::info!(link = %link, failed_attempts = failed, "connected");
+                        let node = endpoints.current();
+                        tracing::info!(link = %link, broker = %format!("{}:{}", node.host, node.port), failed_attempts = failed, "connected");
                         let _ = events.send(LinkEvent::Connection { link: link.clone(), connected: true, detail: String::new() }).await;
                     }
                     Ok(Event::Outgoing(Outgoing::Publish(pkid))) if pkid != 0 => state.on_packet_id(pkid),
@@ -119,9 +126,14 @@ impl LinkTask {
                         }
                         // The outbox, not rumqttc's memory, decides what is resent.
                         eventloop.pending.clear();
+                        // A cluster: the next node at once, the backoff after a full round.
+                        let wait = endpoints.on_failure(f.backoff);
+                        if endpoints.len() > 1 {
+                            eventloop.mqtt_options = mqtt_options(&settings, endpoints.current());
+                        }
                         tokio::select! {
                             () = shutdown.cancelled() => return,
-                            () = tokio::time::sleep(f.backoff) => {}
+                            () = tokio::time::sleep(wait) => {}
                         }
                     }
                 },
@@ -133,6 +145,10 @@ impl LinkTask {
                         eventloop.clean();
                         eventloop.pending.clear();
                         state.on_error(Instant::now());
+                        let _ = endpoints.on_failure(Duration::ZERO);
+                        if endpoints.len() > 1 {
+                            eventloop.mqtt_options = mqtt_options(&settings, endpoints.current());
+                        }
                         stats.connected.store(false, Ordering::Relaxed);
                         let _ = events.send(LinkEvent::Connection { link: link.clone(), connected: false, detail: "no PUBACK in time".into() }).await;
                     }
@@ -207,8 +223,9 @@ fn publish(client: &AsyncClient, e: &OutboxEntry) -> Result<(), rumqttc::ClientE
     )
 }
 
-fn connect_options(s: &LinkSettings) -> (AsyncClient, EventLoop) {
-    let mut opts = MqttOptions::new(s.client_id.clone(), s.url.host.clone(), s.url.port);
+/// The client's options for dialling `url` (one node of the link's cluster).
+fn mqtt_options(s: &LinkSettings, url: &UplinkUrl) -> MqttOptions {
+    let mut opts = MqttOptions::new(s.client_id.clone(), url.host.clone(), url.port);
     opts.set_keep_alive(Duration::from_secs(15));
     opts.set_clean_session(s.clean_session);
     opts.set_max_packet_size(512 * 1024, 512 * 1024);
@@ -226,7 +243,11 @@ fn connect_options(s: &LinkSettings) -> (AsyncClient, EventLoop) {
             tls.clone(),
         )));
     }
-    let (client, mut eventloop) = AsyncClient::new(opts, 4096);
+    opts
+}
+
+fn connect_options(s: &LinkSettings, url: &UplinkUrl) -> (AsyncClient, EventLoop) {
+    let (client, mut eventloop) = AsyncClient::new(mqtt_options(s, url), 4096);
     // Without TCP_NODELAY each QoS 1 round trip waits ~40 ms for delayed ACKs.
     let mut net = NetworkOptions::new();
     net.set_tcp_nodelay(true);
