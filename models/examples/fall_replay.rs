@@ -8,6 +8,8 @@
 //! - RECORDINGS.bin, little-endian, repeated: u32 id, u8 placement (0 wrist, 1 waist), u32 n,
 //!   n × f64 time (s), n × 3 × f32 acceleration (g)
 //! - stdout: one line per confirmed fall, `id config t score aftermath`, then `done <recordings>`
+//!
+//! `fall_replay --defaults` prints the built-in configurations in the same JSON shape.
 
 use std::collections::HashMap;
 use std::io::{BufWriter, Read, Write};
@@ -27,6 +29,15 @@ fn take<const N: usize>(buf: &[u8], pos: &mut usize) -> Result<[u8; N], String> 
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--defaults") {
+        let defaults: HashMap<&str, Vec<ConfirmerConfig>> = [
+            ("wrist", vec![ConfirmerConfig::for_placement(Placement::Wrist)]),
+            ("waist", vec![ConfirmerConfig::for_placement(Placement::Waist)]),
+        ]
+        .into();
+        println!("{}", serde_json::to_string(&defaults)?);
+        return Ok(());
+    }
     let [_, model, configs, recordings] = &args[..] else {
         return Err("usage: fall_replay MODEL.onnx CONFIGS.json RECORDINGS.bin".into());
     };

@@ -79,3 +79,39 @@ def build(streams: list[rd.Stream], feat, augment: bool = True) -> Windows:
                 P.append(np.full(len(y), 1.0 if s.placement == "waist" else 0.0, np.float32))
                 G.append(np.full(len(y), s.group))
     return Windows(np.concatenate(W), np.concatenate(Y), np.concatenate(P), np.concatenate(G))
+
+
+# Generated falls only of the kinds the real trials lack: the real falls are young adults'
+# falls from standing onto a mat (forward, backward, lateral, rotational); older people also
+# collapse slowly (syncope), roll out of bed and slide off chairs.
+SYNTHETIC_KINDS = ("syncope", "from_bed", "from_chair")
+
+
+def synthetic(feat, n_per_kind: int, seed: int) -> Windows:
+    """Windows of generated falls of SYNTHETIC_KINDS, cut like the real ones (group "synthetic")."""
+    import generator as gen
+
+    W, Y, P = [], [], []
+    for pi, placement in enumerate(gen.PLACEMENTS):
+        for ki, kind in enumerate(SYNTHETIC_KINDS):
+            for i in range(n_per_kind):
+                rng = np.random.default_rng(np.random.SeedSequence([seed, 7, pi, ki, i]))
+                tr, t_imp = gen.fall_trace(rng, placement, kind, post_s=float(rng.uniform(10, 20)))
+                dev = gen.random_device(tr.rng)
+                t, acc = gen.sense(tr, dev)
+                impact = t_imp / (1.0 + dev.drift)
+                span = rd.Span(rd.Trial("gen", "generator", "gen", "", kind, True, placement, "gen", t, acc, impact),
+                               0.0, float(t[-1]), float(t[-1]), impact)
+                s = rd.Stream(f"gen:{kind}:{i}", placement, "generator", "synthetic", t, acc, [span])
+                for w, y in zip(*stream_windows(s)):
+                    if len(w):
+                        W.append(feat(w, placement))
+                        Y.append(y)
+                        P.append(np.full(len(y), float(pi == 1), np.float32))
+    y = np.concatenate(Y)
+    return Windows(np.concatenate(W), y, np.concatenate(P), np.full(len(y), "synthetic"))
+
+
+def concat(a: Windows, b: Windows) -> Windows:
+    return Windows(np.concatenate([a.x, b.x]), np.concatenate([a.y, b.y]),
+                   np.concatenate([a.placement, b.placement]), np.concatenate([a.group, b.group]))

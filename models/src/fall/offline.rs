@@ -94,7 +94,7 @@ pub fn analyze_recording(
         };
         #[allow(clippy::cast_precision_loss)]
         let t_grid = |i: usize| pt[0] + (i as f64 - PAD as f64) / f64::from(MODEL_HZ);
-        let scores = score_part(detector, &x, placement)?;
+        let (flat, scores) = score_part(detector, &x, placement)?;
         for (cfg, out) in cfgs.iter().zip(analysis.falls.iter_mut()) {
             let mut confirmer = FallConfirmer::new(cfg.clone());
             let mut found = Vec::new();
@@ -106,8 +106,8 @@ pub fn analyze_recording(
                     confirmer.push_sample(t_grid(next), x[next]);
                     next += 1;
                 }
-                let w: Vec<f32> = x[start..start + WINDOW].iter().flatten().copied().collect();
-                confirmer.on_score(t_grid(start), &w, *score);
+                let w = &flat[k * WINDOW * 3..(k + 1) * WINDOW * 3];
+                confirmer.on_score(t_grid(start), w, *score);
                 found.extend(confirmer.poll());
             }
             for (i, s) in x.iter().enumerate().skip(next) {
@@ -122,23 +122,21 @@ pub fn analyze_recording(
     Ok(analysis)
 }
 
-/// Model scores of every window of a padded part, in batches.
+/// Every window of a padded part, flattened, and its model score (scored in batches).
 fn score_part(
     detector: &mut FallDetector,
     x: &[[f32; 3]],
     placement: Placement,
-) -> Result<Vec<f32>, ModelError> {
+) -> Result<(Vec<f32>, Vec<f32>), ModelError> {
     let count = (x.len() - WINDOW) / HOP + 1;
+    let flat: Vec<f32> = (0..count)
+        .flat_map(|k| x[k * HOP..k * HOP + WINDOW].iter().flatten().copied())
+        .collect();
     let mut scores = Vec::with_capacity(count);
-    let starts: Vec<usize> = (0..count).map(|k| k * HOP).collect();
-    for chunk in starts.chunks(super::worker::MAX_BATCH) {
-        let flat: Vec<f32> = chunk
-            .iter()
-            .flat_map(|&s| x[s..s + WINDOW].iter().flatten().copied())
-            .collect();
-        scores.extend(detector.score_placement(&flat, placement)?);
+    for chunk in flat.chunks(super::worker::MAX_BATCH * WINDOW * 3) {
+        scores.extend(detector.score_placement(chunk, placement)?);
     }
-    Ok(scores)
+    Ok((flat, scores))
 }
 
 #[cfg(test)]
