@@ -31,8 +31,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--defaults") {
         let defaults: HashMap<&str, Vec<ConfirmerConfig>> = [
-            ("wrist", vec![ConfirmerConfig::for_placement(Placement::Wrist)]),
-            ("waist", vec![ConfirmerConfig::for_placement(Placement::Waist)]),
+            (
+                "wrist",
+                vec![ConfirmerConfig::for_placement(Placement::Wrist)],
+            ),
+            (
+                "waist",
+                vec![ConfirmerConfig::for_placement(Placement::Waist)],
+            ),
         ]
         .into();
         println!("{}", serde_json::to_string(&defaults)?);

@@ -250,7 +250,11 @@ fn rust_path_matches_the_python_evaluation_path_within_1e_4() {
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python_path.py"))
         .arg(&model)
         .arg(&out)
-        .args(files.iter().map(|(p, n)| format!("{p}={}", fixture(n).display())))
+        .args(
+            files
+                .iter()
+                .map(|(p, n)| format!("{p}={}", fixture(n).display())),
+        )
         .status()
         .unwrap_or_else(|e| panic!("cannot run {} (run scripts/setup): {e}", python.display()));
     assert!(status.success(), "python path failed");

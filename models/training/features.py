@@ -25,6 +25,7 @@ SEGMENTS = {"pre": (0, 75), "mid": (75, 125), "post": (125, 200)}
 # Every axis is clipped to +-CLIP_G inside the graph before anything else: a +-2 g sensor (common in
 # wristbands) and a +-16 g one then give the model the same picture of an impact.
 CLIP_G = 2.0
+AUTOCORR_LAGS = (10, 15, 20, 25, 30, 40, 50)  # 0.2-1 s: strokes of arm work
 SMOOTH = 5  # moving average (samples) for the rate-robust features: 20 Hz and 200 Hz look alike
 
 FEATURE_NAMES = (
@@ -55,6 +56,10 @@ FEATURE_NAMES = (
         "mid_mean_abs_deviation",
         "post_mean_abs_deviation",
         "late_std",
+        "autocorrelation_max",
+        "rises_above_1.4g",
+        "pre_rises_above_1.4g",
+        "post_rises_above_1.4g",
         "placement",
     ]
 )
@@ -164,6 +169,20 @@ def build_feature_nodes(g: _G, window: str, placement: str, out: str) -> None:
     col(g.reduce("ReduceMean", g.slice(dev, 125, 200, 1), 1))
     _, var = std(g.slice(mag, 150, 200, 1), 1)
     col(g.op("Sqrt", [var]))
+    # periodic arm work (waving, sweeping, washing, clapping) repeats itself; a fall does not
+    centred = g.op("Sub", [mag, g.reduce("ReduceMean", mag, 1, keepdims=1)])
+    energy = g.op("Add", [g.reduce("ReduceSum", g.op("Mul", [centred, centred]), 1), eps])
+    lags = []
+    for lag in AUTOCORR_LAGS:
+        prod = g.op("Mul", [g.slice(centred, lag, WINDOW, 1), g.slice(centred, 0, WINDOW - lag, 1)])
+        lags.append(g.op("Unsqueeze", [g.op("Div", [g.reduce("ReduceSum", prod, 1), energy]), g.const([1])]))
+    col(g.reduce("ReduceMax", g.op("Concat", lags, axis=1), 1))
+    # how many separate bursts above 1.4 g: one impact, or many strokes
+    above = g.op("Cast", [g.op("Greater", [mag, g.const(1.4, np.float32)])], to=TensorProto.FLOAT)
+    rises = g.op("Relu", [g.op("Sub", [g.slice(above, 1, WINDOW, 1), g.slice(above, 0, WINDOW - 1, 1)])])  # [N,199]
+    col(g.reduce("ReduceSum", rises, 1))
+    col(g.reduce("ReduceSum", g.slice(rises, 0, 74, 1), 1))
+    col(g.reduce("ReduceSum", g.slice(rises, 124, WINDOW - 1, 1), 1))
     cols.append(placement)
     g.nodes.append(helper.make_node("Concat", cols, [out], axis=1, name="fx_concat"))
 

@@ -18,7 +18,7 @@ import features as fx
 
 SEED = 20261201
 POS_WEIGHT = 3.0  # positives are ~10 % of the windows; a moderate weight, the thresholds do the rest
-PARAMS = dict(max_iter=250, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=50, l2_regularization=1.0)
+PARAMS = dict(max_iter=300, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=50, l2_regularization=1.0)
 
 
 class Featurizer:

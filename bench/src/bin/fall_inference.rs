@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p pingan-bench --bin fall_inference -- [--calls N]`
 //! `… --bin fall_inference -- analyze fall --input FILE.csv [--placement wrist|waist]` runs the
-//! same code as `pingan analyze fall` (used by models/training/eval_pipeline.py).
+//! same code as `pingan analyze fall`.
 
 use std::path::Path;
 use std::process::ExitCode;

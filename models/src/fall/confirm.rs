@@ -54,9 +54,9 @@ pub struct ConfirmerConfig {
 
 /// Operating thresholds chosen in training (models/fall_detector.metrics.json, `thresholds`):
 /// (down, recovered) per placement.
-pub const WRIST_THRESHOLDS: (f32, f32) = (0.5, 0.9);
+pub const WRIST_THRESHOLDS: (f32, f32) = (0.93, 0.99);
 /// See [`WRIST_THRESHOLDS`].
-pub const WAIST_THRESHOLDS: (f32, f32) = (0.5, 0.9);
+pub const WAIST_THRESHOLDS: (f32, f32) = (0.97, 0.97);
 
 impl ConfirmerConfig {
     /// Defaults for a placement.
