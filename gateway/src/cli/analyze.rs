@@ -386,6 +386,46 @@ mod tests {
     }
 
     #[test]
+    fn nan_huge_values_one_row_and_gappy_files_keep_their_clear_messages() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write = |name: &str, body: String| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, format!("t,ax,ay,az\n{body}")).expect("write");
+            path
+        };
+        let steady = |from: f64, n: u32| -> String {
+            (0..n)
+                .map(|i| format!("{:.2},0,0,1\n", from + f64::from(i) * 0.02))
+                .collect()
+        };
+        // malformed: exit 2, nothing on stdout
+        for (path, needle) in [
+            (
+                write("nan.csv", "0.00,0,0,1\n0.02,NaN,0,1\n".into()),
+                "line 3: `ax` is not a finite number: `NaN`",
+            ),
+            (
+                write("huge.csv", "0.00,0,0,1\n0.02,0,5000,1\n".into()),
+                "line 3: acceleration beyond ±1000 g",
+            ),
+        ] {
+            let (code, out, err) = run_file(&path, PlacementArg::Waist);
+            assert_eq!(code, 2, "{err}");
+            assert!(out.is_empty());
+            assert!(err.contains(needle), "{err}");
+        }
+        // too little to analyse: exit 0, no falls, a warning naming the part
+        let one = write("one_row.csv", "0.00,0,0,1\n".into());
+        let gappy = write("gappy.csv", steady(0.0, 60) + &steady(5.0, 60));
+        for path in [one, gappy] {
+            let (code, out, err) = run_file(&path, PlacementArg::Wrist);
+            assert_eq!(code, 0, "{err}");
+            assert!(out.is_empty());
+            assert!(err.contains("too short for the model's 4 s window"), "{err}");
+        }
+    }
+
+    #[test]
     fn gaps_longer_than_a_second_split_the_recording() {
         let mut text = String::from("t,ax,ay,az\n");
         for i in 0..100 {
