@@ -3,7 +3,8 @@
 Thresholds are chosen on out-of-fold replays only: the models that score a stream never saw its
 subject. For each placement the grid of (down, recovered) thresholds is replayed through Rust and
 the pair with the highest sensitivity within the false-alarm budget wins (budget relaxed step by
-step when no pair reaches SENS_FLOOR within it, so a placement never ends up detecting nothing).
+step when no pair reaches SENS_FLOOR within it, so a placement never ends up detecting nothing;
+beyond the last budget, the pair with the fewest false alarms).
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ def choose(outs_by_mode: dict[str, dict[int, list]], base: dict) -> dict:
                 pick = (best, budget)
                 if best[1] >= SENS_FLOOR:
                     break
+        if pick is None:  # over every budget: the fewest false alarms there are
+            best = min(rows, key=lambda r: (r[2], -r[1]))
+            pick = (best, None)
         (pair, sens, fa), budget = pick
         chosen[p] = {"threshold": pair[0], "recovered_threshold": pair[1], "oof_sensitivity": round(sens, 3),
                      "oof_false_alarms_per_hour": round(fa, 3), "budget": budget}

@@ -79,6 +79,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--out", type=Path, default=ROOT / "models/fall_evaluation.json")
+    ap.add_argument("--part", choices=("all", "subjects", "datasets"), default="all",
+                    help="run one evaluation and merge it into an existing --out (to resume)")
     args = ap.parse_args()
     t0 = time.time()
     log = lambda s: print(f"[{time.time() - t0:5.0f} s] {s}", flush=True)  # noqa: E731
@@ -93,8 +95,22 @@ def main() -> int:
     fall_groups = {t.group for t in trials if t.is_fall}
     log(f"{len(trials)} trials, {len(D.y)} windows")
     result: dict = {"seed": SEED, "hold_s": rd.HOLD_S, "budgets": cv.BUDGETS, "sens_floor": cv.SENS_FLOOR}
+    if args.part != "all" and args.out.exists():
+        result = {**json.loads(args.out.read_text()), **result}
+    for part, run in (("subjects", subjects), ("datasets", datasets)):
+        if args.part in ("all", part):
+            t1 = time.time()
+            result[part] = run(D, modes, singles, base, groups, fall_groups, log)
+            result.setdefault("seconds", {})[part] = round(time.time() - t1, 1)
+            args.out.write_text(json.dumps(result, indent=1) + "\n")
+    if "subjects" not in result or "datasets" not in result:
+        return 0
+    report(result)
+    return 0
 
-    # leave subjects out, thresholds from pair models (trained without the test fold and one more)
+
+def subjects(D, modes, singles, base, groups, fall_groups, log) -> dict:
+    """Leave subjects out; thresholds from pair models (trained without the test fold and one more)."""
     k = train.K
     fold = cv.folds(groups, k, SEED, fall_groups)
     pair_outs: dict = {}
@@ -123,10 +139,12 @@ def main() -> int:
         for m, o in replay_chosen(clf, test, cv.base_with(base, chosen)).items():
             cv_outs[m].extend(o)
         log(f"outer fold {f + 1}/{k}: {json.dumps(chosen)}")
-    result["subjects"] = {"thresholds_per_fold": cv_thresholds, "modes": {m: breakdown(o) for m, o in cv_outs.items()}}
+    return {"thresholds_per_fold": cv_thresholds, "modes": {m: breakdown(o) for m, o in cv_outs.items()}}
 
-    # leave one dataset out
-    result["datasets"] = {}
+
+def datasets(D, modes, singles, base, groups, fall_groups, log) -> dict:
+    """Leave one dataset out."""
+    res = {}
     for train_set in ("umafall", "smartfallmm"):
         test_set = "smartfallmm" if train_set == "umafall" else "umafall"
         tr_groups = [g for g in groups if g.startswith(train_set + ":")]
@@ -137,11 +155,12 @@ def main() -> int:
         clf = cv.fit_mask(sub, np.ones(len(sub.y), bool), SEED + 200)
         test = {m: [s for s in v if s.dataset == test_set] for m, v in {**modes, **singles}.items()}
         outs = replay_chosen(clf, test, cv.base_with(base, chosen))
-        result["datasets"][f"{train_set}_to_{test_set}"] = {"thresholds": chosen,
-                                                           "modes": {m: breakdown(o) for m, o in outs.items()}}
+        res[f"{train_set}_to_{test_set}"] = {"thresholds": chosen, "modes": {m: breakdown(o) for m, o in outs.items()}}
         log(f"trained on {train_set}, tested on {test_set}: {json.dumps(chosen)}")
-    result["seconds"] = round(time.time() - t0, 1)
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    return res
+
+
+def report(result: dict) -> None:
     for name, r in [("subjects", result["subjects"])] + list(result["datasets"].items()):
         for m in ("held", "recorded", "trial_held", "trial_recorded"):
             for p in ("wrist", "waist"):
@@ -149,7 +168,6 @@ def main() -> int:
                 o = r["modes"][m][p]["old_adl"]
                 print(f"{name:28s} {m:15s} {p:6s} sens {s['sensitivity']} fa/h {s['false_alarms_per_hour']} "
                       f"old fa/h {o['false_alarms_per_hour']}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -175,7 +175,7 @@ def main() -> None:
             *examples(ev),
             "",
             TEMPLATE_LIMITS,
-            f"Evaluation run time: {ev['seconds'] / 60:.0f} min.\n",
+            f"Evaluation run time: {sum(ev['seconds'].values()) / 60:.0f} min.\n",
         ]
     else:
         parts.append("_No evaluation yet: run `models/training/evaluate.sh --data DIR`._\n")

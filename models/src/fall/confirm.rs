@@ -56,7 +56,7 @@ pub struct ConfirmerConfig {
 /// (down, recovered) per placement.
 pub const WRIST_THRESHOLDS: (f32, f32) = (0.93, 0.99);
 /// See [`WRIST_THRESHOLDS`].
-pub const WAIST_THRESHOLDS: (f32, f32) = (0.97, 0.97);
+pub const WAIST_THRESHOLDS: (f32, f32) = (0.98, 0.98);
 
 impl ConfirmerConfig {
     /// Defaults for a placement.
