@@ -2,13 +2,14 @@
 //!
 //! Data flow: device samples at any rate → [`Resampler`] (linear interpolation to 50 Hz) →
 //! [`Windower`] (4 s windows every 0.5 s) → [`InferenceWorker`] (a dedicated thread running
-//! [`FallDetector`] on batches) → [`FallConfirmer`] (impact score + lying orientation + low activity
-//! for N s) → [`ConfirmedFall`]. [`FallPipeline`] wires these per device for the gateway;
+//! [`FallDetector`] on batches) → [`FallConfirmer`] (impact score, then the aftermath 10 s later:
+//! still down, or up again at once with a higher score needed) → [`ConfirmedFall`]. [`FallPipeline`] wires these per device for the gateway;
 //! [`analyze_recording`] (module `offline`) runs the same stages on a recording with its own
 //! timestamps, for the CLI and for the training's evaluation.
 //!
 //! The model (`models/fall_detector.onnx`, embedded) takes the raw window: feature extraction is
-//! inside the ONNX graph, so Python training and Rust inference share one implementation.
+//! inside the ONNX graph, so Python training and Rust inference share one implementation. It was
+//! trained on real recordings (models/MODEL_CARD.md, models/training/).
 
 mod confirm;
 mod detector;
