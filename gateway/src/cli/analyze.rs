@@ -421,7 +421,10 @@ mod tests {
             let (code, out, err) = run_file(&path, PlacementArg::Wrist);
             assert_eq!(code, 0, "{err}");
             assert!(out.is_empty());
-            assert!(err.contains("too short for the model's 4 s window"), "{err}");
+            assert!(
+                err.contains("too short for the model's 4 s window"),
+                "{err}"
+            );
         }
     }
 
@@ -517,9 +520,12 @@ mod tests {
             }
         }
         assert_eq!((falls_total, negs_total), (24, 36));
-        // measured on these seeds: see models/MODEL_CARD.md for the large held-out evaluation
+        // a regression check of the generator's cases, not the model's evaluation (that is on real
+        // recordings, models/MODEL_CARD.md). Measured on these seeds: 21/24 falls and 3/36
+        // activities with the model trained on real recordings (the generator-only model it
+        // replaced found 22+ of the falls it was trained to find)
         assert!(
-            falls_found >= 22,
+            falls_found >= 21,
             "falls found {falls_found}/24: {missed:?}"
         );
         assert!(
