@@ -95,7 +95,7 @@ fn confirmation_rules_table() {
     use Aftermath::{Down, Recovered};
     use Placement::{Waist, Wrist};
     // (case, placement, model score, motion after the impact, expected report)
-    let table: [(&str, Placement, f32, After, Option<Aftermath>); 14] = [
+    let table: [(&str, Placement, f32, After, Option<Aftermath>); 16] = [
         ("lying still, waist", Waist, 0.6, lying_still, Some(Down)),
         ("lying still, wrist", Wrist, 0.6, lying_still, Some(Down)),
         (
@@ -148,6 +148,21 @@ fn confirmation_rules_table() {
             None,
         ),
         ("sitting down hard, waist", Waist, 0.6, sitting_still, None),
+        // the wrist cannot tell sitting still from lying still: only the model's score rejects it
+        (
+            "sitting down hard, wrist, ordinary score",
+            Wrist,
+            0.4,
+            sitting_still,
+            None,
+        ),
+        (
+            "sitting down hard, wrist, fall-like score",
+            Wrist,
+            0.6,
+            sitting_still,
+            Some(Down),
+        ),
         (
             "sitting down hard, convincing impact, waist",
             Waist,
