@@ -3,9 +3,12 @@
 //!
 //! The CSV has the header `t,ax,ay,az` (seconds, g) at any rate of at least 20 Hz; it is
 //! resampled to the model's 50 Hz. Gaps over one second split the recording into parts analysed
-//! separately (nothing is interpolated across a gap). The analysis itself is
-//! `pingan_models::fall::analyze_recording`, the code the model's evaluation replays. Stdout gets one JSON line per confirmed
-//! fall, `{"t": <seconds>, "score": <0..1>}`, and nothing else; messages go to stderr.
+//! separately (nothing is interpolated across a gap); each part's first value is held for 1.5 s in
+//! front of it, so a fall in a recording's first second is still found. The analysis itself is
+//! `pingan_models::fall::analyze_recording`, the code the model's evaluation replays. Each fall is
+//! judged 10 s after its impact (or at the end of the recording, with the samples there are).
+//! Stdout gets one JSON line per confirmed fall, `{"t": <seconds>, "score": <0..1>}`, and nothing
+//! else; messages go to stderr.
 //! Exit codes: 0 success (with or without falls), 2 malformed input file, 1 fall detection
 //! unavailable (no ONNX Runtime library).
 
