@@ -6,8 +6,8 @@ use std::process::Command;
 
 use pingan_models::ModelError;
 use pingan_models::fall::{
-    ConfirmerConfig, FallDetector, FallPipeline, InferenceWorker, MODEL_BYTES, Placement, WINDOW,
-    analyze_recording, resample_irregular,
+    ConfirmerConfig, FallDetector, FallPipeline, HOP, InferenceWorker, MODEL_BYTES, Placement,
+    WINDOW, analyze_recording, padded_part, resample_irregular, split_at_gaps,
 };
 use pingan_models::runtime;
 
@@ -179,10 +179,11 @@ fn streaming_pipeline_stays_quiet_on_daily_activities() {
 #[test]
 fn offline_analysis_and_streaming_agree_on_a_25hz_wrist_fall() {
     let (t, s) = read_csv(&fixture("fall_lateral_wrist_25hz.csv"));
-    let r = resample_irregular(&t, &s);
     let cfg = ConfirmerConfig::for_placement(Placement::Wrist);
-    let offline =
-        analyze_recording(&mut detector(), &r, t[0], Placement::Wrist, cfg).expect("analysis");
+    let offline = analyze_recording(&mut detector(), &t, &s, Placement::Wrist, &[cfg])
+        .expect("analysis")
+        .falls
+        .remove(0);
     let (worker, _thread) = InferenceWorker::spawn(detector(), 8).expect("worker");
     let mut pipeline = FallPipeline::new(worker);
     let mut streamed = Vec::new();
@@ -208,6 +209,68 @@ fn offline_analysis_and_streaming_agree_on_a_25hz_wrist_fall() {
     assert_eq!(streamed.len(), 1);
     assert!((offline[0].t - 14.2).abs() < 0.5, "t = {}", offline[0].t);
     assert!((offline[0].t - streamed[0].t).abs() < 0.1);
+    assert_eq!(offline[0].aftermath, streamed[0].aftermath);
+}
+
+/// The Rust path (gaps, resampling, padding, windows, ort) against the training's numpy port and
+/// Python onnxruntime, on recordings of awkward devices: 20-200 Hz, bursty stamps, a dropout.
+#[test]
+fn rust_path_matches_the_python_evaluation_path_within_1e_4() {
+    let files = [
+        ("waist", "fall_forward_waist_50hz.csv"),
+        ("wrist", "fall_lateral_wrist_25hz.csv"),
+        ("waist", "fall_backward_waist_200hz.csv"),
+        ("wrist", "fall_forward_wrist_bursty.csv"),
+        ("waist", "adl_waist_50hz.csv"),
+    ];
+    let mut det = detector();
+    let mut rust = Vec::new();
+    let mut parts = 0;
+    for (placement, name) in files {
+        let (t, s) = read_csv(&fixture(name));
+        let p: Placement = placement.parse().expect("placement");
+        for range in split_at_gaps(&t) {
+            let Some(x) = padded_part(&t[range.clone()], &s[range]) else {
+                continue;
+            };
+            parts += 1;
+            let count = (x.len() - WINDOW) / HOP + 1;
+            let flat: Vec<f32> = (0..count)
+                .flat_map(|k| x[k * HOP..k * HOP + WINDOW].iter().flatten().copied())
+                .collect();
+            rust.extend(det.score_placement(&flat, p).expect("inference"));
+        }
+    }
+    assert!(parts > files.len(), "the bursty file's dropout splits it");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (model, out) = (dir.path().join("model.onnx"), dir.path().join("o.f32"));
+    std::fs::write(&model, MODEL_BYTES).expect("write");
+    let python = root().join(".venv/bin/python");
+    let status = Command::new(&python)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python_path.py"))
+        .arg(&model)
+        .arg(&out)
+        .args(
+            files
+                .iter()
+                .map(|(p, n)| format!("{p}={}", fixture(n).display())),
+        )
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {} (run scripts/setup): {e}", python.display()));
+    assert!(status.success(), "python path failed");
+    let py: Vec<f32> = std::fs::read(&out)
+        .expect("python output")
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    assert_eq!(py.len(), rust.len(), "same windows on both sides");
+    let max_diff = rust
+        .iter()
+        .zip(&py)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(max_diff <= 1e-4, "max |rust - python| = {max_diff}");
+    assert!(rust.iter().any(|&s| s > 0.5) && rust.iter().any(|&s| s < 0.5));
 }
 
 #[test]
@@ -264,14 +327,22 @@ fn missing_runtime_library_gives_the_clear_error() {
 }
 
 #[test]
-fn default_threshold_is_the_one_chosen_in_training() {
+fn default_thresholds_are_the_ones_chosen_in_training() {
     let text = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("fall_detector.metrics.json"),
     )
     .expect("metrics committed next to the model");
     let metrics: serde_json::Value = serde_json::from_str(&text).expect("metrics JSON");
-    let trained = metrics["threshold"].as_f64().expect("threshold recorded");
-    assert!((f64::from(pingan_models::fall::DEFAULT_THRESHOLD) - trained).abs() < 1e-6);
+    for (p, (down, recovered)) in [
+        ("wrist", pingan_models::fall::WRIST_THRESHOLDS),
+        ("waist", pingan_models::fall::WAIST_THRESHOLDS),
+    ] {
+        let chosen = &metrics["thresholds"][p];
+        let want = chosen["threshold"].as_f64().expect("threshold recorded");
+        let want_rec = chosen["recovered_threshold"].as_f64().expect("recorded");
+        assert!((f64::from(down) - want).abs() < 1e-6, "{p}");
+        assert!((f64::from(recovered) - want_rec).abs() < 1e-6, "{p}");
+    }
 }
 
 #[test]

@@ -5,7 +5,7 @@ first half of the shipped model, so Python and Rust can never disagree about fea
 feeds raw windows and nothing else.
 
 Input `window`: float32 [N, 200, 3], acceleration in g at 50 Hz (4 s). Input `placement`: float32
-[N, 1], 0 = wrist, 1 = waist. Output `features`: float32 [N, 24] (names in FEATURE_NAMES).
+[N, 1], 0 = wrist, 1 = waist. Output `features`: float32 [N, len(FEATURE_NAMES)] (names in FEATURE_NAMES).
 Segments: pre = samples 0..75 (0-1.5 s), mid = 75..125 (1.5-2.5 s, where the impact is expected),
 post = 125..200 (2.5-4 s); "late" = 150..200 (the last second) for the post-impact orientation.
 """
@@ -22,20 +22,44 @@ HZ = 50.0
 OPSET = 18
 SEGMENTS = {"pre": (0, 75), "mid": (75, 125), "post": (125, 200)}
 
+# Every axis is clipped to +-CLIP_G inside the graph before anything else: a +-2 g sensor (common in
+# wristbands) and a +-16 g one then give the model the same picture of an impact.
+CLIP_G = 2.0
+AUTOCORR_LAGS = (10, 15, 20, 25, 30, 40, 50)  # 0.2-1 s: strokes of arm work
+SMOOTH = 5  # moving average (samples) for the rate-robust features: 20 Hz and 200 Hz look alike
+
 FEATURE_NAMES = (
     [f"{seg}_{stat}" for seg in SEGMENTS for stat in ("min", "max", "mean", "std")]
     + [
         "min",
         "seconds_below_0.6g",
+        "seconds_below_0.8g",
+        "seconds_above_1.5g",
         "seconds_above_2g",
         "seconds_from_min_to_max",
         "mid_max_jerk",
         "pre_mean_abs_jerk",
         "post_mean_abs_jerk",
+        "smooth_mid_max",
+        "smooth_mid_min",
+        "smooth_pre_min",
         "cos_orientation_pre_late",
+        "cos_orientation_pre_post",
         "late_mean_vector_norm",
         "pre_axis_variance",
         "post_axis_variance",
+        "late_axis_variance",
+        "vertical_mid_min",
+        "vertical_mid_max",
+        "vertical_post_mean",
+        "vertical_late_mean",
+        "mid_mean_abs_deviation",
+        "post_mean_abs_deviation",
+        "late_std",
+        "autocorrelation_max",
+        "rises_above_1.4g",
+        "pre_rises_above_1.4g",
+        "post_rises_above_1.4g",
         "placement",
     ]
 )
@@ -67,6 +91,8 @@ class _G:
 
 
 def build_feature_nodes(g: _G, window: str, placement: str, out: str) -> None:
+    lim = g.const(CLIP_G, np.float32)
+    window = g.op("Clip", [window, g.op("Neg", [lim]), lim])
     sq = g.op("Mul", [window, window])
     mag = g.op("Sqrt", [g.reduce("ReduceSum", sq, 2)])  # [N,200]
     cols = []
@@ -89,10 +115,15 @@ def build_feature_nodes(g: _G, window: str, placement: str, out: str) -> None:
         col(g.op("Sqrt", [var]))
     col(g.reduce("ReduceMin", mag, 1))
     inv_hz = g.const(1.0 / HZ, np.float32)
-    below = g.op("Cast", [g.op("Less", [mag, g.const(0.6, np.float32)])], to=TensorProto.FLOAT)
-    col(g.op("Mul", [g.reduce("ReduceSum", below, 1), inv_hz]))
-    above = g.op("Cast", [g.op("Greater", [mag, g.const(2.0, np.float32)])], to=TensorProto.FLOAT)
-    col(g.op("Mul", [g.reduce("ReduceSum", above, 1), inv_hz]))
+
+    def seconds(cmp: str, level: float) -> None:
+        hit = g.op("Cast", [g.op(cmp, [mag, g.const(level, np.float32)])], to=TensorProto.FLOAT)
+        col(g.op("Mul", [g.reduce("ReduceSum", hit, 1), inv_hz]))
+
+    seconds("Less", 0.6)
+    seconds("Less", 0.8)
+    seconds("Greater", 1.5)
+    seconds("Greater", 2.0)
     amax = g.op("Cast", [g.op("ArgMax", [mag], axis=1, keepdims=0)], to=TensorProto.FLOAT)
     amin = g.op("Cast", [g.op("ArgMin", [mag], axis=1, keepdims=0)], to=TensorProto.FLOAT)
     col(g.op("Mul", [g.op("Sub", [amax, amin]), inv_hz]))
@@ -100,17 +131,58 @@ def build_feature_nodes(g: _G, window: str, placement: str, out: str) -> None:
     col(g.reduce("ReduceMax", g.slice(jerk, 74, 125, 1), 1))
     col(g.reduce("ReduceMean", g.slice(jerk, 0, 74, 1), 1))
     col(g.reduce("ReduceMean", g.slice(jerk, 125, WINDOW - 1, 1), 1))
+    # moving average over SMOOTH samples: index i covers samples i..i+SMOOTH-1
+    pooled = g.op("AveragePool", [g.op("Unsqueeze", [mag, g.const([1])])], kernel_shape=[SMOOTH], strides=[1])
+    smooth = g.op("Squeeze", [pooled, g.const([1])])  # [N,196]
+    h = SMOOTH // 2
+    col(g.reduce("ReduceMax", g.slice(smooth, 75 - h, 125 - h, 1), 1))
+    col(g.reduce("ReduceMin", g.slice(smooth, 75 - h, 125 - h, 1), 1))
+    col(g.reduce("ReduceMin", g.slice(smooth, 0, 75 - h, 1), 1))
     pre_v = g.reduce("ReduceMean", g.slice(window, 0, 75, 1), 1)  # [N,3]
+    post_v = g.reduce("ReduceMean", g.slice(window, 125, 200, 1), 1)
     late_v = g.reduce("ReduceMean", g.slice(window, 150, 200, 1), 1)
-    dot = g.reduce("ReduceSum", g.op("Mul", [pre_v, late_v]), 1)
     n_pre = g.op("Sqrt", [g.reduce("ReduceSum", g.op("Mul", [pre_v, pre_v]), 1)])
-    n_late = g.op("Sqrt", [g.reduce("ReduceSum", g.op("Mul", [late_v, late_v]), 1)])
-    den = g.op("Add", [g.op("Mul", [n_pre, n_late]), g.const(1e-6, np.float32)])
-    col(g.op("Div", [dot, den]))
+    eps = g.const(1e-6, np.float32)
+
+    def cosine(v: str) -> str:
+        dot = g.reduce("ReduceSum", g.op("Mul", [pre_v, v]), 1)
+        nv = g.op("Sqrt", [g.reduce("ReduceSum", g.op("Mul", [v, v]), 1)])
+        return g.op("Div", [dot, g.op("Add", [g.op("Mul", [n_pre, nv]), eps])]), nv
+
+    c_late, n_late = cosine(late_v)
+    col(c_late)
+    col(cosine(post_v)[0])
     col(n_late)
-    for a, b in (SEGMENTS["pre"], SEGMENTS["post"]):
+    for a, b in (SEGMENTS["pre"], SEGMENTS["post"], (150, 200)):
         _, var = std(g.slice(window, a, b, 1), 1)  # [N,3]
         col(g.reduce("ReduceSum", var, 1))
+    # acceleration along the gravity direction before the event (up = +1 g at rest)
+    up = g.op("Div", [pre_v, g.op("Add", [g.op("Unsqueeze", [n_pre, g.const([1])]), eps])])  # [N,3]
+    vert = g.reduce("ReduceSum", g.op("Mul", [window, g.op("Unsqueeze", [up, g.const([1])])]), 2)  # [N,200]
+    vmid = g.slice(vert, 75, 125, 1)
+    col(g.reduce("ReduceMin", vmid, 1))
+    col(g.reduce("ReduceMax", vmid, 1))
+    col(g.reduce("ReduceMean", g.slice(vert, 125, 200, 1), 1))
+    col(g.reduce("ReduceMean", g.slice(vert, 150, 200, 1), 1))
+    dev = g.op("Abs", [g.op("Sub", [mag, g.const(1.0, np.float32)])])
+    col(g.reduce("ReduceMean", g.slice(dev, 75, 125, 1), 1))
+    col(g.reduce("ReduceMean", g.slice(dev, 125, 200, 1), 1))
+    _, var = std(g.slice(mag, 150, 200, 1), 1)
+    col(g.op("Sqrt", [var]))
+    # periodic arm work (waving, sweeping, washing, clapping) repeats itself; a fall does not
+    centred = g.op("Sub", [mag, g.reduce("ReduceMean", mag, 1, keepdims=1)])
+    energy = g.op("Add", [g.reduce("ReduceSum", g.op("Mul", [centred, centred]), 1), eps])
+    lags = []
+    for lag in AUTOCORR_LAGS:
+        prod = g.op("Mul", [g.slice(centred, lag, WINDOW, 1), g.slice(centred, 0, WINDOW - lag, 1)])
+        lags.append(g.op("Unsqueeze", [g.op("Div", [g.reduce("ReduceSum", prod, 1), energy]), g.const([1])]))
+    col(g.reduce("ReduceMax", g.op("Concat", lags, axis=1), 1))
+    # how many separate bursts above 1.4 g: one impact, or many strokes
+    above = g.op("Cast", [g.op("Greater", [mag, g.const(1.4, np.float32)])], to=TensorProto.FLOAT)
+    rises = g.op("Relu", [g.op("Sub", [g.slice(above, 1, WINDOW, 1), g.slice(above, 0, WINDOW - 1, 1)])])  # [N,199]
+    col(g.reduce("ReduceSum", rises, 1))
+    col(g.reduce("ReduceSum", g.slice(rises, 0, 74, 1), 1))
+    col(g.reduce("ReduceSum", g.slice(rises, 124, WINDOW - 1, 1), 1))
     cols.append(placement)
     g.nodes.append(helper.make_node("Concat", cols, [out], axis=1, name="fx_concat"))
 

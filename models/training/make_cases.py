@@ -70,6 +70,34 @@ def fixtures(out: Path) -> None:
     (out / "malformed_rate_10hz.csv").write_text(slow)
 
 
+def fixtures_devices(out: Path) -> None:
+    """Recordings like awkward real devices, for the Rust-vs-Python path test: a 200 Hz waist
+    sensor with a +-16 g range, and a watch whose samples arrive in bursts (several stamped
+    within milliseconds, then a pause) with a dropout longer than a second."""
+    out.mkdir(parents=True, exist_ok=True)
+    tr, t_imp = gen.fall_trace(rng(4, "waist", "backward", 1), "waist", "backward", post_s=8.0)
+    dev = gen.random_device(tr.rng)
+    dev.hz, dev.range_g = 200.0, 16.0
+    t, acc = gen.sense(tr, dev)
+    write_csv(out / "fall_backward_waist_200hz.csv", t, acc)
+    print("backward waist", out / "fall_backward_waist_200hz.csv", round(t_imp / (1 + dev.drift), 2))
+    tr, t_imp = gen.fall_trace(rng(4, "wrist", "forward", 1), "wrist", "forward", post_s=8.0)
+    t, acc, k = record(tr, 33.0)
+    r = np.random.default_rng(20261201)
+    # delivery stamps: samples reach the phone in bursts of 2-4, stamped 1-3 ms apart
+    stamps, i = [], 0
+    while i < len(t):
+        b = int(r.integers(2, 5))
+        stamps.extend(t[min(i + b - 1, len(t) - 1)] + 0.002 * np.arange(min(b, len(t) - i)))
+        i += b
+    stamps = np.maximum.accumulate(np.array(stamps))
+    stamps = stamps + 1e-3 * np.arange(len(stamps))  # strictly increasing
+    cut = len(stamps) // 3
+    stamps[cut:] += 1.6  # a dropout
+    write_csv(out / "fall_forward_wrist_bursty.csv", stamps, acc)
+    print("forward wrist", out / "fall_forward_wrist_bursty.csv", round(t_imp * k, 2))
+
+
 def cases(out: Path, n: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for p in gen.PLACEMENTS:
@@ -109,6 +137,7 @@ if __name__ == "__main__":
     mode, target = sys.argv[1], Path(sys.argv[2])
     if mode == "fixtures":
         fixtures(target)
+        fixtures_devices(target)
     elif mode == "cases":
         cases(target, int(sys.argv[3]))
     elif mode == "stream":

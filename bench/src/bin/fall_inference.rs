@@ -1,9 +1,9 @@
 //! Fall-detection inference benchmark: latency per window (p50/p99), windows/s on one core for
 //! several batch sizes, runtime and model load times, RSS with the model loaded.
 //!
-//! `cargo run --release -p pingan-bench --bin fall_inference -- [--calls N]`
+//! `cargo run --release -p pingan-bench --bin fall_inference -- [--calls N] [--model FILE.onnx]`
 //! `… --bin fall_inference -- analyze fall --input FILE.csv [--placement wrist|waist]` runs the
-//! same code as `pingan analyze fall` (used by models/training/eval_pipeline.py).
+//! same code as `pingan analyze fall`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -18,6 +18,10 @@ struct Cli {
     /// Timed inference calls per measurement.
     #[arg(long, default_value_t = 3000)]
     calls: usize,
+    /// Measure this ONNX file instead of the embedded model (e.g. the previous model, to compare
+    /// memory and latency).
+    #[arg(long, value_name = "FILE.onnx")]
+    model: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -85,7 +89,11 @@ fn main() -> anyhow::Result<ExitCode> {
     let load_runtime_ms = t.elapsed().as_secs_f64() * 1e3;
     let rss_runtime = rss_kib();
     let t = Instant::now();
-    let mut det = FallDetector::new(&rt)?;
+    let model_bytes = match &cli.model {
+        Some(path) => std::fs::read(path)?,
+        None => MODEL_BYTES.to_vec(),
+    };
+    let mut det = FallDetector::from_bytes(&rt, &model_bytes)?;
     let load_model_ms = t.elapsed().as_secs_f64() * 1e3;
     let wins = windows()?;
     // warm-up
@@ -102,7 +110,10 @@ fn main() -> anyhow::Result<ExitCode> {
     }
     lat.sort_by(f64::total_cmp);
     println!("runtime: {}", rt.path().display());
-    println!("model: {} bytes (embedded)", MODEL_BYTES.len());
+    match &cli.model {
+        Some(path) => println!("model: {} bytes ({})", model_bytes.len(), path.display()),
+        None => println!("model: {} bytes (embedded)", model_bytes.len()),
+    }
     println!("load: runtime {load_runtime_ms:.1} ms, model session {load_model_ms:.1} ms");
     println!(
         "RSS: start {} MiB, runtime loaded {} MiB, model loaded and warm {} MiB",

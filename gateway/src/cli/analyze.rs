@@ -3,8 +3,12 @@
 //!
 //! The CSV has the header `t,ax,ay,az` (seconds, g) at any rate of at least 20 Hz; it is
 //! resampled to the model's 50 Hz. Gaps over one second split the recording into parts analysed
-//! separately (nothing is interpolated across a gap). Stdout gets one JSON line per confirmed
-//! fall, `{"t": <seconds>, "score": <0..1>}`, and nothing else; messages go to stderr.
+//! separately (nothing is interpolated across a gap); each part's first value is held for 1.5 s in
+//! front of it, so a fall in a recording's first second is still found. The analysis itself is
+//! `pingan_models::fall::analyze_recording`, the code the model's evaluation replays. Each fall is
+//! judged 10 s after its impact (or at the end of the recording, with the samples there are).
+//! Stdout gets one JSON line per confirmed fall, `{"t": <seconds>, "score": <0..1>}`, and nothing
+//! else; messages go to stderr.
 //! Exit codes: 0 success (with or without falls), 2 malformed input file, 1 fall detection
 //! unavailable (no ONNX Runtime library).
 
@@ -12,10 +16,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use pingan_models::fall::{
-    ConfirmerConfig, FallDetector, MODEL_HZ, Placement, WINDOW, analyze_recording,
-    resample_irregular,
-};
+use pingan_models::fall::{ConfirmerConfig, FallDetector, Placement, analyze_recording};
 
 /// `pingan analyze …`
 #[derive(Debug, clap::Args)]
@@ -209,20 +210,6 @@ fn median_rate(t: &[f64]) -> Option<f64> {
     (median > 0.0).then(|| 1.0 / median)
 }
 
-/// Parts of the recording separated by gaps longer than one second.
-fn split_at_gaps(rec: &Recording) -> Vec<(&[f64], &[[f32; 3]])> {
-    let mut parts = Vec::new();
-    let mut start = 0;
-    for i in 1..rec.t.len() {
-        if rec.t[i] - rec.t[i - 1] > 1.0 {
-            parts.push((&rec.t[start..i], &rec.samples[start..i]));
-            start = i;
-        }
-    }
-    parts.push((&rec.t[start..], &rec.samples[start..]));
-    parts
-}
-
 /// Runs `pingan analyze`.
 pub fn run(args: AnalyzeArgs) -> ExitCode {
     let code = run_to(
@@ -274,44 +261,36 @@ fn run_fall(args: &FallArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         }
     };
     let placement = Placement::from(args.placement);
-    for (t, samples) in split_at_gaps(&rec) {
-        let resampled = resample_irregular(t, samples);
-        if resampled.len() < WINDOW {
-            #[allow(clippy::cast_precision_loss)]
-            let secs = resampled.len() as f32 / MODEL_HZ;
-            let _ = writeln!(
-                err,
-                "warning: a part of {secs:.1} s starting at t={:.2} s is shorter than the model's 4 s window; skipped",
-                t.first().copied().unwrap_or_default()
-            );
-            continue;
+    let analysis = match analyze_recording(
+        &mut detector,
+        &rec.t,
+        &rec.samples,
+        placement,
+        &[ConfirmerConfig::for_placement(placement)],
+    ) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = writeln!(err, "error: inference failed: {e}");
+            return 1;
         }
-        let t0 = t.first().copied().unwrap_or_default();
-        match analyze_recording(
-            &mut detector,
-            &resampled,
-            t0,
-            placement,
-            ConfirmerConfig::for_placement(placement),
-        ) {
-            Ok(falls) => {
-                for f in falls {
-                    if writeln!(
-                        out,
-                        "{{\"t\": {:.2}, \"score\": {:.4}}}",
-                        f.t,
-                        f.score.clamp(0.0, 1.0)
-                    )
-                    .is_err()
-                    {
-                        return 1;
-                    }
-                }
-            }
-            Err(e) => {
-                let _ = writeln!(err, "error: inference failed: {e}");
-                return 1;
-            }
+    };
+    for part in &analysis.skipped {
+        let _ = writeln!(
+            err,
+            "warning: a part of {:.1} s starting at t={:.2} s is too short for the model's 4 s window (1.5 s of it may be held from its first sample); skipped",
+            part.seconds, part.start
+        );
+    }
+    for f in analysis.falls.iter().flatten() {
+        if writeln!(
+            out,
+            "{{\"t\": {:.2}, \"score\": {:.4}}}",
+            f.t,
+            f.score.clamp(0.0, 1.0)
+        )
+        .is_err()
+        {
+            return 1;
         }
     }
     0
@@ -410,6 +389,49 @@ mod tests {
     }
 
     #[test]
+    fn nan_huge_values_one_row_and_gappy_files_keep_their_clear_messages() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write = |name: &str, body: String| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, format!("t,ax,ay,az\n{body}")).expect("write");
+            path
+        };
+        let steady = |from: f64, n: u32| -> String {
+            (0..n)
+                .map(|i| format!("{:.2},0,0,1\n", from + f64::from(i) * 0.02))
+                .collect()
+        };
+        // malformed: exit 2, nothing on stdout
+        for (path, needle) in [
+            (
+                write("nan.csv", "0.00,0,0,1\n0.02,NaN,0,1\n".into()),
+                "line 3: `ax` is not a finite number: `NaN`",
+            ),
+            (
+                write("huge.csv", "0.00,0,0,1\n0.02,0,5000,1\n".into()),
+                "line 3: acceleration beyond ±1000 g",
+            ),
+        ] {
+            let (code, out, err) = run_file(&path, PlacementArg::Waist);
+            assert_eq!(code, 2, "{err}");
+            assert!(out.is_empty());
+            assert!(err.contains(needle), "{err}");
+        }
+        // too little to analyse: exit 0, no falls, a warning naming the part
+        let one = write("one_row.csv", "0.00,0,0,1\n".into());
+        let gappy = write("gappy.csv", steady(0.0, 60) + &steady(5.0, 60));
+        for path in [one, gappy] {
+            let (code, out, err) = run_file(&path, PlacementArg::Wrist);
+            assert_eq!(code, 0, "{err}");
+            assert!(out.is_empty());
+            assert!(
+                err.contains("too short for the model's 4 s window"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
     fn gaps_longer_than_a_second_split_the_recording() {
         let mut text = String::from("t,ax,ay,az\n");
         for i in 0..100 {
@@ -419,9 +441,9 @@ mod tests {
             text.push_str(&format!("{:.2},0,0,1\n", 10.0 + f64::from(i) * 0.02));
         }
         let rec = parse_csv(Path::new("gap.csv"), &text).expect("valid");
-        let parts = split_at_gaps(&rec);
+        let parts = pingan_models::fall::split_at_gaps(&rec.t);
         assert_eq!(parts.len(), 2);
-        assert_eq!(parts[0].0.len(), 100);
+        assert_eq!(parts[0].len(), 100);
     }
 
     proptest::proptest! {
@@ -446,7 +468,7 @@ mod tests {
             let samples: Vec<[f32; 3]> = (0..t.len())
                 .map(|i| [((i as u32 * 7 + seed) % 13) as f32 - 6.0, 0.0, 1.0])
                 .collect();
-            let out = resample_irregular(&t, &samples);
+            let out = pingan_models::fall::resample_irregular(&t, &samples);
             let expected = ((t[t.len() - 1]) * 50.0 + 1e-9).floor() as usize + 1;
             proptest::prop_assert_eq!(out.len(), expected);
             proptest::prop_assert!(out.iter().all(|s| (-6.0..=6.0).contains(&s[0]) && s[2] == 1.0));
@@ -501,9 +523,12 @@ mod tests {
             }
         }
         assert_eq!((falls_total, negs_total), (24, 36));
-        // measured on these seeds: see models/MODEL_CARD.md for the large held-out evaluation
+        // a regression check of the generator's cases, not the model's evaluation (that is on real
+        // recordings, models/MODEL_CARD.md). Measured on these seeds: 21/24 falls and 3/36
+        // activities with the model trained on real recordings (the generator-only model it
+        // replaced found 22+ of the falls it was trained to find)
         assert!(
-            falls_found >= 22,
+            falls_found >= 21,
             "falls found {falls_found}/24: {missed:?}"
         );
         assert!(

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use pingan_drivers::{Measurement, Reading, Timestamp};
-use pingan_models::fall::{FallDetector, FallPipeline, InferenceWorker, Placement};
+use pingan_models::fall::{Aftermath, FallDetector, FallPipeline, InferenceWorker, Placement};
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -161,25 +161,20 @@ fn run(
         };
         for f in falls {
             let at = Timestamp((f.t * 1000.0).round() as i64);
-            // No movement after the fall: the resident may be unable to get up.
-            let priority = if f.motionless {
-                Priority::High
-            } else {
-                Priority::Medium
-            };
+            let (priority, en, zh) = aftermath_text(f.aftermath);
             let mut ev = Event::raise(AlertKind::Fall, b.binding.subject(), priority, at);
             ev.location = b.binding.location.clone();
             ev.device = Some(b.reading.device.clone());
             ev.detail = format!(
-                "fall detected on {} (score {:.2}, {}motionless afterwards)",
-                b.reading.device,
-                f.score,
-                if f.motionless { "" } else { "not " }
+                "{zh} / fall detected on {}: {en} (score {:.2})",
+                b.reading.device, f.score
             );
             ev.evidence = json!({
                 "score": f.score,
+                "aftermath": f.aftermath,
                 "orientation_change_deg": f.orientation_change_deg,
                 "activity_g": f.activity_g,
+                "quiet_share": f.quiet_share,
                 "motionless": f.motionless,
                 "start": f.evidence_start,
                 "hz": f.evidence_hz,
@@ -189,5 +184,39 @@ fn run(
                 return;
             }
         }
+    }
+}
+
+/// Priority and texts (English, Chinese) of a fall by what the resident did afterwards: still down
+/// needs someone now (High); a resident who got up at once still fell and is checked on (Medium),
+/// as is a fall whose aftermath could not be seen.
+fn aftermath_text(a: Aftermath) -> (Priority, &'static str, &'static str) {
+    match a {
+        Aftermath::Down => (Priority::High, "still down afterwards", "跌倒后未起身"),
+        Aftermath::Recovered => (
+            Priority::Medium,
+            "got up at once, check on the resident",
+            "跌倒后已起身，请查看",
+        ),
+        Aftermath::Unknown => (
+            Priority::Medium,
+            "aftermath not seen, check on the resident",
+            "跌倒后情况未知，请查看",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fall_with_no_recovery_outranks_one_after_which_the_resident_got_up() {
+        let (down, _, _) = aftermath_text(Aftermath::Down);
+        let (up, _, _) = aftermath_text(Aftermath::Recovered);
+        let (unknown, _, _) = aftermath_text(Aftermath::Unknown);
+        assert_eq!(down, Priority::High);
+        assert!(up < down && unknown < down);
+        assert_ne!(up, Priority::Low, "a fall is never only for awareness");
     }
 }

@@ -2,23 +2,32 @@
 //!
 //! Data flow: device samples at any rate → [`Resampler`] (linear interpolation to 50 Hz) →
 //! [`Windower`] (4 s windows every 0.5 s) → [`InferenceWorker`] (a dedicated thread running
-//! [`FallDetector`] on batches) → [`FallConfirmer`] (impact score + lying orientation + low activity
-//! for N s) → [`ConfirmedFall`]. [`FallPipeline`] wires these per device for the gateway;
-//! [`analyze_recording`] runs the same stages offline for the CLI.
+//! [`FallDetector`] on batches) → [`FallConfirmer`] (impact score, then the aftermath 10 s later:
+//! still down, or up again at once with a higher score needed) → [`ConfirmedFall`]. [`FallPipeline`] wires these per device for the gateway;
+//! [`analyze_recording`] (module `offline`) runs the same stages on a recording with its own
+//! timestamps, for the CLI and for the training's evaluation.
 //!
 //! The model (`models/fall_detector.onnx`, embedded) takes the raw window: feature extraction is
-//! inside the ONNX graph, so Python training and Rust inference share one implementation.
+//! inside the ONNX graph, so Python training and Rust inference share one implementation. It was
+//! trained on real recordings (models/MODEL_CARD.md, models/training/).
 
 mod confirm;
 mod detector;
+mod offline;
 mod pipeline;
 mod resample;
 mod window;
 mod worker;
 
-pub use confirm::{ConfirmedFall, ConfirmerConfig, DEFAULT_THRESHOLD, FallConfirmer};
+pub use confirm::{
+    Aftermath, ConfirmedFall, ConfirmerConfig, FallConfirmer, MAX_DECISION_S, MIN_EVIDENCE_S,
+    WAIST_THRESHOLDS, WRIST_THRESHOLDS,
+};
 pub use detector::{FallDetector, MODEL_BYTES};
-pub use pipeline::{FallPipeline, analyze_recording};
+pub use offline::{
+    Analysis, MAX_GAP_S, PAD, SkippedPart, analyze_recording, padded_part, split_at_gaps,
+};
+pub use pipeline::FallPipeline;
 pub use resample::{Resampler, resample_irregular};
 pub use window::Windower;
 pub use worker::{InferenceWorker, MAX_BATCH};

@@ -1,10 +1,9 @@
-//! The per-device fall pipeline for the gateway, and the offline analysis for recordings.
+//! The per-device streaming fall pipeline of the gateway (the offline analysis is `offline.rs`).
 
 use std::collections::HashMap;
 
 use super::{
-    ConfirmedFall, ConfirmerConfig, FallConfirmer, FallDetector, InferenceWorker, Placement,
-    Resampler, WINDOW, Windower,
+    ConfirmedFall, ConfirmerConfig, FallConfirmer, InferenceWorker, Placement, Resampler, Windower,
 };
 use crate::ModelError;
 
@@ -23,7 +22,7 @@ struct DeviceStream {
 /// The gateway calls [`FallPipeline::push`] with each `Measurement::Motion` batch; inference runs
 /// on the [`InferenceWorker`] thread (the call blocks while it runs, a few milliseconds: call it
 /// from `tokio::task::spawn_blocking` or a dedicated thread). Confirmed falls come back with their
-/// impact time in Unix seconds (`t`), score, `motionless` flag and evidence samples.
+/// impact time in Unix seconds (`t`), score, aftermath and evidence samples.
 #[derive(Debug)]
 pub struct FallPipeline {
     worker: InferenceWorker,
@@ -114,57 +113,4 @@ impl FallPipeline {
     pub fn forget(&mut self, device: &str) {
         self.devices.remove(device);
     }
-}
-
-/// Runs a whole 50 Hz recording (first sample at `t0` seconds) through the model and the
-/// confirmation rules; returns the confirmed falls in time order.
-///
-/// # Errors
-/// An inference error.
-pub fn analyze_recording(
-    detector: &mut FallDetector,
-    samples: &[[f32; 3]],
-    t0: f64,
-    placement: Placement,
-    cfg: ConfirmerConfig,
-) -> Result<Vec<ConfirmedFall>, ModelError> {
-    let mut windower = Windower::new();
-    let mut windows = Vec::new();
-    for (i, s) in samples.iter().enumerate() {
-        #[allow(clippy::cast_precision_loss)]
-        let t = t0 + i as f64 / f64::from(super::MODEL_HZ);
-        if let Some(w) = windower.push(t, *s) {
-            windows.push((i, w));
-        }
-    }
-    let mut scores = Vec::with_capacity(windows.len());
-    for chunk in windows.chunks(super::worker::MAX_BATCH) {
-        let flat: Vec<f32> = chunk
-            .iter()
-            .flat_map(|(_, (_, w))| w.iter().copied())
-            .collect();
-        scores.extend(detector.score_placement(&flat, placement)?);
-    }
-    let mut confirmer = FallConfirmer::new(cfg);
-    let mut out = Vec::new();
-    let mut next = 0usize;
-    for ((last, (t_start, w)), score) in windows.iter().zip(scores) {
-        while next <= *last {
-            if let Some(s) = samples.get(next) {
-                #[allow(clippy::cast_precision_loss)]
-                confirmer.push_sample(t0 + next as f64 / f64::from(super::MODEL_HZ), *s);
-            }
-            next += 1;
-        }
-        confirmer.on_score(*t_start, w, score);
-        out.extend(confirmer.poll());
-    }
-    for (i, s) in samples.iter().enumerate().skip(next) {
-        #[allow(clippy::cast_precision_loss)]
-        confirmer.push_sample(t0 + i as f64 / f64::from(super::MODEL_HZ), *s);
-        out.extend(confirmer.poll());
-    }
-    out.extend(confirmer.finish());
-    debug_assert!(windows.iter().all(|(_, (_, w))| w.len() == WINDOW * 3));
-    Ok(out)
 }
