@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use super::{IMPACT_SEGMENT, MODEL_HZ, Placement};
+use super::spec::{IMPACT_SEGMENT, MODEL_HZ, Placement};
 
 /// The decision comes at the latest this long after the impact (s).
 pub const MAX_DECISION_S: f64 = 15.0;

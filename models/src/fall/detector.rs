@@ -4,7 +4,7 @@ use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
 use ort::value::Tensor;
 
-use super::{Placement, WINDOW};
+use super::spec::{Placement, WINDOW};
 use crate::{ModelError, Runtime};
 
 /// The trained model, embedded (under 1 MB): deployments need no model file next to the binary.

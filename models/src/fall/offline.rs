@@ -8,10 +8,10 @@
 //! [`HOP`] → the model, in batches → one [`FallConfirmer`] per configuration → confirmed falls at
 //! or after the part's first real sample. `models/training/stream.py` is the numpy port.
 
-use super::{
-    ConfirmedFall, ConfirmerConfig, FallConfirmer, FallDetector, HOP, MODEL_HZ, Placement, WINDOW,
-    resample_irregular,
-};
+use super::confirm::{ConfirmedFall, ConfirmerConfig, FallConfirmer};
+use super::detector::FallDetector;
+use super::resample::resample_irregular;
+use super::spec::{HOP, MODEL_HZ, Placement, WINDOW};
 use crate::ModelError;
 
 /// Gaps longer than this (s) split a recording.

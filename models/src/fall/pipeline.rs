@@ -2,9 +2,11 @@
 
 use std::collections::HashMap;
 
-use super::{
-    ConfirmedFall, ConfirmerConfig, FallConfirmer, InferenceWorker, Placement, Resampler, Windower,
-};
+use super::confirm::{ConfirmedFall, ConfirmerConfig, FallConfirmer};
+use super::resample::Resampler;
+use super::spec::Placement;
+use super::window::Windower;
+use super::worker::InferenceWorker;
 use crate::ModelError;
 
 #[derive(Debug)]

@@ -3,7 +3,7 @@
 //! The output grid starts at the first input sample and steps by 1/50 s; each output sample
 //! interpolates between the two input samples around it (the training pipeline's algorithm).
 
-use super::MODEL_HZ;
+use super::spec::MODEL_HZ;
 
 /// Streaming resampler for a device that sends batches at a nominal rate.
 ///

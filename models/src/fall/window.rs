@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use super::{HOP, WINDOW};
+use super::spec::{HOP, WINDOW};
 
 /// Cuts a 50 Hz stream into overlapping windows, flattened as `[x0, y0, z0, x1, …]` (600 values).
 #[derive(Debug, Clone, Default)]

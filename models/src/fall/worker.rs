@@ -7,7 +7,8 @@
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
-use super::{FallDetector, WINDOW};
+use super::detector::FallDetector;
+use super::spec::WINDOW;
 use crate::ModelError;
 
 /// The largest batch the thread runs at once (windows).
