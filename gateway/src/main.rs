@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use pingan_gateway::cli::{
-    Cli, Command, alerts, analyze, check, decode, modbus, replay, run, score, user,
+    Cli, Command, alerts, analyze, check, decode, modbus, replay, report, run, score, user,
 };
 
 fn main() -> ExitCode {
@@ -50,6 +50,7 @@ fn main() -> ExitCode {
                 code
             }
             Command::Modbus(args) => modbus::run(args).await,
+            Command::Report(args) => report::run(args).await,
         }
     })
 }

@@ -94,7 +94,8 @@ pub async fn run(cmd: AlertsCommand) -> ExitCode {
     }
 }
 
-fn data_dir(at: &Location) -> Result<PathBuf, String> {
+/// The data directory `at` names (the default config's when it names none).
+pub(crate) fn data_dir(at: &Location) -> Result<PathBuf, String> {
     if let Some(d) = &at.data_dir {
         return Ok(d.clone());
     }

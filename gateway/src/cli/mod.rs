@@ -4,8 +4,10 @@ pub mod alerts;
 pub mod analyze;
 pub mod check;
 pub mod decode;
+mod local_api;
 pub mod modbus;
 pub mod replay;
+pub mod report;
 pub mod run;
 pub mod score;
 pub mod user;
@@ -66,4 +68,7 @@ pub enum Command {
     },
     /// Modbus commissioning: `pingan modbus probe` reads a device once by profile.
     Modbus(modbus::ModbusArgs),
+    /// Response times per shift, alert kind and priority (time to acknowledge and resolve,
+    /// escalations, green-channel referrals); works with the gateway running or stopped.
+    Report(report::ReportArgs),
 }

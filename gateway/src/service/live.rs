@@ -7,8 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use pingan_drivers::{DeviceId, HealthState, Measurement, Reading, Timestamp};
 
+use super::drivers::DeviceCommands;
 use crate::analytics::news2::observe::{Measured, Sample};
-use crate::web::backend::VitalsView;
+use crate::facility::Facility;
+use crate::web::backend::{DeviceView, VitalsView};
 
 /// What the gateway knows about a device right now.
 #[derive(Debug, Clone)]
@@ -104,6 +106,32 @@ pub struct Live {
 }
 
 impl Live {
+    /// Every device of the facility as the dashboard shows it, id order.
+    pub(super) fn device_views(
+        &self,
+        facility: &Facility,
+        commands: &DeviceCommands,
+    ) -> Vec<DeviceView> {
+        let mut v: Vec<DeviceView> = facility
+            .devices()
+            .map(|d| {
+                let state = self.device(&d.device).unwrap_or_default();
+                DeviceView {
+                    id: d.device.to_string(),
+                    model: d.model,
+                    resident: d.resident.clone(),
+                    location: d.location.clone(),
+                    health: state.health,
+                    battery: state.battery,
+                    last_seen: state.last_seen,
+                    commands: commands.offered(&d.device),
+                }
+            })
+            .collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    }
+
     /// Records a reading of a device bound to `resident`.
     pub fn on_reading(&self, r: &Reading, resident: Option<&str>) {
         if let Ok(mut devices) = self.devices.lock() {

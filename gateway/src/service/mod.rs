@@ -4,7 +4,8 @@
 //! fan-out to the readings [`writer`], telemetry queues and fall detection) → findings → the
 //! [`alerts`] task (the engine) → [`effects`] (store, outboxes, one flush) → MQTT links → the
 //! brokers' PUBACKs → [`inbound`] → receipts back to the alert task. People's commands come in
-//! through the dashboard ([`backend`]), MQTT (routed by [`inbound`]) or the CLI.
+//! through the dashboard ([`backend`]), MQTT (routed by [`inbound`]) or the CLI; device commands
+//! go to the `devices` task, and the `handover` task hands each shift over at its end.
 //!
 //! Every task is built by a builder that owns its input channels, started with `run`, and stopped
 //! in the one order [`SHUTDOWN`] declares. Pure parts live elsewhere: [`crate::pipeline`],
@@ -17,6 +18,7 @@ mod devices;
 mod drivers;
 mod effects;
 mod fall;
+mod handover;
 mod housekeeping;
 mod inbound;
 mod links;
@@ -39,7 +41,8 @@ pub use effects::{Effects, EffectsSite, Target};
 pub use links::LinkInfo;
 
 use alerts::{AlertTask, AlertTaskParts};
-use devices::DeviceTask;
+use devices::{DeviceTask, DeviceTaskParts};
+use handover::{HandoverSources, HandoverTask};
 use inbound::{InboundTask, Routes};
 use links::LinkPlan;
 use live::Live;
@@ -54,6 +57,7 @@ use crate::facility::Facility;
 use crate::mqtt::link::LinkTask;
 use crate::mqtt::{Topics, broker, tls};
 use crate::pipeline::{Pipeline, Site};
+use crate::report::ReportSetup;
 use crate::store::{Store, StoreError};
 
 /// Why the gateway could not start.
@@ -150,12 +154,14 @@ enum Step {
 /// The order parts stop in: sources first, then what they feed, so every queue drains into a
 /// consumer that still runs; the links go last so the final alert changes can still leave, and
 /// the store is flushed at the very end.
-const SHUTDOWN: [Step; 13] = [
+const SHUTDOWN: [Step; 14] = [
     Step::Stop(Part::Drivers, None),
     Step::CloseSink,
     // Its end closes the writer's queue and fall detection's input.
     Step::Join(Part::Pipeline),
     Step::Stop(Part::Housekeeping, None),
+    // Before the outboxes drain, so a handover it was publishing still leaves.
+    Step::Stop(Part::Handover, None),
     // Every findings sender is gone now (pipeline, fall thread, housekeeping).
     Step::Join(Part::Alerts),
     Step::Join(Part::Writer),
@@ -243,16 +249,49 @@ impl Gateway {
                 .build(topics.clone(), plan.command_links, routes, live.clone())
                 .run(),
         );
-        let device_commands = drivers::DeviceCommands::default();
+        let device_commands = drivers::DeviceCommands::from_config(&config, &opts.base_dir);
+        let device_requests = devices.input();
         tasks.spawn(
             Part::Devices,
             devices
+                .build(DeviceTaskParts {
+                    commands: device_commands.clone(),
+                    results: local_outbox,
+                    store: store.clone(),
+                    topics: topics.clone(),
+                    live: live.clone(),
+                    clock: clock.clone(),
+                })
+                .run(),
+        );
+        let setup = ReportSetup::from_config(&config);
+        record_setup(&store, &setup);
+        let handover_sources = HandoverSources {
+            setup: setup.clone(),
+            site: config.site.id.clone(),
+            store: store.clone(),
+            facility: site.facility.clone(),
+            live: live.clone(),
+            commands: device_commands.clone(),
+            clock: clock.clone(),
+        };
+        let handovers = HandoverTask::builder();
+        let handover_requests = handovers.input();
+        let all_alert_outboxes: Vec<_> = plan
+            .targets
+            .values()
+            .filter(|t| t.all_alerts)
+            .map(|t| t.outbox.clone())
+            .collect();
+        let handover_stop = tasks.token(Part::Handover);
+        tasks.spawn(
+            Part::Handover,
+            handovers
                 .build(
-                    device_commands.clone(),
-                    local_outbox,
+                    handover_sources.clone(),
+                    all_alert_outboxes,
                     topics.clone(),
-                    live.clone(),
-                    clock.clone(),
+                    handover_stop,
                 )
                 .run(),
         );
@@ -362,6 +401,7 @@ impl Gateway {
                 addr: config.http.bind,
                 source,
             })?;
+        let tool_token = write_tool_access(&config, &listener);
         let backend = Arc::new(backend::GatewayBackend {
             config: config.clone(),
             facility: site.facility.clone(),
@@ -375,6 +415,12 @@ impl Gateway {
             fall_detection: fall_input.available.load(Ordering::Relaxed),
             accounts: store.accounts()?,
             clock: clock.clone(),
+            device_commands: device_commands.clone(),
+            device_requests,
+            handover: handover_sources,
+            handover_requests,
+            setup,
+            tool_token,
         });
         let http_stop = tasks.token(Part::Http);
         tasks.spawn(Part::Http, async move {
@@ -490,6 +536,54 @@ fn open_store(config: &Config) -> Result<Store, StartError> {
     let _ = std::fs::write(data_dir.join("pingan-site"), &config.site.id);
     let _ = std::fs::write(data_dir.join("pingan-mqtt"), config.mqtt.bind.to_string());
     Ok(store)
+}
+
+/// Records the report settings, so `pingan report` with the gateway stopped computes with them.
+fn record_setup(store: &Store, setup: &ReportSetup) {
+    let saved = serde_json::to_string(setup)
+        .map_err(|e| e.to_string())
+        .and_then(|json| {
+            store
+                .set_meta(REPORT_SETUP, &json)
+                .map_err(|e| e.to_string())
+        });
+    if let Err(error) = saved {
+        tracing::warn!(%error, "cannot record the report settings");
+    }
+}
+
+/// Meta key of the report settings the gateway last ran with.
+pub const REPORT_SETUP: &str = "report_setup";
+/// File in the data directory with the dashboard's address, for `pingan report`.
+pub const HTTP_FILE: &str = "pingan-http";
+/// File in the data directory with the tool token (mode 0600), for `pingan report`.
+pub const TOKEN_FILE: &str = "pingan-api-token";
+
+/// Writes the dashboard's address and a fresh tool token (readable by the gateway's user only)
+/// into the data directory, so `pingan report` can ask the running gateway. Returns the token;
+/// `None` when it could not be written (reports then need a dashboard login).
+fn write_tool_access(config: &Config, listener: &tokio::net::TcpListener) -> Option<String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = &config.storage.data_dir;
+    let addr = listener.local_addr().unwrap_or(config.http.bind);
+    let _ = std::fs::write(dir.join(HTTP_FILE), addr.to_string());
+    let token = crate::web::tool::new_tool_token();
+    let path = dir.join(TOKEN_FILE);
+    let _ = std::fs::remove_file(&path);
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .and_then(|mut f| f.write_all(token.as_bytes()));
+    match written {
+        Ok(()) => Some(token),
+        Err(error) => {
+            tracing::warn!(%error, path = %path.display(), "cannot write the tool token; `pingan report` needs the gateway stopped");
+            None
+        }
+    }
 }
 
 /// Records which links receive every alert, so `pingan alerts` with the gateway stopped queues
