@@ -19,7 +19,7 @@ pub mod response;
 mod setup;
 mod spread;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 
 pub use handover::{Handover, HandoverInput, Trigger};
 pub use response::{ResponseReport, Row, Stats};

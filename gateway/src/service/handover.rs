@@ -251,3 +251,6 @@ impl HandoverTask {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

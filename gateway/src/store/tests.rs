@@ -350,3 +350,45 @@ fn a_corrupt_chunk_is_a_corrupt_error_and_the_sweep_removes_it() {
     assert_eq!(store.sweep_readings(Timestamp(2_000)).unwrap(), 0);
     assert_eq!(times(&store, "w1", 0, 10_000), vec![5_000]);
 }
+
+#[test]
+fn trails_keep_alerts_raised_in_the_span_and_optionally_every_open_one() {
+    let store = Store::temporary().unwrap();
+    let at = |ms: i64, state: AlertState| {
+        let mut a = alert(Ulid::from_parts(ms as u64, 7));
+        a.raised_at = Timestamp(ms);
+        a.state = state;
+        let entry = AuditEntry {
+            alert: a.id,
+            revision: 1,
+            at: Timestamp(ms),
+            action: AuditAction::Raised,
+            by: None,
+            via: Via::System,
+            note: None,
+        };
+        store.put_alert_unflushed(&a, Some(&entry)).unwrap();
+        a.id
+    };
+    let old_open = at(100, AlertState::Delivered);
+    let _old_done = at(200, AlertState::Resolved);
+    let inside = at(1_000, AlertState::Resolved);
+    let _later = at(5_000, AlertState::Raised);
+    let ids = |open_too| {
+        store
+            .trails(Timestamp(500), Timestamp(2_000), open_too)
+            .unwrap()
+            .iter()
+            .map(|t| (t.alert.id, t.audit.len()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(false), [(inside, 1)]);
+    assert_eq!(
+        ids(true),
+        [
+            (old_open, 1),
+            (inside, 1),
+            (Ulid::from_parts(5_000, 7), 1)
+        ]
+    );
+}
