@@ -385,10 +385,6 @@ fn trails_keep_alerts_raised_in_the_span_and_optionally_every_open_one() {
     assert_eq!(ids(false), [(inside, 1)]);
     assert_eq!(
         ids(true),
-        [
-            (old_open, 1),
-            (inside, 1),
-            (Ulid::from_parts(5_000, 7), 1)
-        ]
+        [(old_open, 1), (inside, 1), (Ulid::from_parts(5_000, 7), 1)]
     );
 }

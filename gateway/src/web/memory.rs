@@ -35,6 +35,7 @@ struct Inner {
     setup: ReportSetup,
     handovers: Vec<Handover>,
     actions: Vec<ActionRecord>,
+    tool_token: Option<String>,
 }
 
 /// An in-memory [`Backend`]. See the module docs.
@@ -65,6 +66,7 @@ impl MemoryBackend {
                 setup: ReportSetup::default(),
                 handovers: Vec::new(),
                 actions: Vec::new(),
+                tool_token: None,
             }),
             tx,
             accounts,
@@ -105,6 +107,11 @@ impl MemoryBackend {
     /// Replaces the status view.
     pub fn set_status(&self, status: StatusView) {
         self.lock().status = status;
+    }
+
+    /// Lets tools read reports with this token (`Authorization: Bearer …`).
+    pub fn set_tool_token(&self, token: Option<String>) {
+        self.lock().tool_token = token;
     }
 
     /// Replaces the report settings (time zone, shifts).
@@ -269,6 +276,10 @@ impl Backend for MemoryBackend {
 
     fn report_setup(&self) -> ReportSetup {
         self.lock().setup.clone()
+    }
+
+    fn tool_token(&self) -> Option<String> {
+        self.lock().tool_token.clone()
     }
 
     fn trails(

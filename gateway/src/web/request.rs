@@ -209,7 +209,8 @@ pub(crate) fn report_query(
             _ => {}
         }
     }
-    let to = to.unwrap_or(now);
+    // "Up to now" includes what was raised this very millisecond (`to` is exclusive).
+    let to = to.unwrap_or(Timestamp(now.millis() + 1));
     let from = from.unwrap_or_else(|| Timestamp(to.millis() - DEFAULT_REPORT_DAYS * 86_400_000));
     period::check_span(from, to).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok(ReportQuery {

@@ -98,7 +98,8 @@ impl Rig {
         let want = Some(end.millis().to_string());
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while self.store.meta(LAST_END) != want && std::time::Instant::now() < deadline {
-            let _ = tokio::task::spawn_blocking(|| std::thread::sleep(Duration::from_millis(5))).await;
+            let _ =
+                tokio::task::spawn_blocking(|| std::thread::sleep(Duration::from_millis(5))).await;
         }
         assert_eq!(self.store.meta(LAST_END), want);
     }
@@ -118,7 +119,10 @@ async fn the_night_shift_is_handed_over_at_seven_and_published_without_notes() {
         AlertKind::Sos,
         Priority::High,
         local(2, 0),
-        &[(AuditAction::Acknowledged, 1, Some("li")), (AuditAction::Resolved, 4, Some("li"))],
+        &[
+            (AuditAction::Acknowledged, 1, Some("li")),
+            (AuditAction::Resolved, 4, Some("li")),
+        ],
     );
     put(&store, &sos);
     let r = rig(store, local(6, 58));
@@ -126,13 +130,22 @@ async fn the_night_shift_is_handed_over_at_seven_and_published_without_notes() {
     let got = r.outbox_holds(1, Duration::from_secs(600)).await;
     assert_eq!(got.len(), 1, "one handover at 07:00");
     let h = &got[0];
-    assert_eq!((h["v"].as_u64(), h["type"].as_str()), (Some(1), Some("handover")));
-    assert_eq!((h["shift"].as_str(), h["shift_date"].as_str()), (Some("night"), Some("2026-06-30")));
+    assert_eq!(
+        (h["v"].as_u64(), h["type"].as_str()),
+        (Some(1), Some("handover"))
+    );
+    assert_eq!(
+        (h["shift"].as_str(), h["shift_date"].as_str()),
+        (Some("night"), Some("2026-06-30"))
+    );
     assert_eq!(h["trigger"], "shift_end");
     assert_eq!(h["events"][0]["kind"], "sos");
     assert_eq!(h["events"][0]["outcome"], "resolved");
     assert_eq!(h["events"][0]["closed_by"], "li");
-    assert!(!h.to_string().contains("at the bedside"), "notes stay on the dashboard: {h}");
+    assert!(
+        !h.to_string().contains("at the bedside"),
+        "notes stay on the dashboard: {h}"
+    );
     assert!(r.clock.now() >= local(7, 0));
     let kept: Vec<Handover> = r.store.handovers(5).unwrap();
     assert_eq!(kept.len(), 1);
@@ -167,7 +180,10 @@ async fn on_demand_hands_over_the_current_shift_for_the_person_who_asked() {
         .await
         .unwrap();
     let h = rx.await.unwrap().unwrap();
-    assert_eq!((h.shift.shift.as_str(), h.trigger), ("day", Trigger::OnDemand));
+    assert_eq!(
+        (h.shift.shift.as_str(), h.trigger),
+        ("day", Trigger::OnDemand)
+    );
     assert_eq!(h.by.as_deref(), Some("Wang Fang (station1)"));
     let got = r.outbox_holds(1, Duration::from_secs(1)).await;
     assert_eq!(got[0]["by"], "Wang Fang (station1)");
@@ -178,7 +194,9 @@ async fn on_demand_hands_over_the_current_shift_for_the_person_who_asked() {
 async fn a_shift_that_ended_while_the_gateway_was_stopped_is_handed_over_at_the_next_start() {
     let store = Store::temporary().unwrap();
     // The gateway last handed over the night shift, then stopped during the day shift.
-    store.set_meta(LAST_END, &local(7, 0).millis().to_string()).unwrap();
+    store
+        .set_meta(LAST_END, &local(7, 0).millis().to_string())
+        .unwrap();
     let r = rig(store.clone(), local(15, 30));
     let (_input, stop) = r.start();
     let got = r.outbox_holds(1, Duration::from_secs(5)).await;
@@ -199,6 +217,9 @@ async fn the_first_start_of_a_new_gateway_hands_over_nothing_at_once() {
     let (_input, stop) = r.start();
     tokio::time::sleep(Duration::from_secs(30)).await;
     assert!(r.outbox.is_empty());
-    assert_eq!(r.store.meta(LAST_END), Some(local(15, 0).millis().to_string()));
+    assert_eq!(
+        r.store.meta(LAST_END),
+        Some(local(15, 0).millis().to_string())
+    );
     stop.cancel();
 }
