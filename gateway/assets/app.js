@@ -5,7 +5,8 @@
 // Rule: every text on screen comes from the I18N table by key and is rendered again when the
 // language changes (toasts and error lines keep their key, not their text). Server messages are
 // not shown; errors are shown by their `code`. Machine text that has no translation (a driver's
-// error, a system detail in English) is shown in a `.raw` element, marked as such.
+// error, a system detail in English) is shown in a `.raw` element, marked as such; names from the
+// config shown where a label could be (the site's name in the header) carry the class `data`.
 // devices.js and shift.js add views to VIEWS; they use the helpers here.
 'use strict';
 
@@ -52,10 +53,12 @@ function fmtDur(ms) {
   if (m) return u(m, 'm') + ' ' + u(pad(ss), 's');
   return u(ss, 's');
 }
+// Times are shown in the site's time zone (the gateway's), not the station PC's.
+function siteZone() { return (S.status && S.status.timezone) || undefined; }
 function fmtTime(ms) {
   if (!ms) return '—';
-  const d = new Date(ms);
-  return d.toLocaleString(lang(), { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  const opts = { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false, timeZone: siteZone() };
+  try { return new Date(ms).toLocaleString(lang(), opts); } catch (e) { delete opts.timeZone; return new Date(ms).toLocaleString(lang(), opts); }
 }
 function ago(ms) { return h('span', { 'data-since': ms, text: t('ago', { d: fmtDur(now() - ms) }) }); }
 function isAcked(a) { return a.state === 'acknowledged' || a.state === 'resolved'; }
@@ -519,7 +522,8 @@ function applyStatic() {
   document.documentElement.lang = lang();
   if (!S.me) document.title = t('app_title');
   document.querySelectorAll('[data-t]').forEach((el) => { el.textContent = t(el.dataset.t); });
-  if (S.status) $('site-name').textContent = S.status.site_name;
+  // The site's name is data, as written in the config, in every language.
+  if (S.status) { $('site-name').textContent = S.status.site_name; $('site-name').classList.add('data'); }
   renderLoginError();
   renderToast();
 }
@@ -531,11 +535,11 @@ function toggleLang() {
 }
 function tick() {
   const n = now();
-  $('clock').textContent = new Date(n).toLocaleTimeString(lang(), { hour12: false });
+  $('clock').textContent = new Date(n).toLocaleTimeString(lang(), { hour12: false, timeZone: siteZone() });
   document.querySelectorAll('[data-since]').forEach((el) => { el.textContent = t('ago', { d: fmtDur(n - Number(el.dataset.since)) }); });
   document.querySelectorAll('[data-until]').forEach((el) => { el.textContent = fmtDur(Number(el.dataset.until) - n); });
   const b = $('mute');
-  b.textContent = S.mutedUntil > Date.now() ? t('muted', { t: new Date(S.mutedUntil).toLocaleTimeString(lang(), { hour12: false }) }) : t('mute');
+  b.textContent = S.mutedUntil > Date.now() ? t('muted', { t: new Date(S.mutedUntil).toLocaleTimeString(lang(), { hour12: false, timeZone: siteZone() }) }) : t('mute');
 }
 
 // ---------- sound: a repeating IEC 60601-1-8-like high-priority burst, made with WebAudio ----------

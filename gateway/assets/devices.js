@@ -65,8 +65,8 @@ function renderDevices() {
     h('td', { text: r.by }),
     h('td', { text: t('via_name.' + r.via) }),
     h('td', {}, t(r.ok ? 'result_ok' : 'result_failed'), r.error ? [' · ', raw(r.error)] : null)));
-  $('view-devices').replaceChildren(h('h2', { text: t('tab_devices') }), h('table', {},
-    h('tr', {}, ['device', 'model', 'resident', 'location', 'health', 'battery', 'last_seen', 'commands'].map((k) => h('th', { text: t(k) }))), rows),
+  $('view-devices').replaceChildren(h('h2', { text: t('tab_devices') }), h('div', { class: 'scroll' }, h('table', {},
+    h('tr', {}, ['device', 'model', 'resident', 'location', 'health', 'battery', 'last_seen', 'commands'].map((k) => h('th', { text: t(k) }))), rows)),
   h('h2', { text: t('device_actions') }),
   log.length ? h('table', { class: 'actions-log' },
     h('tr', {}, ['time', 'device', 'command_col', 'by', 'via', 'result'].map((k) => h('th', { text: t(k) }))), log)

@@ -39,6 +39,7 @@ window.I18N = {
     },
     audit_action: {
       raised: '报警', delivered: '已送达', escalated: '升级', acknowledged: '确认', resolved: '处理完毕',
+      condition_cleared: '情况已解除（报警保持）',
       cancelled: '长者取消', cleared: '情况解除', repeated: '重复', updated: '更新'
     },
     via_name: { system: '系统', resident: '长者', mqtt: 'MQTT', http: '护士站', cli: '命令行' },
@@ -72,8 +73,8 @@ window.I18N = {
     commands: '操作', command_col: '指令', command_confirm: '确定对设备 {dev} 执行“{cmd}”吗？', run: '执行', cancel: '取消',
     command_ok: '已执行：{cmd}', command_failed: '执行失败：{cmd}', device_actions: '设备操作记录',
     no_device_actions: '还没有设备操作记录', result: '结果', result_ok: '成功', result_failed: '失败',
-    command: { silence: '消音', reset: '复位', test: '自检' },
-    command_desc: { silence: '关闭本地报警声', reset: '复位已锁定的报警', test: '触发设备自检' },
+    command: { silence: '消音', reset: '复位', lamp_reset: '熄灭呼叫灯' },
+    command_desc: { silence: '关闭本地报警声（报警仍然有效）', reset: '原因排除后复位报警', lamp_reset: '熄灭走廊呼叫灯' },
     shift: { day: '白班', evening: '中班', night: '夜班', other: '其他' },
     report_title: '响应时间报告', report_hint: '按班次、报警类型和优先级统计：确认与处理用时、升级、绿色通道转诊、无人确认的报警。',
     from: '开始日期', to: '结束日期', show: '查看', range_today: '今天', range_yesterday: '昨天', range_week: '最近 7 天',
@@ -131,6 +132,7 @@ window.I18N = {
     },
     audit_action: {
       raised: 'Raised', delivered: 'Delivered', escalated: 'Escalated', acknowledged: 'Acknowledged',
+      condition_cleared: 'Condition cleared (latched)',
       resolved: 'Resolved', cancelled: 'Cancelled by resident', cleared: 'Condition cleared',
       repeated: 'Repeated', updated: 'Updated'
     },
@@ -166,8 +168,8 @@ window.I18N = {
     commands: 'Commands', command_col: 'Command', command_confirm: 'Run "{cmd}" on device {dev}?', run: 'Run', cancel: 'Cancel',
     command_ok: 'Done: {cmd}', command_failed: 'Failed: {cmd}', device_actions: 'Device commands',
     no_device_actions: 'No device commands yet', result: 'Result', result_ok: 'done', result_failed: 'failed',
-    command: { silence: 'Silence', reset: 'Reset', test: 'Self-test' },
-    command_desc: { silence: 'Silence the local sounder', reset: 'Reset the latched alarm', test: 'Start the device self-test' },
+    command: { silence: 'Silence', reset: 'Reset', lamp_reset: 'Call lamp off' },
+    command_desc: { silence: 'Silence the local sounder (the alarm stays active)', reset: 'Reset the alarm after the cause is cleared', lamp_reset: 'Switch off the corridor call lamp' },
     shift: { day: 'Day', evening: 'Evening', night: 'Night', other: 'Other' },
     report_title: 'Response report', report_hint: 'Per shift, alert kind and priority: time to acknowledge and resolve, escalations, green-channel referrals, alerts nobody acknowledged.',
     from: 'From', to: 'To', show: 'Show', range_today: 'Today', range_yesterday: 'Yesterday', range_week: 'Last 7 days',

@@ -4,7 +4,7 @@
 // tablet; every label from I18N.
 'use strict';
 
-S.report = null; S.reportRange = null; S.handover = null; S.handovers = []; S.handoverConfirm = false;
+S.report = null; S.reportQuery = null; S.handover = null; S.handovers = []; S.handoverConfirm = false;
 
 VIEWS.report = { show() { renderReport(); if (!S.report) quickRange('week'); } };
 VIEWS.handover = { show() { renderHandover(); loadHandover(); } };
@@ -16,21 +16,14 @@ function shiftName(id, shifts) {
   return t('shift.' + id) === id ? id : t('shift.' + id);
 }
 function dur(ms) { return ms === null || ms === undefined ? '—' : fmtDur(ms); }
-function isoDay(ms) { // the station's local date; the gateway reads it in the site's time zone
-  const d = new Date(ms);
-  return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate());
+// The site's calendar date of `ms` (the report's days are the site's, whatever the time zone of
+// the tablet that shows them).
+function siteDay(ms, tz) {
+  try { return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms)); } catch (e) { return ''; }
 }
-function quickRange(which) {
-  const today = isoDay(now());
-  const daysAgo = (n) => isoDay(now() - n * 86400000);
-  const ranges = { today: [today, today], yesterday: [daysAgo(1), daysAgo(1)], week: [daysAgo(6), today], month: [daysAgo(29), today] };
-  S.reportRange = ranges[which] || ranges.week;
-  loadReport();
-}
-function reportQuery(extra) {
-  const [from, to] = S.reportRange || [isoDay(now() - 6 * 86400000), isoDay(now())];
-  return '/report?from=' + encodeURIComponent(from) + '&to=' + encodeURIComponent(to) + (extra || '');
-}
+// Quick ranges are named: the gateway turns them into the site's local days.
+function quickRange(which) { S.reportQuery = 'range=' + which; loadReport(); }
+function reportQuery(extra) { return '/report?' + (S.reportQuery || 'range=week') + (extra || ''); }
 
 // ---------- report ----------
 async function loadReport() {
@@ -42,7 +35,7 @@ function figure(label, value, cls) {
   return h('div', { class: 'figure' + (cls ? ' ' + cls : '') }, h('span', { class: 'label', text: t(label) }), h('b', { text: String(value) }));
 }
 function shiftCard(r, row) {
-  const s = row.stats, ack = s.time_to_acknowledge || {};
+  const s = row, ack = s.time_to_acknowledge || {}; // the figures are flattened into the row
   const def = r.shifts.find((x) => x.id === row.shift);
   return h('section', { class: 'shift-card', 'data-shift': row.shift },
     h('h3', {}, shiftName(row.shift, r.shifts), def ? '  ' + def.start + '–' + def.end : ''),
@@ -63,13 +56,12 @@ function statCells(s) {
 }
 function renderReport() {
   const r = S.report;
-  const [from, to] = S.reportRange || ['', ''];
-  const fromIn = h('input', { type: 'date', id: 'report-from', value: from });
-  const toIn = h('input', { type: 'date', id: 'report-to', value: to });
+  const fromIn = h('input', { type: 'date', id: 'report-from', value: r ? siteDay(r.from, r.timezone) : '' });
+  const toIn = h('input', { type: 'date', id: 'report-to', value: r ? siteDay(r.to - 1, r.timezone) : '' });
   const controls = h('div', { class: 'report-controls' },
     h('label', { for: 'report-from', text: t('from') }), fromIn,
     h('label', { for: 'report-to', text: t('to') }), toIn,
-    h('button', { type: 'button', class: 'primary', id: 'report-show', onclick: () => { S.reportRange = [fromIn.value, toIn.value]; loadReport(); } }, t('show')),
+    h('button', { type: 'button', class: 'primary', id: 'report-show', onclick: () => { S.reportQuery = 'from=' + encodeURIComponent(fromIn.value) + '&to=' + encodeURIComponent(toIn.value); loadReport(); } }, t('show')),
     ['today', 'yesterday', 'week', 'month'].map((k) => h('button', { type: 'button', 'data-range': k, onclick: () => quickRange(k) }, t('range_' + k))),
     h('a', { class: 'button', id: 'report-csv', href: '/api/v1' + reportQuery('&format=csv&lang=' + lang()), download: '' }, t('download_csv')));
   const parts = [h('h2', { text: t('report_title') }), h('p', { class: 'hint', text: t('report_hint') }), controls];
@@ -81,12 +73,12 @@ function renderReport() {
     const head = (first) => h('tr', {}, first.map((k) => h('th', { text: t(k) })), REPORT_COLS.map((k) => h('th', { text: t(k) })));
     parts.push(h('h2', { text: t('report_by_kind') }));
     parts.push(r.by_kind.length ? h('div', { class: 'scroll' }, h('table', { class: 'report' }, head(['kind_col', 'priority_col']),
-      r.by_kind.map((row) => h('tr', { 'data-kind': row.kind, 'data-priority': row.priority }, h('td', { text: t('kind.' + row.kind) }), h('td', { text: t('priority.' + row.priority) }), statCells(row.stats))),
+      r.by_kind.map((row) => h('tr', { 'data-kind': row.kind, 'data-priority': row.priority }, h('td', { text: t('kind.' + row.kind) }), h('td', { text: t('priority.' + row.priority) }), statCells(row))),
       h('tr', { class: 'total' }, h('td', { text: t('all') }), h('td', { text: t('all') }), statCells(r.total)))) : h('p', { class: 'empty', text: t('no_alerts_in_range') }));
     if (r.rows.length) {
       parts.push(h('h2', { text: t('report_by_shift') }));
       parts.push(h('div', { class: 'scroll' }, h('table', { class: 'report' }, head(['shift_col', 'kind_col', 'priority_col']),
-        r.rows.map((row) => h('tr', {}, h('td', { text: shiftName(row.shift, r.shifts) }), h('td', { text: t('kind.' + row.kind) }), h('td', { text: t('priority.' + row.priority) }), statCells(row.stats))))));
+        r.rows.map((row) => h('tr', {}, h('td', { text: shiftName(row.shift, r.shifts) }), h('td', { text: t('kind.' + row.kind) }), h('td', { text: t('priority.' + row.priority) }), statCells(row))))));
     }
     parts.push(h('p', { class: 'hint', text: t('report_made', { t: fmtTime(r.made_at) }) }));
   }

@@ -152,6 +152,7 @@ fn status() -> StatusView {
         storage_bytes: 312 << 20,
         storage_max_bytes: 2 << 30,
         fall_detection: true,
+        timezone: "Asia/Shanghai".into(),
     }
 }
 

@@ -6,7 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use pingan_drivers::Timestamp;
 
 use super::response::MAX_SPAN_DAYS;
-use crate::config::window::utc_ms;
+use crate::config::window::{local_date, utc_ms};
 
 /// A time or span that cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,6 +54,23 @@ pub fn parse_time(s: &str, tz: chrono_tz::Tz, end_of_day: bool) -> Result<Timest
         }
     }
     Err(bad())
+}
+
+/// A span named the way people ask for it, in the site's local days: `today`, `yesterday`,
+/// `week` (the last 7 days, today included) or `month` (the last 30 days); `None` for another
+/// name. Local days are the site's, not those of the browser that asks.
+pub fn named_span(name: &str, now: Timestamp, tz: chrono_tz::Tz) -> Option<(Timestamp, Timestamp)> {
+    let today = local_date(now, tz)?;
+    let (first, days) = match name {
+        "today" => (today, 1),
+        "yesterday" => (today.pred_opt()?, 1),
+        "week" => (today.checked_sub_days(chrono::Days::new(6))?, 7),
+        "month" => (today.checked_sub_days(chrono::Days::new(29))?, 30),
+        _ => return None,
+    };
+    let end = first.checked_add_days(chrono::Days::new(days))?;
+    let at = |d| utc_ms(d, NaiveTime::MIN, tz).map(Timestamp);
+    Some((at(first)?, at(end)?))
 }
 
 /// Checks a span: not empty, at most [`MAX_SPAN_DAYS`] long.
@@ -114,6 +131,27 @@ mod tests {
             parse_time("yesterday", Shanghai, false),
             Err(PeriodError::Unreadable(_))
         ));
+    }
+
+    #[test]
+    fn named_spans_are_whole_local_days_of_the_site() {
+        // 06:42 on 2 July in Shanghai is still 1 July in UTC: "today" is the site's 2 July.
+        let now = Timestamp(JUL1 + 86_400_000 + 6 * 3_600_000 + 42 * 60_000);
+        let day = 86_400_000;
+        assert_eq!(
+            named_span("today", now, Shanghai),
+            Some((Timestamp(JUL1 + day), Timestamp(JUL1 + 2 * day)))
+        );
+        assert_eq!(
+            named_span("yesterday", now, Shanghai),
+            Some((Timestamp(JUL1), Timestamp(JUL1 + day)))
+        );
+        let (from, to) = named_span("week", now, Shanghai).unwrap();
+        assert_eq!(
+            (to.millis() - from.millis(), to),
+            (7 * day, Timestamp(JUL1 + 2 * day))
+        );
+        assert_eq!(named_span("fortnight", now, Shanghai), None);
     }
 
     proptest! {

@@ -196,6 +196,7 @@ impl Backend for GatewayBackend {
             storage_bytes: self.store.size_on_disk(),
             storage_max_bytes: self.config.storage.max_bytes,
             fall_detection: self.fall_detection,
+            timezone: self.config.timezone().name().to_owned(),
         }
     }
 

@@ -143,6 +143,10 @@ pub struct StatusView {
     pub storage_max_bytes: u64,
     /// Fall detection runs (the ONNX runtime loaded).
     pub fall_detection: bool,
+    /// The site's IANA time zone: the dashboard shows times and dates in it, whatever the
+    /// station PC's own zone.
+    #[serde(default)]
+    pub timezone: String,
 }
 
 /// An alert with its audit trail.

@@ -166,8 +166,9 @@ fn percent_decode(s: &str) -> Result<String, ApiError> {
     String::from_utf8(out).map_err(|_| bad())
 }
 
-/// Parses `from`, `to`, `format` (`json` | `csv`) and `lang` (`zh-CN` | `en`) of a report
-/// request; times in `tz` (see `report::period`). Default: the seven days before `now`.
+/// Parses `from`, `to` (or `range` = `today` | `yesterday` | `week` | `month`, in the site's
+/// local days), `format` (`json` | `csv`) and `lang` (`zh-CN` | `en`) of a report request; times
+/// in `tz` (see `report::period`). Default: the seven days before `now`.
 pub(crate) fn report_query(
     query: Option<&str>,
     tz: chrono_tz::Tz,
@@ -184,6 +185,15 @@ pub(crate) fn report_query(
         match k.as_str() {
             "from" => from = Some(time(&v, false)?),
             "to" => to = Some(time(&v, true)?),
+            "range" => {
+                let (f, t) = period::named_span(&v, now, tz).ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "range must be today, yesterday, week or month, not {v:?}"
+                    ))
+                })?;
+                from = Some(f);
+                to = Some(t);
+            }
             "format" => {
                 csv = match v.as_str() {
                     "csv" => true,
@@ -390,10 +400,9 @@ mod tests {
         let tz = chrono_tz::Asia::Shanghai;
         let now = Timestamp(1_782_835_200_000);
         let q = report_query(None, tz, now).unwrap();
-        assert_eq!(
-            (q.to, q.to.millis() - q.from.millis()),
-            (now, 7 * 86_400_000)
-        );
+        // "Up to now" includes what was raised this very millisecond.
+        assert_eq!(q.to, Timestamp(now.millis() + 1));
+        assert_eq!(q.to.millis() - q.from.millis(), 7 * 86_400_000);
         let q = report_query(
             Some("from=2026-06-30T23%3A00%3A00%2B08%3A00&to=2026-07-01&format=csv&lang=en"),
             tz,

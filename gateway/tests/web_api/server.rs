@@ -80,6 +80,7 @@ impl Server {
                 storage_bytes: 10,
                 storage_max_bytes: 100,
                 fall_detection: false,
+                timezone: "Asia/Shanghai".into(),
             },
         ));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
