@@ -14,9 +14,11 @@
 mod alerts;
 pub mod backend;
 pub mod board;
+mod data_dir;
 mod devices;
 mod drivers;
 mod effects;
+mod error;
 mod fall;
 mod handover;
 mod housekeeping;
@@ -37,10 +39,13 @@ use pingan_drivers::driver::SinkStats;
 use tokio::sync::broadcast;
 
 pub use alerts::CommandRequest;
+pub use data_dir::{HTTP_FILE, REPORT_SETUP, TOKEN_FILE};
 pub use effects::{Effects, EffectsSite, Target};
+pub use error::StartError;
 pub use links::LinkInfo;
 
 use alerts::{AlertTask, AlertTaskParts};
+use data_dir::{open_store, record_setup, write_tool_access};
 use devices::{DeviceTask, DeviceTaskParts};
 use handover::{HandoverSources, HandoverTask};
 use inbound::{InboundTask, Routes};
@@ -58,32 +63,7 @@ use crate::mqtt::link::LinkTask;
 use crate::mqtt::{Topics, broker, tls};
 use crate::pipeline::{Pipeline, Site};
 use crate::report::ReportSetup;
-use crate::store::{Store, StoreError};
-
-/// Why the gateway could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// The data directory or database.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The embedded broker.
-    #[error(transparent)]
-    Broker(#[from] broker::BrokerError),
-    /// The dashboard's address.
-    #[error("cannot listen on {addr} for the dashboard: {source} (set [http] bind or --http-port)")]
-    Http {
-        addr: std::net::SocketAddr,
-        #[source]
-        source: std::io::Error,
-    },
-    /// The data directory cannot be created.
-    #[error("cannot create data directory {path}: {source}")]
-    DataDir {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-}
+use crate::store::Store;
 
 /// How to start.
 #[derive(Debug, Clone)]
@@ -519,70 +499,6 @@ impl Gateway {
     /// The clock the gateway runs on.
     pub fn clock(&self) -> &SharedClock {
         &self.clock
-    }
-}
-
-fn open_store(config: &Config) -> Result<Store, StartError> {
-    let data_dir = &config.storage.data_dir;
-    std::fs::create_dir_all(data_dir).map_err(|source| StartError::DataDir {
-        path: data_dir.clone(),
-        source,
-    })?;
-    let store = Store::open(data_dir)?;
-    store.set_meta("site_id", &config.site.id)?;
-    store.set_meta("locale", config.site.locale.as_str())?;
-    // Tools that only know the data directory find the running gateway's broker here (the
-    // database itself is locked while the gateway runs).
-    let _ = std::fs::write(data_dir.join("pingan-site"), &config.site.id);
-    let _ = std::fs::write(data_dir.join("pingan-mqtt"), config.mqtt.bind.to_string());
-    Ok(store)
-}
-
-/// Records the report settings, so `pingan report` with the gateway stopped computes with them.
-fn record_setup(store: &Store, setup: &ReportSetup) {
-    let saved = serde_json::to_string(setup)
-        .map_err(|e| e.to_string())
-        .and_then(|json| {
-            store
-                .set_meta(REPORT_SETUP, &json)
-                .map_err(|e| e.to_string())
-        });
-    if let Err(error) = saved {
-        tracing::warn!(%error, "cannot record the report settings");
-    }
-}
-
-/// Meta key of the report settings the gateway last ran with.
-pub const REPORT_SETUP: &str = "report_setup";
-/// File in the data directory with the dashboard's address, for `pingan report`.
-pub const HTTP_FILE: &str = "pingan-http";
-/// File in the data directory with the tool token (mode 0600), for `pingan report`.
-pub const TOKEN_FILE: &str = "pingan-api-token";
-
-/// Writes the dashboard's address and a fresh tool token (readable by the gateway's user only)
-/// into the data directory, so `pingan report` can ask the running gateway. Returns the token;
-/// `None` when it could not be written (reports then need a dashboard login).
-fn write_tool_access(config: &Config, listener: &tokio::net::TcpListener) -> Option<String> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = &config.storage.data_dir;
-    let addr = listener.local_addr().unwrap_or(config.http.bind);
-    let _ = std::fs::write(dir.join(HTTP_FILE), addr.to_string());
-    let token = crate::web::tool::new_tool_token();
-    let path = dir.join(TOKEN_FILE);
-    let _ = std::fs::remove_file(&path);
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)
-        .and_then(|mut f| f.write_all(token.as_bytes()));
-    match written {
-        Ok(()) => Some(token),
-        Err(error) => {
-            tracing::warn!(%error, path = %path.display(), "cannot write the tool token; `pingan report` needs the gateway stopped");
-            None
-        }
     }
 }
 
