@@ -255,4 +255,9 @@ fn the_handover_and_the_report_work_with_the_gateway_running_and_after_it_stoppe
     let (code, _, err) = report(data_s, to, from, &[]);
     assert_eq!(code, 2);
     assert!(err.contains("after its start"), "{err}");
+    let missing = dir.path().join("no-such-dir");
+    let (code, _, err) = report(missing.to_str().unwrap(), from, to, &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no gateway database"), "{err}");
+    assert!(!missing.exists(), "a mistyped directory is not created");
 }

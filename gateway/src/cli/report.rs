@@ -67,6 +67,13 @@ async fn execute(args: &ReportArgs) -> Result<String, String> {
         Some(other) => return Err(format!("--lang must be zh-CN or en, not {other:?}")),
     };
     let dir = data_dir(&args.at)?;
+    // Opening a store creates one: a mistyped directory must not give a report of nothing.
+    if !dir.join("db").exists() {
+        return Err(format!(
+            "no gateway database in {} (give the gateway's --data-dir or --config)",
+            dir.display()
+        ));
+    }
     let report = match Store::open(&dir) {
         Ok(store) => local(args, &store)?,
         Err(StoreError::Locked { .. }) => remote(args, &dir).await?,
