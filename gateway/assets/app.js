@@ -2,6 +2,12 @@
 // Data: REST under /api/v1, live alert changes over Server-Sent Events (/api/v1/events).
 // Rule: never hide an alert. Open alerts are never paginated, the header always counts the
 // unacknowledged ones, and a lost connection is shown in red across the page.
+// Rule: every text on screen comes from the I18N table by key and is rendered again when the
+// language changes (toasts and error lines keep their key, not their text). Server messages are
+// not shown; errors are shown by their `code`. Machine text that has no translation (a driver's
+// error, a system detail in English) is shown in a `.raw` element, marked as such; names from the
+// config shown where a label could be (the site's name in the header) carry the class `data`.
+// devices.js and shift.js add views to VIEWS; they use the helpers here.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -10,8 +16,10 @@ const S = {
   lang: localStorage.getItem('pingan.lang') || null, me: null, csrf: '', skew: 0,
   alerts: new Map(), residents: [], devices: [], status: null, view: 'alerts',
   selected: null, detail: null, es: null, live: false, audio: null, mutedUntil: 0,
-  timers: [], lastHighIds: new Set(),
+  timers: [], lastHighIds: new Set(), toast: null, loginError: null,
 };
+// Views besides the alert list: name → { show() } (devices.js and shift.js add theirs).
+const VIEWS = {};
 
 // ---------- helpers ----------
 function lang() { return S.lang || (S.status && S.status.locale) || 'zh-CN'; }
@@ -45,17 +53,33 @@ function fmtDur(ms) {
   if (m) return u(m, 'm') + ' ' + u(pad(ss), 's');
   return u(ss, 's');
 }
+// Times are shown in the site's time zone (the gateway's), not the station PC's.
+function siteZone() { return (S.status && S.status.timezone) || undefined; }
 function fmtTime(ms) {
   if (!ms) return '—';
-  const d = new Date(ms);
-  return d.toLocaleString(lang(), { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  const opts = { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false, timeZone: siteZone() };
+  try { return new Date(ms).toLocaleString(lang(), opts); } catch (e) { delete opts.timeZone; return new Date(ms).toLocaleString(lang(), opts); }
 }
 function ago(ms) { return h('span', { 'data-since': ms, text: t('ago', { d: fmtDur(now() - ms) }) }); }
 function isAcked(a) { return a.state === 'acknowledged' || a.state === 'resolved'; }
-function toast(msg) {
-  const el = $('toast'); el.textContent = msg; el.hidden = false;
-  clearTimeout(toast.timer); toast.timer = setTimeout(() => { el.hidden = true; }, 3500);
+// A toast keeps its key and values, so switching the language while it shows re-renders it.
+function toast(key, vars) {
+  S.toast = { key, vars };
+  const el = $('toast'); el.hidden = false; renderToast();
+  clearTimeout(toast.timer); toast.timer = setTimeout(() => { el.hidden = true; S.toast = null; }, 3500);
 }
+function renderToast() {
+  if (!S.toast) return;
+  const { key, vars } = S.toast;
+  $('toast').textContent = key === 'error_of' ? errText(vars) : t(key, vars);
+}
+function toastError(err) { toast('error_of', { code: err.code, by: err.by, status: err.status }); }
+// An API error in the person's language, from its code.
+function errText(e) {
+  const msg = e && e.code && I18N.en.err[e.code] !== undefined ? t('err.' + e.code, { by: e.by || '' }) : t('err.other', { status: (e && e.status) || '—' });
+  return t('error') + ': ' + msg;
+}
+function raw(text) { return h('span', { class: 'raw', lang: 'en', text }); }
 function fmtLoc(loc) {
   if (!loc) return '';
   const parts = [];
@@ -84,12 +108,14 @@ async function api(path, opts = {}) {
     init.headers['X-CSRF-Token'] = S.csrf;
     init.body = JSON.stringify(opts.body || {});
   }
-  const r = await fetch('/api/v1' + path, init);
+  let r;
+  try { r = await fetch('/api/v1' + path, init); } catch (e) { const err = new Error('network'); err.code = 'network'; throw err; }
   let data = null;
   if (r.status !== 204) { try { data = await r.json(); } catch (e) { data = null; } }
   if (!r.ok) {
     const err = new Error((data && data.error) || r.statusText);
     err.status = r.status; err.retryAfter = r.headers.get('Retry-After');
+    err.code = data && data.code; err.by = data && data.by;
     if (r.status === 401 && path !== '/login') showLogin();
     throw err;
   }
@@ -110,7 +136,7 @@ function showLogin() {
 async function onLogin(e) {
   e.preventDefault();
   initAudio(); // the login click is the user gesture browsers require before sound
-  $('login-error').textContent = '';
+  S.loginError = null; renderLoginError();
   $('login-submit').disabled = true;
   try {
     const me = await api('/login', { method: 'POST', body: { user: $('login-user').value.trim(), password: $('login-password').value } });
@@ -118,8 +144,13 @@ async function onLogin(e) {
     setMe(me);
     start();
   } catch (err) {
-    $('login-error').textContent = err.status === 429 ? t('login_throttled', { s: err.retryAfter || '60' }) : err.status === 401 ? t('login_failed') : t('error') + ': ' + err.message;
+    S.loginError = err.status === 429 ? { key: 'login_throttled', vars: { s: err.retryAfter || '60' } } : err.status === 401 ? { key: 'login_failed' } : { key: 'error_of', vars: { code: err.code, status: err.status } };
+    renderLoginError();
   } finally { $('login-submit').disabled = false; }
+}
+function renderLoginError() {
+  const e = S.loginError;
+  $('login-error').textContent = !e ? '' : e.key === 'error_of' ? errText(e.vars) : t(e.key, e.vars);
 }
 async function logout() {
   try { await api('/logout', { method: 'POST' }); } catch (e) { /* the session may be gone already */ }
@@ -270,11 +301,11 @@ async function command(id, what, body) {
   try {
     const a = await api('/alerts/' + encodeURIComponent(id) + '/' + what, { method: 'POST', body });
     upsert(a);
-    toast(t(what === 'ack' ? 'ack_done' : 'resolve_done'));
+    toast(what === 'ack' ? 'ack_done' : 'resolve_done');
     if (S.selected === id) loadDetail(id);
     return true;
   } catch (err) {
-    toast(t('error') + ': ' + err.message);
+    toastError(err);
     loadAlerts();
     return false;
   }
@@ -300,7 +331,7 @@ async function loadDetail(id) {
     const d = await api('/alerts/' + encodeURIComponent(id));
     if (S.selected !== id) return;
     S.detail = d; renderDetail();
-  } catch (err) { toast(t('error') + ': ' + err.message); }
+  } catch (err) { toastError(err); }
 }
 function renderDetail() {
   const d = S.detail; if (!d) return;
@@ -317,8 +348,8 @@ function renderDetail() {
     kv('escalation', t('level', { n: a.escalation_level })),
     kv('next_escalation', a.escalate_at && !isAcked(a) ? h('span', { 'data-until': a.escalate_at, text: fmtDur(a.escalate_at - now()) }) : null),
     kv('acknowledged_by', a.acknowledged_by ? a.acknowledged_by + ' · ' + fmtTime(a.acknowledged_at) : null),
-    kv('resolution', a.resolution ? a.resolution + ' · ' + fmtTime(a.resolved_at) : null),
-    kv('detail_text', a.detail || null));
+    kv('resolution', a.resolved_at ? resolutionText(d.audit || []) + ' · ' + fmtTime(a.resolved_at) : null),
+    kv('detail_text', a.detail ? raw(a.detail) : null));
   const parts = [
     h('div', { class: 'head' },
       h('h2', {}, h('span', { class: 'state ' + a.state, text: t('priority.' + a.priority) + ' · ' }), t('kind.' + a.kind)),
@@ -378,10 +409,27 @@ function plot(samples, hz) {
     h('line', { svg: true, class: 'axis', x1: L, x2: L, y1: 5, y2: H - B }),
     h('text', { svg: true, x: 2, y: y(hi) + 12 }, hi.toFixed(1)),
     h('text', { svg: true, x: 2, y: y(lo) }, lo.toFixed(1)),
-    h('text', { svg: true, x: L, y: H - 3 }, '0 s'),
-    h('text', { svg: true, x: W - 60, y: H - 3 }, dur + ' s'),
+    h('text', { svg: true, x: L, y: H - 3 }, '0 ' + t('s')),
+    h('text', { svg: true, x: W - 60, y: H - 3 }, dur + ' ' + t('s')),
     line(0, 'x'), line(1, 'y'), line(2, 'z'));
   return h('div', {}, svg, h('div', { class: 'legend' }, h('span', { class: 'x', text: '— x' }), h('span', { class: 'y', text: '— y' }), h('span', { class: 'z', text: '— z' })));
+}
+// How an alert ended, from the last closing entry of its trail.
+function resolutionText(audit) {
+  const e = [...audit].reverse().find((x) => ['resolved', 'cancelled', 'cleared'].includes(x.action));
+  if (!e) return t('state.resolved');
+  return t('audit_action.' + e.action) + (e.by ? ' · ' + e.by : '');
+}
+// The gateway's own notes are English sentences of a known shape: shown in the person's language.
+function noteOf(e) {
+  if (!e.note) return '';
+  if (e.via !== 'system' && e.via !== 'resident') return e.note; // a person's words
+  const level = /level (\d+)/.exec(e.note);
+  if (e.action === 'escalated' && level) return t('note_escalated', { n: level[1] });
+  if (e.action === 'condition_cleared') return t('note_latched');
+  if (e.action === 'cleared') return t('note_cleared');
+  if (e.action === 'cancelled') return t('note_cancelled');
+  return raw(e.note);
 }
 function auditTable(audit) {
   return h('table', { class: 'audit' },
@@ -391,7 +439,7 @@ function auditTable(audit) {
       h('td', { text: t('audit_action.' + e.action) }),
       h('td', { text: e.by || '' }),
       h('td', { text: t('via_name.' + e.via) }),
-      h('td', { text: e.note || '' }))));
+      h('td', {}, noteOf(e)))));
 }
 
 // ---------- floor, devices, status ----------
@@ -432,18 +480,6 @@ function renderFloor() {
   }
   $('view-floor').replaceChildren(...(out.length ? out : [h('p', { text: t('no_residents') })]));
 }
-function renderDevices() {
-  const rows = [...S.devices].sort((a, b) => (a.health === 'online') - (b.health === 'online') || a.id.localeCompare(b.id)).map((d) => h('tr', { 'data-device': d.id },
-    h('td', { text: d.id }),
-    h('td', { text: t('device_model.' + d.model) }),
-    h('td', { text: d.resident ? residentName(d.resident) : '' }),
-    h('td', { text: fmtLoc(d.location) }),
-    h('td', { class: 'health ' + d.health, text: t(d.health) }),
-    h('td', { class: 'num' + (d.battery !== null && d.battery !== undefined && d.battery < 20 ? ' lowbat' : ''), text: d.battery === null || d.battery === undefined ? '—' : Math.round(d.battery) + '%' }),
-    h('td', {}, d.last_seen ? ago(d.last_seen) : '—')));
-  $('view-devices').replaceChildren(h('h2', { text: t('tab_devices') }), h('table', {},
-    h('tr', {}, ['device', 'model', 'resident', 'location', 'health', 'battery', 'last_seen'].map((k) => h('th', { text: t(k) }))), rows));
-}
 function renderStatus() {
   const s = S.status; if (!s) return;
   const pct = s.storage_max_bytes ? Math.min(100, 100 * s.storage_bytes / s.storage_max_bytes) : 0;
@@ -461,7 +497,7 @@ function renderStatus() {
     kv('storage', h('div', {}, mb(s.storage_bytes) + ' / ' + mb(s.storage_max_bytes) + ' (' + pct.toFixed(0) + '%)',
       h('div', { class: 'meter' + (pct > 90 ? ' full' : '') }, meterFill(pct))))),
   h('h2', { text: t('uplinks') }), h('table', {},
-    h('tr', {}, h('th', { text: 'ID' }), h('th', { text: t('health') }), h('th', { text: t('outbox') })),
+    h('tr', {}, h('th', { text: t('id') }), h('th', { text: t('health') }), h('th', { text: t('outbox') })),
     s.uplinks.map((u) => h('tr', {}, h('td', { text: u.id }), h('td', { class: 'health ' + (u.connected ? 'online' : 'offline'), text: t(u.connected ? 'connected' : 'disconnected') }), h('td', { class: 'num', text: u.outbox_depth })))));
 }
 function meterFill(pct) {
@@ -471,21 +507,25 @@ function meterFill(pct) {
 }
 
 // ---------- views, language, clock ----------
+VIEWS.floor = { show() { renderFloor(); loadResidents(); } };
+VIEWS.status = { show() { renderStatus(); loadStatus(); } };
 function setView(v) {
   S.view = v;
-  for (const name of ['alerts', 'floor', 'devices', 'status']) $('view-' + name).hidden = name !== v;
+  for (const name of ['alerts', ...Object.keys(VIEWS)]) $('view-' + name).hidden = name !== v;
   $('detail').hidden = v !== 'alerts' || !S.selected;
   $('main').classList.toggle('with-detail', v === 'alerts' && !!S.selected);
   document.querySelectorAll('nav button').forEach((b) => b.setAttribute('aria-current', b.dataset.view === v ? 'page' : 'false'));
-  if (v === 'floor') { renderFloor(); loadResidents(); }
-  if (v === 'devices') { renderDevices(); loadDevices(); }
-  if (v === 'status') { renderStatus(); loadStatus(); }
+  if (VIEWS[v]) VIEWS[v].show();
   renderAlerts();
 }
 function applyStatic() {
   document.documentElement.lang = lang();
+  if (!S.me) document.title = t('app_title');
   document.querySelectorAll('[data-t]').forEach((el) => { el.textContent = t(el.dataset.t); });
-  if (S.status) $('site-name').textContent = S.status.site_name;
+  // The site's name is data, as written in the config, in every language.
+  if (S.status) { $('site-name').textContent = S.status.site_name; $('site-name').classList.add('data'); }
+  renderLoginError();
+  renderToast();
 }
 function toggleLang() {
   S.lang = lang() === 'zh-CN' ? 'en' : 'zh-CN';
@@ -495,11 +535,11 @@ function toggleLang() {
 }
 function tick() {
   const n = now();
-  $('clock').textContent = new Date(n).toLocaleTimeString(lang(), { hour12: false });
+  $('clock').textContent = new Date(n).toLocaleTimeString(lang(), { hour12: false, timeZone: siteZone() });
   document.querySelectorAll('[data-since]').forEach((el) => { el.textContent = t('ago', { d: fmtDur(n - Number(el.dataset.since)) }); });
   document.querySelectorAll('[data-until]').forEach((el) => { el.textContent = fmtDur(Number(el.dataset.until) - n); });
   const b = $('mute');
-  b.textContent = S.mutedUntil > Date.now() ? t('muted', { t: new Date(S.mutedUntil).toLocaleTimeString(lang(), { hour12: false }) }) : t('mute');
+  b.textContent = S.mutedUntil > Date.now() ? t('muted', { t: new Date(S.mutedUntil).toLocaleTimeString(lang(), { hour12: false, timeZone: siteZone() }) }) : t('mute');
 }
 
 // ---------- sound: a repeating IEC 60601-1-8-like high-priority burst, made with WebAudio ----------

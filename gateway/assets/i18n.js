@@ -39,6 +39,7 @@ window.I18N = {
     },
     audit_action: {
       raised: '报警', delivered: '已送达', escalated: '升级', acknowledged: '确认', resolved: '处理完毕',
+      condition_cleared: '情况已解除（报警保持）',
       cancelled: '长者取消', cleared: '情况解除', repeated: '重复', updated: '更新'
     },
     via_name: { system: '系统', resident: '长者', mqtt: 'MQTT', http: '护士站', cli: '命令行' },
@@ -57,7 +58,42 @@ window.I18N = {
       heart_rate: '心率', spo2: '血氧', respiration_rate: '呼吸频率', temperature: '体温',
       systolic: '收缩压', diastolic: '舒张压', news2: 'NEWS2', button: '按键', peak_g: '峰值加速度',
       score: '评分', hz: '采样率'
-    }
+    },
+    id: '编号', tab_report: '响应报告', tab_handover: '交班',
+    err: {
+      unauthorized: '登录已失效，请重新登录', csrf: '页面已过期，请刷新', bad_request: '请求有误', not_found: '找不到该项',
+      unknown_alert: '该报警已结束或不存在', already_acknowledged: '已由 {by} 确认', missing_person: '请填写您的姓名',
+      unprocessable: '输入过长或无效', too_large: '内容过长', unavailable: '网关暂时无法完成，请稍后再试',
+      network: '无法连接网关', internal: '网关内部错误', method_not_allowed: '不支持的操作', throttled: '操作过于频繁',
+      bad_credentials: '用户名或密码错误', unsupported_media_type: '请求格式有误', invalid_name: '名称无效',
+      weak_password: '密码太短', other: '网关返回错误（HTTP {status}）'
+    },
+    note_escalated: '无人确认，升级至第 {n} 级', note_latched: '情况已解除，报警保持至有人确认', note_cleared: '情况已解除',
+    note_cancelled: '长者已取消',
+    commands: '操作', command_col: '指令', command_confirm: '确定对设备 {dev} 执行“{cmd}”吗？', run: '执行', cancel: '取消',
+    command_ok: '已执行：{cmd}', command_failed: '执行失败：{cmd}', device_actions: '设备操作记录',
+    no_device_actions: '还没有设备操作记录', result: '结果', result_ok: '成功', result_failed: '失败',
+    command: { silence: '消音', reset: '复位', lamp_reset: '熄灭呼叫灯' },
+    command_desc: { silence: '关闭本地报警声（报警仍然有效）', reset: '原因排除后复位报警', lamp_reset: '熄灭走廊呼叫灯' },
+    shift: { day: '白班', evening: '中班', night: '夜班', other: '其他' },
+    report_title: '响应时间报告', report_hint: '按班次、报警类型和优先级统计：确认与处理用时、升级、绿色通道转诊、无人确认的报警。',
+    from: '开始日期', to: '结束日期', show: '查看', range_today: '今天', range_yesterday: '昨天', range_week: '最近 7 天',
+    range_month: '最近 30 天', download_csv: '下载 CSV', loading: '正在加载…',
+    clock_anomalies: '{n} 条报警的记录时间有倒退（网关时钟曾被调回），相关用时按 0 计',
+    alerts: '报警数', acknowledged: '已确认', ack_median: '确认用时中位数', ack_p90: '确认用时 90%', ack_max: '确认用时最长',
+    resolved: '已处理', res_median: '处理用时中位数', res_p90: '处理用时 90%', res_max: '处理用时最长',
+    never_acknowledged: '始终无人确认', cancelled: '长者取消', cleared_alone: '自行解除', still_open: '仍未处理',
+    escalations: '升级次数', green_referrals: '绿色通道转诊', kind_col: '报警类型', priority_col: '优先级', shift_col: '班次',
+    all: '全部', report_by_kind: '按报警类型', report_by_shift: '按班次与类型', no_alerts_in_range: '此期间没有报警',
+    report_made: '统计时间 {t}',
+    handover_title: '交班报告', handover_now: '立即交班', handover_confirm: '现在生成交班报告并发送给接班人员吗？',
+    handover_publish: '发送交班报告', handover_current: '查看本班', handover_so_far: '本班至今', handover_done: '交班报告已发送',
+    handover_open: '仍未处理的报警', handover_events: '本班发生的情况', handover_counts: '本班报警统计',
+    handover_offline: '离线设备', handover_battery: '电量低的设备', handover_recent: '以往交班',
+    none_open: '没有未处理的报警', none_events: '本班没有发生情况', none_devices: '没有', no_handovers: '还没有交班记录',
+    closed_by: '处理人', trigger_col: '方式',
+    outcome: { open: '无人确认', acknowledged: '已确认，处理中', resolved: '已处理', cancelled: '长者取消', cleared: '自行解除' },
+    trigger: { shift_end: '班次结束自动生成', on_demand: '手动交班' }
   },
   en: {
     app_title: 'Pingan · Nurse station',
@@ -96,6 +132,7 @@ window.I18N = {
     },
     audit_action: {
       raised: 'Raised', delivered: 'Delivered', escalated: 'Escalated', acknowledged: 'Acknowledged',
+      condition_cleared: 'Condition cleared (latched)',
       resolved: 'Resolved', cancelled: 'Cancelled by resident', cleared: 'Condition cleared',
       repeated: 'Repeated', updated: 'Updated'
     },
@@ -115,6 +152,42 @@ window.I18N = {
       heart_rate: 'Heart rate', spo2: 'SpO₂', respiration_rate: 'Respiration rate', temperature: 'Temperature',
       systolic: 'Systolic BP', diastolic: 'Diastolic BP', news2: 'NEWS2', button: 'Button', peak_g: 'Peak acceleration',
       score: 'Score', hz: 'Sample rate'
-    }
+    },
+    id: 'ID', tab_report: 'Report', tab_handover: 'Handover',
+    err: {
+      unauthorized: 'Session ended, please log in again', csrf: 'The page is out of date, please reload', bad_request: 'The request was not valid',
+      not_found: 'Not found', unknown_alert: 'This alert is over or does not exist', already_acknowledged: 'Already acknowledged by {by}',
+      missing_person: 'Please enter your name', unprocessable: 'Input too long or not valid', too_large: 'Too long',
+      unavailable: 'The gateway cannot do this right now, try again shortly', network: 'Cannot reach the gateway',
+      internal: 'Internal error of the gateway', method_not_allowed: 'Not supported', throttled: 'Too many attempts',
+      bad_credentials: 'Wrong user name or password', unsupported_media_type: 'Malformed request', invalid_name: 'Invalid name',
+      weak_password: 'Password too short', other: 'The gateway answered with an error (HTTP {status})'
+    },
+    note_escalated: 'nobody acknowledged; escalated to level {n}', note_latched: 'condition cleared; kept until acknowledged',
+    note_cleared: 'condition cleared', note_cancelled: 'cancelled by the resident',
+    commands: 'Commands', command_col: 'Command', command_confirm: 'Run "{cmd}" on device {dev}?', run: 'Run', cancel: 'Cancel',
+    command_ok: 'Done: {cmd}', command_failed: 'Failed: {cmd}', device_actions: 'Device commands',
+    no_device_actions: 'No device commands yet', result: 'Result', result_ok: 'done', result_failed: 'failed',
+    command: { silence: 'Silence', reset: 'Reset', lamp_reset: 'Call lamp off' },
+    command_desc: { silence: 'Silence the local sounder (the alarm stays active)', reset: 'Reset the alarm after the cause is cleared', lamp_reset: 'Switch off the corridor call lamp' },
+    shift: { day: 'Day', evening: 'Evening', night: 'Night', other: 'Other' },
+    report_title: 'Response report', report_hint: 'Per shift, alert kind and priority: time to acknowledge and resolve, escalations, green-channel referrals, alerts nobody acknowledged.',
+    from: 'From', to: 'To', show: 'Show', range_today: 'Today', range_yesterday: 'Yesterday', range_week: 'Last 7 days',
+    range_month: 'Last 30 days', download_csv: 'Download CSV', loading: 'Loading…',
+    clock_anomalies: '{n} alerts have records going back in time (the gateway clock was set back); their times count as 0',
+    alerts: 'Alerts', acknowledged: 'Acknowledged', ack_median: 'Time to ack, median', ack_p90: 'Time to ack, 90%', ack_max: 'Time to ack, max',
+    resolved: 'Resolved', res_median: 'Time to resolve, median', res_p90: 'Time to resolve, 90%', res_max: 'Time to resolve, max',
+    never_acknowledged: 'Never acknowledged', cancelled: 'Cancelled by resident', cleared_alone: 'Cleared by itself', still_open: 'Still open',
+    escalations: 'Escalations', green_referrals: 'Green-channel referrals', kind_col: 'Alert kind', priority_col: 'Priority', shift_col: 'Shift',
+    all: 'All', report_by_kind: 'By alert kind', report_by_shift: 'By shift and kind', no_alerts_in_range: 'No alerts in this period',
+    report_made: 'Made {t}',
+    handover_title: 'Shift handover', handover_now: 'Hand over now', handover_confirm: 'Make the handover now and send it to the next shift?',
+    handover_publish: 'Send handover', handover_current: 'This shift', handover_so_far: 'this shift so far', handover_done: 'Handover sent',
+    handover_open: 'Alerts still open', handover_events: 'What happened this shift', handover_counts: 'Alerts this shift',
+    handover_offline: 'Devices offline', handover_battery: 'Devices with low battery', handover_recent: 'Earlier handovers',
+    none_open: 'No open alerts', none_events: 'Nothing happened this shift', none_devices: 'None', no_handovers: 'No handovers yet',
+    closed_by: 'Closed by', trigger_col: 'How',
+    outcome: { open: 'nobody acknowledged', acknowledged: 'acknowledged, in progress', resolved: 'resolved', cancelled: 'cancelled by resident', cleared: 'cleared by itself' },
+    trigger: { shift_end: 'made at the end of the shift', on_demand: 'handed over on demand' }
   }
 };

@@ -18,7 +18,7 @@ use pingan_gateway::alert::{
 };
 use pingan_gateway::config::{CareFlag, DeviceModel};
 use pingan_gateway::web::backend::{
-    DeviceView, News2View, ResidentView, StatusView, UplinkView, VitalsView,
+    DeviceCommandView, DeviceView, News2View, ResidentView, StatusView, UplinkView, VitalsView,
 };
 use pingan_gateway::web::memory::MemoryBackend;
 use tokio_util::sync::CancellationToken;
@@ -152,6 +152,7 @@ fn status() -> StatusView {
         storage_bytes: 312 << 20,
         storage_max_bytes: 2 << 30,
         fall_detection: true,
+        timezone: "Asia/Shanghai".into(),
     }
 }
 
@@ -250,9 +251,14 @@ fn devices(now: Timestamp) -> Vec<DeviceView> {
                 health,
                 battery,
                 last_seen: Some(Timestamp(now.0 - age_s * 1000)),
+                commands: Vec::new(),
             }
         };
-    vec![
+    let silence = || DeviceCommandView {
+        name: "silence".into(),
+        description: Some("Silence the local sounder".into()),
+    };
+    let mut list = vec![
         d(
             "w-201a",
             DeviceModel::Wristband,
@@ -307,7 +313,31 @@ fn devices(now: Timestamp) -> Vec<DeviceView> {
             Some(40.0),
             7_200,
         ),
-    ]
+        d(
+            "smoke-3",
+            DeviceModel::SmokeDetector,
+            None,
+            loc("3", "corridor", None),
+            HealthState::Online,
+            None,
+            4,
+        ),
+    ];
+    // The detectors take their profile's commands (the in-memory backend carries them out;
+    // the offline one fails).
+    for d in list
+        .iter_mut()
+        .filter(|d| d.model == DeviceModel::SmokeDetector)
+    {
+        d.commands = vec![
+            silence(),
+            DeviceCommandView {
+                name: "reset".into(),
+                description: Some("Reset the latched alarm".into()),
+            },
+        ];
+    }
+    list
 }
 
 fn fall_samples() -> serde_json::Value {

@@ -8,8 +8,8 @@
 //!   [`health`]: the health report and which of its facts need a person.
 //! - floor 1 — [`facility`]: residents, rooms and device bindings; [`alert`]: alert vocabulary,
 //!   audit, escalation policies and the pure alert engine.
-//! - floor 2 — [`analytics`]: the pure rules; [`store`]: the sled store (the only module that
-//!   sees sled).
+//! - floor 2 — [`analytics`]: the pure rules; [`report`]: the pure reports (response times per
+//!   shift, the shift handover); [`store`]: the sled store (the only module that sees sled).
 //! - floor 3 — [`pipeline`]: the pure pipeline built once from the config, used by the service,
 //!   `pingan replay` and the benches; [`mqtt`]: topics, payloads, commands, the embedded broker,
 //!   links.
@@ -31,6 +31,7 @@ pub mod log_limit;
 pub mod metrics;
 pub mod mqtt;
 pub mod pipeline;
+pub mod report;
 pub mod service;
 pub mod store;
 pub mod web;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use pingan_gateway::cli::{
-    Cli, Command, alerts, analyze, check, decode, modbus, replay, run, score, status, user,
+    Cli, Command, alerts, analyze, check, decode, modbus, replay, report, run, score, status, user,
 };
 
 fn main() -> ExitCode {
@@ -51,6 +51,7 @@ fn main() -> ExitCode {
             }
             Command::Modbus(args) => modbus::run(args).await,
             Command::Status(args) => status::run(args).await,
+            Command::Report(args) => report::run(args).await,
         }
     })
 }

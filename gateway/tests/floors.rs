@@ -16,6 +16,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("facility", 2),
     ("store", 2),
     ("analytics", 3),
+    ("report", 3),
     ("pipeline", 4),
     ("mqtt", 4),
     ("web", 5),

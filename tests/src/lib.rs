@@ -432,8 +432,29 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     false
 }
 
+pub mod http;
 pub mod nats;
 pub mod prometheus;
 pub mod pymodbus;
 pub mod schema;
 pub mod silent_broker;
+
+/// Adds a dashboard account to the (stopped) gateway's data directory with `pingan user add`.
+pub fn add_user(data_dir: &Path, name: &str, password: &str) {
+    let mut child = Command::new(pingan_bin())
+        .args(["user", "add", name, "--data-dir"])
+        .arg(data_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("pingan user add");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(password.as_bytes())
+            .expect("password to stdin");
+    }
+    assert!(
+        child.wait().expect("wait").success(),
+        "pingan user add {name}"
+    );
+}

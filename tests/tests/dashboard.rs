@@ -1,11 +1,18 @@
 //! The dashboard end to end: `pingan demo`, headless Chromium driven by playwright-core
 //! (tests/browser/e2e.mjs), and a real `mosquitto_sub` checking that the acknowledgement made in
-//! the browser went out on MQTT. Screenshots are kept in tests/browser/artifacts/.
+//! the browser went out on MQTT; every page and action in both languages against `pingan run`
+//! with a pymodbus smoke detector (tests/browser/pages.mjs); and the texts of the page checked
+//! against the I18N table (tests/browser/i18n-check.mjs). Screenshots are kept in
+//! tests/browser/artifacts/.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use pingan_tests::{Subscriber, free_port, pingan, repo_root, topic_json, wait_for_port};
+use pingan_tests::pymodbus::{ModbusPeer, example_unit};
+use pingan_tests::{
+    Subscriber, add_user, free_port, pingan, repo_root, site_config, sos_scenario, topic_json,
+    wait_for_port,
+};
 
 #[test]
 fn nurse_logs_in_sees_the_sos_acknowledges_it_and_mqtt_shows_acknowledged() {
@@ -102,5 +109,120 @@ fn nurse_logs_in_sees_the_sos_acknowledges_it_and_mqtt_shows_acknowledged() {
             .unwrap()
             .flatten()
             .any(|e| e.path().extension().is_some_and(|x| x == "png"))
+    );
+}
+
+/// Runs a node script of tests/browser and returns (success, stdout, stderr).
+fn node(script: &str, env: &[(&str, String)]) -> (bool, String, String) {
+    let browser = repo_root().join("tests/browser");
+    assert!(
+        browser.join("node_modules/playwright-core").exists(),
+        "run scripts/setup (npm ci in tests/browser)"
+    );
+    let out = Command::new("node")
+        .arg(browser.join(script))
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .expect("node");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_text_the_scripts_look_up_exists_in_both_languages() {
+    let (ok, out, err) = node("i18n-check.mjs", &[]);
+    assert!(ok, "{out}{err}");
+    assert!(out.starts_with("I18N_OK "), "{out}");
+}
+
+/// Every page and action in Chinese on a station PC and in English on a tablet: the text on
+/// screen follows the language (toasts included, also when the language is switched while one
+/// shows), device commands reach the pymodbus detector, and the handovers made in the browser
+/// arrive on MQTT.
+#[test]
+fn every_page_and_action_follows_the_chosen_language_in_headless_chromium() {
+    let profile = pingan_drivers::modbus::library::builtin("smoke_detector")
+        .unwrap()
+        .unwrap();
+    let mut peer = ModbusPeer::tcp(serde_json::json!({ "2": example_unit(&profile) })).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (mqtt, http) = (free_port(), free_port());
+    let extra = format!(
+        "[[drivers]]\nid = \"bus-1\"\ndriver = \"modbus\"\ntransport = \"tcp\"\nhost = \"{}\"\ntimeout = \"1s\"\n\
+         [[drivers.devices]]\ndevice = \"smoke-2f\"\nunit = 2\nprofile = \"smoke_detector\"\npoll_interval = \"500ms\"\n\n\
+         [[devices]]\nid = \"smoke-2f\"\nmodel = \"smoke_detector\"\ndriver = \"bus-1\"\nroom = \"0\"\n",
+        peer.address()
+    );
+    let scenario = sos_scenario(&[(0, 300), (1, 600), (2, 900), (3, 1200)]);
+    let config = site_config(dir.path(), mqtt, http, 4, &scenario, &extra);
+    let password = "browser test passphrase";
+    add_user(&dir.path().join("data"), "li.na", password);
+    let log = dir.path().join("gw.log");
+    let _gw = pingan(&["run", "--config", config.to_str().unwrap()], &log);
+    assert!(wait_for_port(mqtt, Duration::from_secs(20)));
+    assert!(wait_for_port(http, Duration::from_secs(20)));
+    let handovers = Subscriber::mosquitto_sub(mqtt, &["pingan/t/handover"]);
+    let artifacts = repo_root().join("tests/browser/artifacts");
+    let (ok, out, err) = node(
+        "pages.mjs",
+        &[
+            ("PINGAN_URL", format!("http://127.0.0.1:{http}/")),
+            ("PINGAN_USER", "li.na".to_owned()),
+            ("PINGAN_PASSWORD", password.to_owned()),
+            ("PINGAN_DEVICE", "smoke-2f".to_owned()),
+            ("PINGAN_ARTIFACTS", format!("{}/", artifacts.display())),
+        ],
+    );
+    assert!(
+        ok,
+        "browser test failed:\n{out}\n{err}\ngateway log:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    let result: serde_json::Value = out
+        .lines()
+        .find_map(|l| l.strip_prefix("PAGES_RESULT "))
+        .map(|j| serde_json::from_str(j).unwrap())
+        .expect("PAGES_RESULT line");
+    eprintln!("PAGES_RESULT {result}");
+    let pages = result["pages"].as_array().unwrap();
+    assert!(pages.len() >= 26, "{result}");
+    for lang in ["zh-CN", "en"] {
+        for p in [
+            "login", "alerts", "detail", "floor", "devices", "report", "handover", "status",
+        ] {
+            assert!(
+                pages.iter().any(|x| x == &format!("{lang}:{p}")),
+                "{lang}:{p} not checked"
+            );
+        }
+    }
+    // The Chinese pass silenced the sounder, the English one reset the alarm.
+    assert_eq!(
+        peer.command("get 2 coil 0").unwrap()["value"],
+        serde_json::json!(true)
+    );
+    assert_eq!(
+        peer.command("get 2 coil 1").unwrap()["value"],
+        serde_json::json!(true)
+    );
+    let mut made = 0;
+    handovers.until(Duration::from_secs(10), |l| {
+        made += usize::from(l.contains("\"trigger\":\"on_demand\""));
+        made == 2
+    });
+    assert_eq!(
+        made, 2,
+        "the two handovers made in the browser arrive on MQTT"
+    );
+    assert!(
+        result["toasts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "Acknowledged"),
+        "{result}"
     );
 }

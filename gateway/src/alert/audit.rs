@@ -1,8 +1,11 @@
-//! The audit trail's vocabulary: what happened to an alert, who did it and through what.
+//! The audit trail's vocabulary: what happened to an alert, who did it and through what; and
+//! [`ActionRecord`]s, people's acts on things other than alerts (a device command today).
 
-use pingan_drivers::Timestamp;
+use pingan_drivers::{DeviceId, Timestamp};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
+
+use super::types::Alert;
 
 /// What happened to an alert. Stored and published as its snake_case name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -84,4 +87,60 @@ pub struct AuditEntry {
     pub via: Via,
     /// Free text: the person's note, or the system's reason.
     pub note: Option<String>,
+}
+
+/// An alert's latest revision with its whole audit trail (oldest entry first): what reports are
+/// computed from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertTrail {
+    /// The alert's latest revision.
+    pub alert: Alert,
+    /// Every change, in the order it was made (store order: revision, then sequence).
+    pub audit: Vec<AuditEntry>,
+}
+
+/// What a person's act that is not about an alert was about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum ActionSubject {
+    /// A device.
+    Device(DeviceId),
+}
+
+/// What a person did. A closed list: a new kind of act is a new variant (care-record and account
+/// changes will be).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Act {
+    /// Ran a device's profile command (docs/MODBUS.md).
+    DeviceCommand {
+        /// The profile command's name (`silence`, `reset`).
+        command: String,
+    },
+}
+
+/// One person's act on something other than an alert, with its outcome: the audit of device
+/// commands (tree `actions`, docs/STORAGE.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionRecord {
+    /// When the act finished (the gateway's clock).
+    pub at: Timestamp,
+    /// Who: the logged-in account, or `name (account)` on a shared station PC; on MQTT the
+    /// `by` of the command.
+    pub by: String,
+    /// Through what.
+    pub via: Via,
+    /// What it was about.
+    pub subject: ActionSubject,
+    /// What was done.
+    #[serde(flatten)]
+    pub act: Act,
+    /// The person's note.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Whether it worked.
+    pub ok: bool,
+    /// Why not.
+    #[serde(default)]
+    pub error: Option<String>,
 }

@@ -6,7 +6,7 @@ pub mod engine;
 pub mod policy;
 pub mod types;
 
-pub use audit::{AuditAction, AuditEntry, Via};
+pub use audit::{Act, ActionRecord, ActionSubject, AlertTrail, AuditAction, AuditEntry, Via};
 pub use engine::{CommandError, Engine, EngineSettings, Output};
 pub use policy::{Level, Policies};
 pub use types::{Alert, AlertKind, AlertState, Event, Locale, Location, Priority, Subject};

@@ -4,8 +4,10 @@ pub mod alerts;
 pub mod analyze;
 pub mod check;
 pub mod decode;
+mod local_api;
 pub mod modbus;
 pub mod replay;
+pub mod report;
 pub mod run;
 pub mod score;
 pub mod status;
@@ -70,4 +72,7 @@ pub enum Command {
     /// Ask the running gateway how it is (links, outboxes, drivers, store, disk, models); exit 1
     /// when something needs a person, 2 when the gateway cannot be asked.
     Status(status::StatusArgs),
+    /// Response times per shift, alert kind and priority (time to acknowledge and resolve,
+    /// escalations, green-channel referrals); works with the gateway running or stopped.
+    Report(report::ReportArgs),
 }

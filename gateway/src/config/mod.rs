@@ -4,6 +4,7 @@
 pub mod analytics;
 mod error;
 mod model;
+pub mod shifts;
 pub mod uplink_url;
 mod validate;
 mod vocab;
@@ -14,6 +15,7 @@ use std::path::Path;
 pub use analytics::AnalyticsConfig;
 pub use error::{ConfigError, Problem};
 pub use model::*;
+pub use shifts::{Shift, ShiftInstance, Shifts};
 pub use uplink_url::{UplinkUrl, UrlError};
 pub use vocab::{AlertKind, DeviceModel, LinkId, Locale};
 

@@ -9,6 +9,7 @@ use pingan_drivers::DriverConfig;
 use serde::{Deserialize, Serialize};
 
 use super::analytics::AnalyticsConfig;
+use super::shifts::Shifts;
 use super::vocab::{AlertKind, DeviceModel, Locale};
 use super::window::Timezone;
 
@@ -60,6 +61,11 @@ pub struct Config {
     /// Care analytics: night windows, thresholds, supervision.
     #[serde(default)]
     pub analytics: AnalyticsConfig,
+    /// The care team's shifts in local time (`[[shifts]]`): the response report groups by
+    /// them and a handover summary is made at each one's end. Default: day 07:00, evening
+    /// 15:00, night 23:00.
+    #[serde(default)]
+    pub shifts: Shifts,
 }
 
 /// Identity of the site.

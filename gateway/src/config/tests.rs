@@ -271,3 +271,31 @@ fn unknown_time_zone_is_an_error_at_its_place_in_the_file() {
         chrono_tz::Asia::Shanghai
     );
 }
+
+#[test]
+fn shifts_default_to_day_evening_night() {
+    let c = Config::parse(MINIMAL, "f.toml").unwrap();
+    let ids: Vec<&str> = c.shifts.list().iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["day", "evening", "night"]);
+}
+
+#[test]
+fn shifts_with_one_start_time_or_a_bad_id_are_refused_at_their_place() {
+    let text = format!(
+        "{MINIMAL}\n[[shifts]]\nid = \"early\"\nstart = \"06:00\"\n\n[[shifts]]\nid = \"Late Shift\"\nstart = \"06:00\"\n"
+    );
+    let p = problems(&text);
+    assert!(
+        p.iter().any(|m| m.contains(":38:")
+            && m.contains("shifts[1].id")
+            && m.contains("not a valid shift id")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|m| m.contains("shifts[1].start") && m.contains("two shifts start at 06:00")),
+        "{p:?}"
+    );
+    let p = problems(&format!("shifts = []\n{MINIMAL}"));
+    assert!(p.iter().any(|m| m.contains("at least one")), "{p:?}");
+}

@@ -84,7 +84,43 @@ pub(super) fn check(c: &Config) -> Problems {
             ));
         }
     }
+    shifts(c, &mut p);
     p
+}
+
+fn shifts(c: &Config, p: &mut Problems) {
+    let list = c.shifts.as_written();
+    if list.is_empty() {
+        p.push((
+            "shifts".into(),
+            "expected at least one [[shifts]] entry (or none of them, for the default day/evening/night)".into(),
+        ));
+    }
+    unique(list.iter().map(|s| s.id.as_str()), "shifts", p);
+    let mut starts = HashSet::new();
+    for (i, s) in list.iter().enumerate() {
+        let ok =
+            s.id.chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_');
+        if !ok || s.id.len() > 32 {
+            p.push((
+                format!("shifts[{i}].id"),
+                format!(
+                    "\"{}\" is not a valid shift id; expected 1–32 of a-z, 0-9, '-' and '_'",
+                    s.id
+                ),
+            ));
+        }
+        if !starts.insert(s.start) {
+            p.push((
+                format!("shifts[{i}].start"),
+                format!(
+                    "two shifts start at {}; each shift ends when the next one starts",
+                    s.start
+                ),
+            ));
+        }
+    }
 }
 
 fn site(c: &Config, p: &mut Problems) {

@@ -39,10 +39,13 @@ impl<'de> Deserialize<'de> for Timezone {
 }
 
 /// A local wall-clock time written `"HH:MM"` in the config.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ClockTime(NaiveTime);
 
 impl ClockTime {
+    /// 00:00.
+    pub const MIDNIGHT: Self = Self(NaiveTime::MIN);
+
     /// `hour:minute`; `None` when out of range.
     pub fn hm(hour: u32, minute: u32) -> Option<Self> {
         NaiveTime::from_hms_opt(hour, minute, 0).map(Self)

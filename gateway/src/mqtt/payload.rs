@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::alert::{Alert, Locale};
 use crate::facility::Binding;
+use crate::report::handover::{AlertLine, DeviceState, Handover};
 
 /// Payload format version (every payload but the alert snapshot).
 pub const VERSION: u32 = 1;
@@ -113,5 +114,63 @@ pub fn device_command_result(
         "ok": result.is_ok(),
         "error": result.as_ref().err(),
         "at": rfc3339(at),
+    })
+}
+
+fn handover_alert(l: &AlertLine) -> Value {
+    json!({
+        "id": l.id.to_string(),
+        "kind": l.kind,
+        "priority": l.priority,
+        "state": l.state,
+        "outcome": l.outcome,
+        "resident": l.resident,
+        "subject": l.subject,
+        "floor": l.location.floor,
+        "room": l.location.room,
+        "bed": l.location.bed,
+        "device": l.device,
+        "raised_at": rfc3339(l.raised_at),
+        "escalation_level": l.escalation_level,
+        "green_channel": l.green_channel,
+        "acknowledged_by": l.acknowledged_by,
+        "acknowledged_at": opt_time(l.acknowledged_at),
+        "closed_at": opt_time(l.closed_at),
+        "closed_by": l.closed_by,
+    })
+}
+
+fn handover_device(d: &DeviceState) -> Value {
+    json!({
+        "device": d.id,
+        "model": d.model,
+        "resident": d.resident,
+        "floor": d.location.floor,
+        "room": d.location.room,
+        "health": d.health,
+        "battery": d.battery,
+        "last_seen": opt_time(d.last_seen),
+    })
+}
+
+/// The shift handover on `pingan/{site}/handover`: pseudonymous (resident ids, no names) and
+/// without the staff's free-text notes, which stay on the dashboard.
+pub fn handover(h: &Handover) -> Value {
+    json!({
+        "v": VERSION,
+        "type": "handover",
+        "site": h.site,
+        "shift": h.shift.shift,
+        "shift_date": h.shift.date.to_string(),
+        "shift_start": rfc3339(h.shift.start),
+        "shift_end": rfc3339(h.shift.end),
+        "made_at": rfc3339(h.made_at),
+        "trigger": h.trigger,
+        "by": h.by,
+        "open": h.open.iter().map(handover_alert).collect::<Vec<_>>(),
+        "events": h.events.iter().map(handover_alert).collect::<Vec<_>>(),
+        "counts": h.counts,
+        "devices_offline": h.devices_offline.iter().map(handover_device).collect::<Vec<_>>(),
+        "low_battery": h.low_battery.iter().map(handover_device).collect::<Vec<_>>(),
     })
 }

@@ -53,6 +53,11 @@ impl Topics {
         format!("pingan/{}/referrals/{}/{}", self.site, contact, id)
     }
 
+    /// `pingan/{site}/handover` (retained): the latest shift handover.
+    pub fn handover(&self) -> String {
+        format!("pingan/{}/handover", self.site)
+    }
+
     /// `pingan/{site}/devices/{device}/health`.
     pub fn health(&self, device: &DeviceId) -> String {
         format!("pingan/{}/devices/{}/health", self.site, device)
@@ -134,5 +139,6 @@ mod tests {
             t.notify("nurse", id),
             format!("pingan/home/notify/nurse/{id}")
         );
+        assert_eq!(t.inbound(&t.handover()), Inbound::Other);
     }
 }

@@ -1,5 +1,6 @@
 //! The dashboard's view of the running gateway: implements [`Backend`] over the alert board, the
-//! live state, the store and the alert task's command queue (the same engine path as MQTT).
+//! live state, the store and the queues of the alert task (the same engine path as MQTT), the
+//! device task (the same path as MQTT device commands) and the handover task.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -12,9 +13,15 @@ use ulid::Ulid;
 use super::LinkInfo;
 use super::alerts::{CommandRequest, Receipt};
 use super::board::AlertBoard;
+use super::devices::DeviceRequest;
+use super::drivers::DeviceCommands;
+use super::handover::{HandoverRequest, HandoverSources};
 use super::live::Live;
-use crate::alert::{Alert, CommandError, Via};
-use pingan_drivers::Timestamp;
+use crate::alert::{ActionRecord, Alert, AlertTrail, CommandError, Via};
+use crate::mqtt::command::DeviceCommand;
+use crate::report::handover::Trigger;
+use crate::report::{Handover, ReportSetup};
+use pingan_drivers::{DeviceId, Timestamp};
 
 use crate::analytics::news2::observe::Measured;
 use crate::analytics::news2::{self, observe};
@@ -25,8 +32,12 @@ use crate::facility::Facility;
 use crate::mqtt::command::Action;
 use crate::store::{Accounts, Store};
 use crate::web::backend::{
-    AlertDetail, Backend, DeviceView, News2View, ResidentView, StatusView, UplinkView,
+    AlertDetail, Backend, BackendError, DeviceView, News2View, ResidentView, StatusView, UplinkView,
 };
+
+/// How long the dashboard waits for a device's answer (a driver retries within its own timeout;
+/// this only bounds a driver that hangs).
+const DEVICE_ANSWER: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The gateway as the dashboard sees it.
 #[derive(Debug)]
@@ -45,6 +56,16 @@ pub struct GatewayBackend {
     pub(crate) clock: SharedClock,
     pub(super) receipts: mpsc::Sender<Receipt>,
     pub(crate) status: Arc<super::status::StatusSources>,
+    pub(super) device_commands: DeviceCommands,
+    pub(super) device_requests: mpsc::Sender<DeviceRequest>,
+    pub(super) handover: HandoverSources,
+    pub(super) handover_requests: mpsc::Sender<HandoverRequest>,
+    pub(crate) setup: ReportSetup,
+    pub(crate) tool_token: Option<String>,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> BackendError {
+    BackendError::Unavailable(e.to_string())
 }
 
 impl GatewayBackend {
@@ -151,24 +172,8 @@ impl Backend for GatewayBackend {
     }
 
     fn devices(&self) -> Vec<DeviceView> {
-        let mut v: Vec<DeviceView> = self
-            .facility
-            .devices()
-            .map(|d| {
-                let live = self.live.device(&d.device).unwrap_or_default();
-                DeviceView {
-                    id: d.device.to_string(),
-                    model: d.model,
-                    resident: d.resident.clone(),
-                    location: d.location.clone(),
-                    health: live.health,
-                    battery: live.battery,
-                    last_seen: live.last_seen,
-                }
-            })
-            .collect();
-        v.sort_by(|a, b| a.id.cmp(&b.id));
-        v
+        self.live
+            .device_views(&self.facility, &self.device_commands)
     }
 
     fn status(&self) -> StatusView {
@@ -193,6 +198,7 @@ impl Backend for GatewayBackend {
             storage_bytes: self.store.size_on_disk(),
             storage_max_bytes: self.config.storage.max_bytes,
             fall_detection: self.fall_detection,
+            timezone: self.config.timezone().name().to_owned(),
         }
     }
 
@@ -219,6 +225,94 @@ impl Backend for GatewayBackend {
 
     fn health(&self) -> Option<crate::health::HealthReport> {
         Some(self.status.health())
+    }
+
+    fn report_setup(&self) -> ReportSetup {
+        self.setup.clone()
+    }
+
+    fn trails(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        open_too: bool,
+    ) -> Result<Vec<AlertTrail>, BackendError> {
+        self.store.trails(from, to, open_too).map_err(unavailable)
+    }
+
+    fn handover_preview(&self) -> Result<Handover, BackendError> {
+        let shift = self
+            .handover
+            .current_shift()
+            .ok_or_else(|| unavailable("no shift covers the time now"))?;
+        self.handover
+            .make(shift, Trigger::OnDemand, None)
+            .map_err(unavailable)
+    }
+
+    fn handover_now(&self, by: String) -> BoxFuture<'_, Result<Handover, BackendError>> {
+        Box::pin(async move {
+            let (reply, rx) = oneshot::channel();
+            self.handover_requests
+                .send(HandoverRequest { by, reply })
+                .await
+                .map_err(|_| unavailable("the handover task is not running"))?;
+            rx.await
+                .map_err(|_| unavailable("the handover task stopped"))?
+                .map_err(unavailable)
+        })
+    }
+
+    fn handovers(&self, limit: usize) -> Result<Vec<Handover>, BackendError> {
+        self.store.handovers(limit).map_err(unavailable)
+    }
+
+    fn device_command(
+        &self,
+        device: DeviceId,
+        command: String,
+        by: String,
+        note: Option<String>,
+    ) -> BoxFuture<'_, Result<ActionRecord, BackendError>> {
+        Box::pin(async move {
+            let (reply, rx) = oneshot::channel();
+            let req = DeviceRequest {
+                cmd: DeviceCommand {
+                    device,
+                    command,
+                    by,
+                },
+                note,
+                via: Via::Http,
+                link: None,
+                reply: Some(reply),
+            };
+            self.device_requests
+                .send(req)
+                .await
+                .map_err(|_| unavailable("the device task is not running"))?;
+            match tokio::time::timeout(DEVICE_ANSWER, rx).await {
+                Ok(Ok(record)) => Ok(record),
+                Ok(Err(_)) => Err(unavailable("the device task stopped")),
+                Err(_) => Err(unavailable(
+                    "the driver did not answer within 30 s; the outcome will be in the device's records",
+                )),
+            }
+        })
+    }
+
+    fn actions(
+        &self,
+        device: Option<DeviceId>,
+        limit: usize,
+    ) -> Result<Vec<ActionRecord>, BackendError> {
+        self.store
+            .actions(device.as_ref(), limit)
+            .map_err(unavailable)
+    }
+
+    fn tool_token(&self) -> Option<String> {
+        self.tool_token.clone()
     }
 }
 

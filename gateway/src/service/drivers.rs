@@ -2,7 +2,7 @@
 //! backoff; one with a fatal config error stays down, its devices are reported offline, and the
 //! rest of the gateway keeps running.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,14 +15,52 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, DriverInstance};
 use crate::facility;
+use crate::web::backend::DeviceCommandView;
 
-/// Profile commands (silence a sounder, reset an alarm) of the running Modbus drivers, by device.
+/// Profile commands (silence a sounder, reset an alarm): which devices offer which (known from
+/// the config's profiles before any driver runs, so the dashboard shows them even while a bus is
+/// down), and the command channel of each running Modbus driver, by device.
 #[derive(Debug, Clone, Default)]
-pub(super) struct DeviceCommands(Arc<Mutex<HashMap<DeviceId, ModbusCommands>>>);
+pub(super) struct DeviceCommands {
+    channels: Arc<Mutex<HashMap<DeviceId, ModbusCommands>>>,
+    offered: Arc<BTreeMap<DeviceId, Vec<DeviceCommandView>>>,
+}
 
 impl DeviceCommands {
+    /// The commands the profiles of `config`'s Modbus devices offer. A driver whose profiles do
+    /// not load offers none (it does not start either; `pingan check-config` names the problem).
+    pub(super) fn from_config(config: &Config, base_dir: &Path) -> Self {
+        let mut offered = BTreeMap::new();
+        for inst in &config.drivers {
+            let DriverConfig::Modbus(modbus) = &inst.config else {
+                continue;
+            };
+            let Ok(devices) = modbus.resolve(Some(base_dir)) else {
+                continue;
+            };
+            for d in devices {
+                let list: Vec<DeviceCommandView> = d
+                    .profile
+                    .commands
+                    .iter()
+                    .map(|(name, c)| DeviceCommandView {
+                        name: name.clone(),
+                        description: c.description.clone(),
+                    })
+                    .collect();
+                if !list.is_empty() {
+                    offered.insert(d.config.device.clone(), list);
+                }
+            }
+        }
+        Self {
+            channels: Arc::default(),
+            offered: Arc::new(offered),
+        }
+    }
+
     fn register(&self, devices: impl IntoIterator<Item = DeviceId>, commands: &ModbusCommands) {
-        if let Ok(mut m) = self.0.lock() {
+        if let Ok(mut m) = self.channels.lock() {
             for d in devices {
                 m.insert(d, commands.clone());
             }
@@ -31,7 +69,12 @@ impl DeviceCommands {
 
     /// The command channel of the driver that reads `device`.
     pub(super) fn get(&self, device: &DeviceId) -> Option<ModbusCommands> {
-        self.0.lock().ok()?.get(device).cloned()
+        self.channels.lock().ok()?.get(device).cloned()
+    }
+
+    /// The commands `device` offers, by name.
+    pub(super) fn offered(&self, device: &DeviceId) -> Vec<DeviceCommandView> {
+        self.offered.get(device).cloned().unwrap_or_default()
     }
 }
 

@@ -18,7 +18,7 @@ use crate::config::{Contact, LinkId, Locale};
 use crate::facility::Facility;
 use crate::mqtt::referral::{self, ReferralInput};
 use crate::mqtt::{Topics, payload};
-use crate::store::{Outbox, OutboxEntry, OutboxKey, Store, StoreError, StoredReading};
+use crate::store::{Outbox, OutboxEntry, Store, StoreError, StoredReading};
 
 /// One link's outbox and what it receives.
 #[derive(Debug, Clone)]
@@ -154,35 +154,23 @@ impl Effects {
         Applied { changed, failure }
     }
 
-    /// Writes alerts, audit entries and outbox messages, then flushes once. On a failure the
-    /// messages already queued on disk in this batch are taken back (best effort): they go out of
-    /// memory instead, once.
+    /// Writes alerts, audit entries and outbox messages in one transaction, then flushes once.
     async fn persist(
         &self,
         writes: &[(Box<Alert>, Option<AuditEntry>)],
         messages: &[(&Target, OutboxEntry)],
     ) -> Result<(), StoreError> {
-        let mut queued = Vec::new();
-        let result = async {
-            for (alert, audit) in writes {
-                self.store.put_alert_unflushed(alert, audit.as_ref())?;
-            }
-            for (t, entry) in messages {
-                queued.push((&t.outbox, t.outbox.push(entry)?));
-            }
-            if !messages.is_empty() {
-                // The change is on disk before anything leaves the box.
-                self.store.flush().await?;
-            }
-            Ok(())
+        let alerts: Vec<(&Alert, Option<&AuditEntry>)> =
+            writes.iter().map(|(a, x)| (&**a, x.as_ref())).collect();
+        let queued: Vec<(&Outbox, &OutboxEntry)> =
+            messages.iter().map(|(t, e)| (&t.outbox, e)).collect();
+        // All of the batch or none of it, even if sled's flusher syncs halfway.
+        self.store.commit(&alerts, &queued)?;
+        if !messages.is_empty() {
+            // The change is on disk before anything leaves the box.
+            self.store.flush().await?;
         }
-        .await;
-        if result.is_err() {
-            for (outbox, key) in queued {
-                let _ = outbox.remove(OutboxKey::Disk(key));
-            }
-        }
-        result
+        Ok(())
     }
 
     /// Whether the store has failed and alert changes go out of memory.

@@ -129,7 +129,14 @@ impl InboundTask {
             Inbound::DeviceCommand => {
                 match command::parse_device(&self.topics.device_commands_prefix(), topic, payload) {
                     Ok(cmd) => {
-                        let _ = self.routes.devices.send(DeviceRequest { link, cmd }).await;
+                        let req = DeviceRequest {
+                            cmd,
+                            note: None,
+                            via: Via::Mqtt,
+                            link: Some(link),
+                            reply: None,
+                        };
+                        let _ = self.routes.devices.send(req).await;
                     }
                     Err(e) => rejected(&e),
                 }

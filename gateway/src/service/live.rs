@@ -7,10 +7,12 @@ use std::sync::{Arc, Mutex};
 
 use pingan_drivers::{DeviceId, HealthState, Measurement, Reading, Timestamp};
 
+use super::drivers::DeviceCommands;
 use crate::analytics::news2::observe::{Measured, Sample};
 use crate::config::LinkId;
+use crate::facility::Facility;
 use crate::metrics::Metrics;
-use crate::web::backend::VitalsView;
+use crate::web::backend::{DeviceView, VitalsView};
 
 /// What the gateway knows about a device right now.
 #[derive(Debug, Clone)]
@@ -148,6 +150,32 @@ impl Live {
             .lock()
             .map(|d| d.iter().map(|(id, l)| (id.clone(), l.health)).collect())
             .unwrap_or_default()
+    }
+
+    /// Every device of the facility as the dashboard shows it, id order.
+    pub(super) fn device_views(
+        &self,
+        facility: &Facility,
+        commands: &DeviceCommands,
+    ) -> Vec<DeviceView> {
+        let mut v: Vec<DeviceView> = facility
+            .devices()
+            .map(|d| {
+                let state = self.device(&d.device).unwrap_or_default();
+                DeviceView {
+                    id: d.device.to_string(),
+                    model: d.model,
+                    resident: d.resident.clone(),
+                    location: d.location.clone(),
+                    health: state.health,
+                    battery: state.battery,
+                    last_seen: state.last_seen,
+                    commands: commands.offered(&d.device),
+                }
+            })
+            .collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
     }
 
     /// Records a reading of a device bound to `resident`.

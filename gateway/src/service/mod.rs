@@ -4,7 +4,8 @@
 //! fan-out to the readings [`writer`], telemetry queues and fall detection) → findings → the
 //! [`alerts`] task (the engine) → [`effects`] (store, outboxes, one flush) → MQTT links → the
 //! brokers' PUBACKs → [`inbound`] → receipts back to the alert task. People's commands come in
-//! through the dashboard ([`backend`]), MQTT (routed by [`inbound`]) or the CLI.
+//! through the dashboard ([`backend`]), MQTT (routed by [`inbound`]) or the CLI; device commands
+//! go to the `devices` task, and the `handover` task hands each shift over at its end.
 //!
 //! Every task is built by a builder that owns its input channels, started with `run`, and stopped
 //! in the one order [`SHUTDOWN`] declares. Pure parts live elsewhere: [`crate::pipeline`],
@@ -14,11 +15,14 @@ mod alerts;
 pub mod backend;
 pub mod board;
 mod core;
+mod data_dir;
 mod devices;
 mod drivers;
 mod effects;
+mod error;
 mod exporter;
 mod fall;
+mod handover;
 mod housekeeping;
 mod inbound;
 mod links;
@@ -39,11 +43,15 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 pub use alerts::CommandRequest;
+pub use data_dir::{HTTP_FILE, REPORT_SETUP, TOKEN_FILE};
 pub use effects::{Effects, EffectsSite, Target};
+pub use error::StartError;
 pub use links::LinkInfo;
 
 use alerts::AlertTask;
-use devices::DeviceTask;
+use data_dir::{open_store, record_setup, write_tool_access};
+use devices::{DeviceTask, DeviceTaskParts};
+use handover::{HandoverSources, HandoverTask};
 use inbound::{InboundTask, Routes};
 use links::LinkPlan;
 use live::Live;
@@ -57,32 +65,8 @@ use crate::facility::Facility;
 use crate::metrics::Metrics;
 use crate::mqtt::{Topics, broker, tls};
 use crate::pipeline::Site;
-use crate::store::{Store, StoreError};
-
-/// Why the gateway could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// The data directory or database.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The embedded broker.
-    #[error(transparent)]
-    Broker(#[from] broker::BrokerError),
-    /// The dashboard's address.
-    #[error("cannot listen on {addr} for the dashboard: {source} (set [http] bind or --http-port)")]
-    Http {
-        addr: std::net::SocketAddr,
-        #[source]
-        source: std::io::Error,
-    },
-    /// The data directory cannot be created.
-    #[error("cannot create data directory {path}: {source}")]
-    DataDir {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-}
+use crate::report::ReportSetup;
+use crate::store::Store;
 
 /// How to start.
 #[derive(Debug, Clone)]
@@ -153,12 +137,14 @@ enum Step {
 /// The order parts stop in: sources first, then what they feed, so every queue drains into a
 /// consumer that still runs; the links go last so the final alert changes can still leave, and
 /// the store is flushed at the very end.
-const SHUTDOWN: [Step; 13] = [
+const SHUTDOWN: [Step; 14] = [
     Step::Stop(Part::Drivers, None),
     Step::CloseSink,
     // Its end closes the writer's queue and fall detection's input.
     Step::Join(Part::Pipeline),
     Step::Stop(Part::Housekeeping, None),
+    // Before the outboxes drain, so a handover it was publishing still leaves.
+    Step::Stop(Part::Handover, None),
     // Every findings sender is gone now (pipeline, fall thread, housekeeping).
     Step::Join(Part::Alerts),
     Step::Join(Part::Writer),
@@ -250,16 +236,49 @@ impl Gateway {
                 )
                 .run(),
         );
-        let device_commands = drivers::DeviceCommands::default();
+        let device_commands = drivers::DeviceCommands::from_config(&config, &opts.base_dir);
+        let device_requests = devices.input();
         tasks.spawn(
             Part::Devices,
             devices
+                .build(DeviceTaskParts {
+                    commands: device_commands.clone(),
+                    results: local_outbox,
+                    store: store.clone(),
+                    topics: topics.clone(),
+                    live: live.clone(),
+                    clock: clock.clone(),
+                })
+                .run(),
+        );
+        let setup = ReportSetup::from_config(&config);
+        record_setup(&store, &setup);
+        let handover_sources = HandoverSources {
+            setup: setup.clone(),
+            site: config.site.id.clone(),
+            store: store.clone(),
+            facility: site.facility.clone(),
+            live: live.clone(),
+            commands: device_commands.clone(),
+            clock: clock.clone(),
+        };
+        let handovers = HandoverTask::builder();
+        let handover_requests = handovers.input();
+        let all_alert_outboxes: Vec<_> = plan
+            .targets
+            .values()
+            .filter(|t| t.all_alerts)
+            .map(|t| t.outbox.clone())
+            .collect();
+        let handover_stop = tasks.token(Part::Handover);
+        tasks.spawn(
+            Part::Handover,
+            handovers
                 .build(
-                    device_commands.clone(),
-                    local_outbox,
+                    handover_sources.clone(),
+                    all_alert_outboxes,
                     topics.clone(),
-                    live.clone(),
-                    clock.clone(),
+                    handover_stop,
                 )
                 .run(),
         );
@@ -300,13 +319,7 @@ impl Gateway {
                 addr: config.http.bind,
                 source,
             })?;
-        // `pingan status` finds the running gateway's health endpoint here.
-        if let Ok(addr) = listener.local_addr() {
-            let _ = std::fs::write(
-                config.storage.data_dir.join("pingan-http"),
-                addr.to_string(),
-            );
-        }
+        let tool_token = write_tool_access(&config, &listener);
         let status = Arc::new(status::StatusSources {
             config: config.clone(),
             live: live.clone(),
@@ -340,6 +353,12 @@ impl Gateway {
             clock: clock.clone(),
             receipts: core.receipts.clone(),
             status,
+            device_commands: device_commands.clone(),
+            device_requests,
+            handover: handover_sources,
+            handover_requests,
+            setup,
+            tool_token,
         });
         let http_stop = tasks.token(Part::Http);
         tasks.spawn(Part::Http, async move {
@@ -447,22 +466,6 @@ impl Gateway {
     pub fn clock(&self) -> &SharedClock {
         &self.clock
     }
-}
-
-fn open_store(config: &Config) -> Result<Store, StartError> {
-    let data_dir = &config.storage.data_dir;
-    std::fs::create_dir_all(data_dir).map_err(|source| StartError::DataDir {
-        path: data_dir.clone(),
-        source,
-    })?;
-    let store = Store::open(data_dir)?;
-    store.set_meta("site_id", &config.site.id)?;
-    store.set_meta("locale", config.site.locale.as_str())?;
-    // Tools that only know the data directory find the running gateway's broker here (the
-    // database itself is locked while the gateway runs).
-    let _ = std::fs::write(data_dir.join("pingan-site"), &config.site.id);
-    let _ = std::fs::write(data_dir.join("pingan-mqtt"), config.mqtt.bind.to_string());
-    Ok(store)
 }
 
 /// The earliest time the system clock may plausibly read: the release floor, or a day before

@@ -20,6 +20,8 @@ pub(super) enum Part {
     Fall,
     /// Retention sweep and storage budgets.
     Housekeeping,
+    /// Shift handovers (timer and on demand).
+    Handover,
     /// The alert engine and its effects.
     Alerts,
     /// The readings writer thread.

@@ -1,5 +1,6 @@
 //! The sled store: readings (retention, downsampled motion), alerts (latest revision), the audit
-//! trail, per-uplink outboxes, and a schema-version key. The layout is in docs/STORAGE.md.
+//! trail, people's acts on devices ([`records`]), shift handovers, per-uplink outboxes, and a
+//! schema-version key. The layout is in docs/STORAGE.md.
 //!
 //! Calls are synchronous (sled is); the service runs them on blocking threads. Durability is
 //! chosen per data class: readings are written in batches and flushed by sled's background
@@ -8,10 +9,12 @@
 
 pub mod accounts;
 mod chunk;
+mod commit;
 mod error;
 mod keys;
 pub mod outbox;
 mod readings;
+pub mod records;
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +22,7 @@ use pingan_drivers::{DeviceId, Measurement, Timestamp};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
-use crate::alert::{Alert, AuditEntry};
+use crate::alert::{Alert, AlertState, AlertTrail, AuditEntry};
 use crate::config::LinkId;
 pub use accounts::{Accounts, SessionRecord, UserRecord};
 pub use error::StoreError;
@@ -54,6 +57,8 @@ pub struct Store {
     readings: sled::Tree,
     alerts: sled::Tree,
     audit: sled::Tree,
+    actions: sled::Tree,
+    handovers: sled::Tree,
 }
 
 impl Store {
@@ -111,6 +116,8 @@ impl Store {
             readings: db.open_tree("readings").map_err(db_err)?,
             alerts: db.open_tree("alerts").map_err(db_err)?,
             audit: db.open_tree("audit").map_err(db_err)?,
+            actions: db.open_tree(records::ACTIONS_TREE).map_err(db_err)?,
+            handovers: db.open_tree(records::HANDOVERS_TREE).map_err(db_err)?,
             db,
             path,
         })
@@ -205,6 +212,36 @@ impl Store {
             .values()
             .map(|v| decode(&v.map_err(|e| self.err(e))?, "audit"))
             .collect()
+    }
+
+    /// The alerts raised in `from..to` (by their `raised_at`) with their audit trails, oldest
+    /// first; with `open_too`, also every alert still open, whenever it was raised. Reads every
+    /// alert's record, decoding in full only those it keeps (alerts are kept forever, so this is
+    /// a scan: fine for the few thousand a site raises in a year).
+    pub fn trails(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        open_too: bool,
+    ) -> Result<Vec<AlertTrail>, StoreError> {
+        #[derive(Deserialize)]
+        struct Peek {
+            raised_at: Timestamp,
+            state: AlertState,
+        }
+        let mut out = Vec::new();
+        for v in self.alerts.iter().values() {
+            let v = v.map_err(|e| self.err(e))?;
+            let peek: Peek = decode(&v, "alert")?;
+            let raised_in = from <= peek.raised_at && peek.raised_at < to;
+            if !(raised_in || (open_too && peek.state.is_open())) {
+                continue;
+            }
+            let alert: Alert = decode(&v, "alert")?;
+            let audit = self.audit(alert.id)?;
+            out.push(AlertTrail { alert, audit });
+        }
+        Ok(out)
     }
 
     /// The durable outbox of an uplink.

@@ -108,6 +108,16 @@ impl Outbox {
         self.memory.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The tree (for a transaction of the store).
+    pub(super) fn tree(&self) -> &sled::Tree {
+        &self.tree
+    }
+
+    /// A fresh key, after every key handed out before (across restarts too).
+    pub(super) fn next_key(&self) -> Result<u64, StoreError> {
+        self.db.generate_id().map_err(err)
+    }
+
     /// Appends a message; not flushed (the caller flushes with the alert it belongs to) and the
     /// sender is not woken until [`Outbox::wake`].
     pub fn push(&self, entry: &OutboxEntry) -> Result<u64, StoreError> {

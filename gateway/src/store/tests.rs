@@ -352,3 +352,82 @@ fn a_corrupt_chunk_is_a_corrupt_error_and_the_sweep_removes_it() {
     assert_eq!(store.sweep_readings(Timestamp(2_000)).unwrap(), 0);
     assert_eq!(times(&store, "w1", 0, 10_000), vec![5_000]);
 }
+
+#[test]
+fn trails_keep_alerts_raised_in_the_span_and_optionally_every_open_one() {
+    let store = Store::temporary().unwrap();
+    let at = |ms: i64, state: AlertState| {
+        let mut a = alert(Ulid::from_parts(ms as u64, 7));
+        a.raised_at = Timestamp(ms);
+        a.state = state;
+        let entry = AuditEntry {
+            alert: a.id,
+            revision: 1,
+            at: Timestamp(ms),
+            action: AuditAction::Raised,
+            by: None,
+            via: Via::System,
+            note: None,
+        };
+        store.put_alert_unflushed(&a, Some(&entry)).unwrap();
+        a.id
+    };
+    let old_open = at(100, AlertState::Delivered);
+    let _old_done = at(200, AlertState::Resolved);
+    let inside = at(1_000, AlertState::Resolved);
+    let _later = at(5_000, AlertState::Raised);
+    let ids = |open_too| {
+        store
+            .trails(Timestamp(500), Timestamp(2_000), open_too)
+            .unwrap()
+            .iter()
+            .map(|t| (t.alert.id, t.audit.len()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(false), [(inside, 1)]);
+    assert_eq!(
+        ids(true),
+        [(old_open, 1), (inside, 1), (Ulid::from_parts(5_000, 7), 1)]
+    );
+}
+
+#[test]
+fn one_commit_writes_the_alerts_their_audit_and_their_outbox_messages_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (a, b) = (alert(Ulid::from_parts(1, 1)), alert(Ulid::from_parts(2, 2)));
+    let audit = AuditEntry {
+        alert: a.id,
+        revision: a.revision,
+        at: Timestamp(1),
+        action: AuditAction::Raised,
+        by: None,
+        via: Via::System,
+        note: None,
+    };
+    let (local, inst) = (
+        store.outbox(&LinkId::local()).unwrap(),
+        store.outbox(&LinkId::new("inst")).unwrap(),
+    );
+    let m = |n: u8| OutboxEntry::message(format!("t/{n}"), "{}".into(), Timestamp(0));
+    let (m1, m2, m3) = (m(1), m(2), m(3));
+    let keys = store
+        .commit(
+            &[(&a, Some(&audit)), (&b, None)],
+            &[(&local, &m1), (&inst, &m2), (&local, &m3)],
+        )
+        .unwrap();
+    assert_eq!(keys.len(), 3);
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "send order: {keys:?}");
+    assert_eq!(store.alerts().unwrap().len(), 2);
+    assert_eq!(store.audit(a.id).unwrap(), vec![audit]);
+    let topics = |o: &Outbox| -> Vec<String> {
+        o.after(None, 10)
+            .unwrap()
+            .into_iter()
+            .map(|(_, e)| e.topic)
+            .collect()
+    };
+    assert_eq!(topics(&local), vec!["t/1", "t/3"]);
+    assert_eq!(topics(&inst), vec!["t/2"]);
+}

@@ -195,7 +195,7 @@ pub(crate) fn sort_for_list(list: &mut [Alert]) {
     });
 }
 
-fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+pub(crate) fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::TooLarge(MAX_BODY)
@@ -223,6 +223,8 @@ fn with_cookie(mut resp: Response, cookie: &str) -> Result<Response, ApiError> {
 pub(crate) async fn method_not_allowed() -> (StatusCode, Json<serde_json::Value>) {
     (
         StatusCode::METHOD_NOT_ALLOWED,
-        Json(serde_json::json!({ "error": "method not allowed on this path" })),
+        Json(
+            serde_json::json!({ "error": "method not allowed on this path", "code": "method_not_allowed" }),
+        ),
     )
 }

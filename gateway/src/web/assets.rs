@@ -12,6 +12,8 @@ use axum::response::{IntoResponse, Response};
 const INDEX: &str = include_str!("../../assets/index.html");
 const APP_JS: &str = include_str!("../../assets/app.js");
 const I18N_JS: &str = include_str!("../../assets/i18n.js");
+const DEVICES_JS: &str = include_str!("../../assets/devices.js");
+const SHIFT_JS: &str = include_str!("../../assets/shift.js");
 const APP_CSS: &str = include_str!("../../assets/app.css");
 /// The OpenAPI description of the REST API.
 pub(crate) const OPENAPI: &str = include_str!("../../../docs/openapi.yaml");
@@ -40,6 +42,8 @@ struct Assets {
     index: Asset,
     app_js: Asset,
     i18n_js: Asset,
+    devices_js: Asset,
+    shift_js: Asset,
     app_css: Asset,
     openapi: Asset,
 }
@@ -52,16 +56,26 @@ fn assets() -> &'static Assets {
     ASSETS.get_or_init(|| {
         let app_js = Asset::new(APP_JS.to_owned(), "text/javascript; charset=utf-8", LONG);
         let i18n_js = Asset::new(I18N_JS.to_owned(), "text/javascript; charset=utf-8", LONG);
+        let devices_js = Asset::new(
+            DEVICES_JS.to_owned(),
+            "text/javascript; charset=utf-8",
+            LONG,
+        );
+        let shift_js = Asset::new(SHIFT_JS.to_owned(), "text/javascript; charset=utf-8", LONG);
         let app_css = Asset::new(APP_CSS.to_owned(), "text/css; charset=utf-8", LONG);
         let version = |a: &Asset| a.etag.trim_matches('"').to_owned();
         let index = INDEX
             .replace("{{app_js}}", &version(&app_js))
             .replace("{{i18n_js}}", &version(&i18n_js))
+            .replace("{{devices_js}}", &version(&devices_js))
+            .replace("{{shift_js}}", &version(&shift_js))
             .replace("{{app_css}}", &version(&app_css));
         Assets {
             index: Asset::new(index, "text/html; charset=utf-8", REVALIDATE),
             app_js,
             i18n_js,
+            devices_js,
+            shift_js,
             app_css,
             openapi: Asset::new(
                 OPENAPI.to_owned(),
@@ -80,6 +94,12 @@ pub(crate) async fn app_js(headers: HeaderMap) -> Response {
 }
 pub(crate) async fn i18n_js(headers: HeaderMap) -> Response {
     serve(&assets().i18n_js, &headers)
+}
+pub(crate) async fn devices_js(headers: HeaderMap) -> Response {
+    serve(&assets().devices_js, &headers)
+}
+pub(crate) async fn shift_js(headers: HeaderMap) -> Response {
+    serve(&assets().shift_js, &headers)
 }
 pub(crate) async fn app_css(headers: HeaderMap) -> Response {
     serve(&assets().app_css, &headers)
@@ -138,5 +158,15 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// Bytes of the page a browser loads on first visit (HTML, scripts, styles).
 pub fn page_weight() -> usize {
     let a = assets();
-    a.index.body.len() + a.app_js.body.len() + a.i18n_js.body.len() + a.app_css.body.len()
+    [
+        &a.index,
+        &a.app_js,
+        &a.i18n_js,
+        &a.devices_js,
+        &a.shift_js,
+        &a.app_css,
+    ]
+    .iter()
+    .map(|x| x.body.len())
+    .sum()
 }

@@ -2,13 +2,14 @@
 //! API. The gateway's service implements it; tests use an in-memory implementation.
 
 use futures::future::BoxFuture;
-use pingan_drivers::{HealthState, Timestamp};
+use pingan_drivers::{DeviceId, HealthState, Timestamp};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use ulid::Ulid;
 
-use crate::alert::{Alert, AuditEntry, CommandError, Location};
+use crate::alert::{ActionRecord, Alert, AlertTrail, CommandError, Location};
 use crate::config::{CareFlag, DeviceModel};
+use crate::report::{Handover, ReportSetup};
 
 /// A resident on the floor view.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,6 +79,32 @@ pub struct DeviceView {
     pub battery: Option<f32>,
     /// Last reading.
     pub last_seen: Option<Timestamp>,
+    /// The profile commands it takes (Modbus devices; docs/MODBUS.md), by name.
+    #[serde(default)]
+    pub commands: Vec<DeviceCommandView>,
+}
+
+impl From<&DeviceView> for crate::report::handover::DeviceState {
+    fn from(d: &DeviceView) -> Self {
+        Self {
+            id: DeviceId::new(&d.id),
+            model: d.model,
+            resident: d.resident.clone(),
+            location: d.location.clone(),
+            health: d.health,
+            battery: d.battery,
+            last_seen: d.last_seen,
+        }
+    }
+}
+
+/// A profile command a device offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceCommandView {
+    /// The command's name (`silence`, `reset`).
+    pub name: String,
+    /// What it does, from the profile.
+    pub description: Option<String>,
 }
 
 /// One uplink on the status view.
@@ -116,15 +143,24 @@ pub struct StatusView {
     pub storage_max_bytes: u64,
     /// Fall detection runs (the ONNX runtime loaded).
     pub fall_detection: bool,
+    /// The site's IANA time zone: the dashboard shows times and dates in it, whatever the
+    /// station PC's own zone.
+    #[serde(default)]
+    pub timezone: String,
 }
 
 /// An alert with its audit trail.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AlertDetail {
-    /// The alert's latest revision.
-    pub alert: Alert,
-    /// Every change, oldest first.
-    pub audit: Vec<AuditEntry>,
+pub type AlertDetail = AlertTrail;
+
+/// Why the gateway could not do what the dashboard asked, below the API's own checks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    /// No such device, command or record.
+    #[error("{0}")]
+    NotFound(String),
+    /// The part that would do it is not running, or storage failed.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// What the gateway offers the dashboard.
@@ -169,6 +205,43 @@ pub trait Backend: Send + Sync + 'static {
 
     /// The health report for `GET /healthz` (`None`: this backend has none; 404).
     fn health(&self) -> Option<crate::health::HealthReport> {
+        None
+    }
+
+    /// What reports need of the site config (time zone, shifts, green-channel levels).
+    fn report_setup(&self) -> ReportSetup;
+    /// The alerts raised in `from..to` with their audit trails; with `open_too`, also every
+    /// open alert.
+    fn trails(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        open_too: bool,
+    ) -> Result<Vec<AlertTrail>, BackendError>;
+    /// The handover of the current shift so far (not recorded, not published).
+    fn handover_preview(&self) -> Result<Handover, BackendError>;
+    /// Makes the current shift's handover now for `by`, records it and publishes it.
+    fn handover_now(&self, by: String) -> BoxFuture<'_, Result<Handover, BackendError>>;
+    /// Recorded handovers, newest first.
+    fn handovers(&self, limit: usize) -> Result<Vec<Handover>, BackendError>;
+    /// Runs one of a device's profile commands for `by`; the record of it (also when the device
+    /// refused: `ok` says).
+    fn device_command(
+        &self,
+        device: DeviceId,
+        command: String,
+        by: String,
+        note: Option<String>,
+    ) -> BoxFuture<'_, Result<ActionRecord, BackendError>>;
+    /// Recorded acts, newest first; of one device when given.
+    fn actions(
+        &self,
+        device: Option<DeviceId>,
+        limit: usize,
+    ) -> Result<Vec<ActionRecord>, BackendError>;
+    /// A secret that lets tools on this machine (`pingan report`) read reports without a
+    /// session; `None` when there is none.
+    fn tool_token(&self) -> Option<String> {
         None
     }
 }

@@ -1,5 +1,7 @@
 //! The web layer's error: every failure of a request becomes a status code and a JSON body
-//! `{"error": "..."}`, never a panic and never an HTML page.
+//! `{"error": "...", "code": "..."}`, never a panic and never an HTML page. `error` is an English
+//! sentence for logs and scripts; `code` is a stable word the dashboard shows in the person's
+//! language (with `by` for `already_acknowledged`).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -7,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use crate::alert::CommandError;
 
 use super::auth::{AuthError, LoginError};
+use super::backend::BackendError;
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +50,9 @@ pub enum ApiError {
     /// Storage of accounts or sessions failed.
     #[error("account storage failed: {0}")]
     Auth(#[from] AuthError),
+    /// The gateway could not do it (no such device or command, a stopped part, storage).
+    #[error(transparent)]
+    Backend(#[from] BackendError),
 }
 
 impl From<LoginError> for ApiError {
@@ -78,6 +84,30 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Self::Auth(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Backend(BackendError::NotFound(_)) => StatusCode::NOT_FOUND,
+            Self::Backend(BackendError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The stable word for this error in the body's `code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthorized => "unauthorized",
+            Self::Csrf => "csrf",
+            Self::BadCredentials => "bad_credentials",
+            Self::Throttled { .. } => "throttled",
+            Self::BadRequest(_) => "bad_request",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::TooLarge(_) => "too_large",
+            Self::Unprocessable(_) => "unprocessable",
+            Self::NotFound(_) | Self::Backend(BackendError::NotFound(_)) => "not_found",
+            Self::Command(CommandError::UnknownAlert(_)) => "unknown_alert",
+            Self::Command(CommandError::AlreadyAcknowledged { .. }) => "already_acknowledged",
+            Self::Command(CommandError::MissingPerson) => "missing_person",
+            Self::Auth(AuthError::InvalidName(_)) => "invalid_name",
+            Self::Auth(AuthError::WeakPassword(_)) => "weak_password",
+            Self::Auth(_) => "internal",
+            Self::Backend(BackendError::Unavailable(_)) => "unavailable",
         }
     }
 }
@@ -88,7 +118,10 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let body = serde_json::json!({ "error": self.to_string() });
+        let mut body = serde_json::json!({ "error": self.to_string(), "code": self.code() });
+        if let Self::Command(CommandError::AlreadyAcknowledged { by, .. }) = &self {
+            body["by"] = serde_json::Value::String(by.clone());
+        }
         let mut resp = (status, axum::Json(body)).into_response();
         if let Self::Throttled { retry_after_s } = self {
             if let Ok(v) = HeaderValue::from_str(&retry_after_s.to_string()) {

@@ -1,20 +1,24 @@
 //! [`MemoryBackend`]: a [`Backend`] held in memory around the real alert [`Engine`], for API
 //! tests, the dashboard development server (`cargo run --example dashboard_dev`) and browser
-//! tests. Acknowledge and resolve go through the same engine calls as in the gateway; only
-//! storage and MQTT are left out.
+//! tests. Acknowledge and resolve go through the same engine calls as in the gateway, reports
+//! and handovers through the same pure report functions; only storage, MQTT and drivers are
+//! left out (a device command succeeds unless the device is offline).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures::future::BoxFuture;
-use pingan_drivers::Timestamp;
+use pingan_drivers::{DeviceId, HealthState, Timestamp};
 use tokio::sync::broadcast;
 use ulid::Ulid;
 
-use super::backend::{AlertDetail, Backend, DeviceView, ResidentView, StatusView};
+use super::backend::{AlertDetail, Backend, BackendError, DeviceView, ResidentView, StatusView};
 use crate::alert::{
-    Alert, AuditEntry, CommandError, Engine, EngineSettings, Event, Output, Policies, Via,
+    Act, ActionRecord, ActionSubject, Alert, AlertTrail, AuditEntry, CommandError, Engine,
+    EngineSettings, Event, Output, Policies, Via,
 };
+use crate::report::handover::{self, DeviceState, HandoverInput, Trigger};
+use crate::report::{Handover, ReportSetup};
 use crate::store::Accounts;
 
 /// Alert changes buffered per dashboard connection before it must resync.
@@ -28,6 +32,10 @@ struct Inner {
     residents: Vec<ResidentView>,
     devices: Vec<DeviceView>,
     status: StatusView,
+    setup: ReportSetup,
+    handovers: Vec<Handover>,
+    actions: Vec<ActionRecord>,
+    tool_token: Option<String>,
 }
 
 /// An in-memory [`Backend`]. See the module docs.
@@ -55,6 +63,10 @@ impl MemoryBackend {
                 residents: Vec::new(),
                 devices: Vec::new(),
                 status,
+                setup: ReportSetup::default(),
+                handovers: Vec::new(),
+                actions: Vec::new(),
+                tool_token: None,
             }),
             tx,
             accounts,
@@ -95,6 +107,39 @@ impl MemoryBackend {
     /// Replaces the status view.
     pub fn set_status(&self, status: StatusView) {
         self.lock().status = status;
+    }
+
+    /// Lets tools read reports with this token (`Authorization: Bearer …`).
+    pub fn set_tool_token(&self, token: Option<String>) {
+        self.lock().tool_token = token;
+    }
+
+    /// Replaces the report settings (time zone, shifts).
+    pub fn set_report_setup(&self, setup: ReportSetup) {
+        self.lock().setup = setup;
+    }
+
+    /// The handover of the shift `now` is in, so far.
+    fn handover(&self, trigger: Trigger, by: Option<String>) -> Result<Handover, BackendError> {
+        let now = Timestamp::now();
+        let g = self.lock();
+        let shift = g
+            .setup
+            .shifts
+            .at(now, g.setup.tz())
+            .ok_or_else(|| BackendError::Unavailable("no shift covers the time now".into()))?;
+        let trails = trails_of(&g, shift.start, shift.end, true);
+        let devices: Vec<DeviceState> = g.devices.iter().map(DeviceState::from).collect();
+        Ok(handover::build(&HandoverInput {
+            site: &g.status.site,
+            shift,
+            made_at: now,
+            trigger,
+            by,
+            trails: &trails,
+            devices: &devices,
+            low_battery_percent: g.setup.low_battery_percent,
+        }))
     }
 
     /// Acknowledges or resolves through the engine with an explicit channel (e.g. `Via::Mqtt`
@@ -149,6 +194,20 @@ impl MemoryBackend {
         }
         first
     }
+}
+
+fn trails_of(g: &Inner, from: Timestamp, to: Timestamp, open_too: bool) -> Vec<AlertTrail> {
+    let mut v: Vec<AlertTrail> = g
+        .alerts
+        .values()
+        .filter(|a| (from <= a.raised_at && a.raised_at < to) || (open_too && a.state.is_open()))
+        .map(|a| AlertTrail {
+            alert: a.clone(),
+            audit: g.audit.get(&a.id).cloned().unwrap_or_default(),
+        })
+        .collect();
+    v.sort_by_key(|t| t.alert.id);
+    v
 }
 
 impl Backend for MemoryBackend {
@@ -213,5 +272,91 @@ impl Backend for MemoryBackend {
 
     fn accounts(&self) -> Accounts {
         self.accounts.clone()
+    }
+
+    fn report_setup(&self) -> ReportSetup {
+        self.lock().setup.clone()
+    }
+
+    fn tool_token(&self) -> Option<String> {
+        self.lock().tool_token.clone()
+    }
+
+    fn trails(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        open_too: bool,
+    ) -> Result<Vec<AlertTrail>, BackendError> {
+        Ok(trails_of(&self.lock(), from, to, open_too))
+    }
+
+    fn handover_preview(&self) -> Result<Handover, BackendError> {
+        self.handover(Trigger::OnDemand, None)
+    }
+
+    fn handover_now(&self, by: String) -> BoxFuture<'_, Result<Handover, BackendError>> {
+        Box::pin(async move {
+            let h = self.handover(Trigger::OnDemand, Some(by))?;
+            self.lock().handovers.push(h.clone());
+            Ok(h)
+        })
+    }
+
+    fn handovers(&self, limit: usize) -> Result<Vec<Handover>, BackendError> {
+        Ok(self
+            .lock()
+            .handovers
+            .iter()
+            .rev()
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn device_command(
+        &self,
+        device: DeviceId,
+        command: String,
+        by: String,
+        note: Option<String>,
+    ) -> BoxFuture<'_, Result<ActionRecord, BackendError>> {
+        Box::pin(async move {
+            let mut g = self.lock();
+            let offline = g
+                .devices
+                .iter()
+                .any(|d| d.id == device.as_str() && d.health == HealthState::Offline);
+            let record = ActionRecord {
+                at: Timestamp::now(),
+                by,
+                via: Via::Http,
+                subject: ActionSubject::Device(device),
+                act: Act::DeviceCommand { command },
+                note,
+                ok: !offline,
+                error: offline.then(|| "the device is offline".to_owned()),
+            };
+            g.actions.push(record.clone());
+            Ok(record)
+        })
+    }
+
+    fn actions(
+        &self,
+        device: Option<DeviceId>,
+        limit: usize,
+    ) -> Result<Vec<ActionRecord>, BackendError> {
+        let g = self.lock();
+        Ok(g.actions
+            .iter()
+            .rev()
+            .filter(|r| match (&device, &r.subject) {
+                (None, _) => true,
+                (Some(d), ActionSubject::Device(s)) => d == s,
+            })
+            .take(limit)
+            .cloned()
+            .collect())
     }
 }

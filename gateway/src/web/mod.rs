@@ -4,24 +4,30 @@
 //! - [`auth`]: staff accounts (argon2id) and sessions over the store's accounts; [`add_user`],
 //!   [`create_demo_user`].
 //! - `api`: REST handlers under `/api/v1`; `events`: Server-Sent Events of alert changes.
+//! - `reports`: the response report (JSON, CSV) and shift handovers; `devices`: device
+//!   commands and their records; [`tool`]: read access to reports for `pingan report`.
 //! - `session`: the session extractor (cookie + CSRF header); `throttle`: failed-login limits.
 //! - `request`: parsing of ids, bodies and queries; `error`: every failure as `{"error": …}`.
 //! - `assets`: the embedded single-page dashboard (`gateway/assets/`).
 //! - [`memory`]: an in-memory [`Backend`] around the real alert engine, for tests and demos.
 //!
 //! Acknowledge and resolve go to [`Backend::acknowledge`] / [`Backend::resolve`], the same alert
-//! engine path as MQTT commands.
+//! engine path as MQTT commands; device commands to [`Backend::device_command`], the same device
+//! task as MQTT device commands.
 
 mod api;
 mod assets;
 pub mod auth;
 pub mod backend;
+mod devices;
 mod error;
 mod events;
 pub mod memory;
+mod reports;
 mod request;
 mod session;
 mod throttle;
+pub mod tool;
 
 use std::sync::Arc;
 
@@ -82,12 +88,23 @@ fn router_with_shutdown(backend: Arc<dyn Backend>, shutdown: CancellationToken) 
         .route("/residents", get(api::residents))
         .route("/devices", get(api::devices))
         .route("/status", get(api::status))
+        .route("/devices/{id}/commands/{command}", post(devices::command))
+        .route("/devices/{id}/actions", get(devices::device_actions))
+        .route("/actions", get(devices::actions))
+        .route("/report", get(reports::report))
+        .route(
+            "/handover",
+            get(reports::handover_preview).post(reports::handover_now),
+        )
+        .route("/handovers", get(reports::handovers))
         .route("/events", get(events::events))
         .route("/openapi.yaml", get(assets::openapi));
     Router::new()
         .route("/", get(assets::index))
         .route("/app.js", get(assets::app_js))
         .route("/i18n.js", get(assets::i18n_js))
+        .route("/devices.js", get(assets::devices_js))
+        .route("/shift.js", get(assets::shift_js))
         .route("/app.css", get(assets::app_css))
         .route("/healthz", get(api::health))
         .nest("/api/v1", api)

@@ -3,10 +3,13 @@
 //! typed error".
 
 use axum::http::{HeaderMap, header};
+use pingan_drivers::Timestamp;
 use serde::Deserialize;
 use ulid::Ulid;
 
 use super::error::ApiError;
+use crate::alert::Locale;
+use crate::report::period;
 
 /// Largest request body accepted, bytes.
 pub(crate) const MAX_BODY: usize = 16 * 1024;
@@ -108,6 +111,154 @@ pub(crate) fn recent_s(query: Option<&str>) -> Result<u64, ApiError> {
         }
     }
     Ok(DEFAULT_RECENT_S)
+}
+
+/// The default span of a report: the last seven days.
+pub(crate) const DEFAULT_REPORT_DAYS: i64 = 7;
+/// Most records a list returns.
+pub(crate) const MAX_LIMIT: usize = 200;
+/// Longest device id or command name in a path.
+const MAX_NAME: usize = 64;
+
+/// What a report request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ReportQuery {
+    /// Alerts raised from…
+    pub(crate) from: Timestamp,
+    /// …to (exclusive).
+    pub(crate) to: Timestamp,
+    /// CSV instead of JSON.
+    pub(crate) csv: bool,
+    /// The language of the CSV's labels (default: the site's).
+    pub(crate) lang: Option<Locale>,
+}
+
+/// The `key=value` pairs of a query string, percent-decoded (`+` is a space, so an offset
+/// `+08:00` is sent as `%2B08:00`). A pair that does not decode is a bad request.
+pub(crate) fn query_pairs(query: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+    let Some(q) = query else {
+        return Ok(Vec::new());
+    };
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((percent_decode(k)?, percent_decode(v)?))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> Result<String, ApiError> {
+    let bad = || ApiError::BadRequest(format!("bad percent-encoding in the query: {s:?}"));
+    let mut out = Vec::with_capacity(s.len());
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = [bytes.next().ok_or_else(bad)?, bytes.next().ok_or_else(bad)?];
+                let hex = std::str::from_utf8(&hex).map_err(|_| bad())?;
+                out.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
+            }
+            b => out.push(b),
+        }
+    }
+    String::from_utf8(out).map_err(|_| bad())
+}
+
+/// Parses `from`, `to` (or `range` = `today` | `yesterday` | `week` | `month`, in the site's
+/// local days), `format` (`json` | `csv`) and `lang` (`zh-CN` | `en`) of a report request; times
+/// in `tz` (see `report::period`). Default: the seven days before `now`.
+pub(crate) fn report_query(
+    query: Option<&str>,
+    tz: chrono_tz::Tz,
+    now: Timestamp,
+) -> Result<ReportQuery, ApiError> {
+    let mut from = None;
+    let mut to = None;
+    let mut csv = false;
+    let mut lang = None;
+    let time = |v: &str, end| {
+        period::parse_time(v, tz, end).map_err(|e| ApiError::BadRequest(e.to_string()))
+    };
+    for (k, v) in query_pairs(query)? {
+        match k.as_str() {
+            "from" => from = Some(time(&v, false)?),
+            "to" => to = Some(time(&v, true)?),
+            "range" => {
+                let (f, t) = period::named_span(&v, now, tz).ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "range must be today, yesterday, week or month, not {v:?}"
+                    ))
+                })?;
+                from = Some(f);
+                to = Some(t);
+            }
+            "format" => {
+                csv = match v.as_str() {
+                    "csv" => true,
+                    "json" => false,
+                    _ => {
+                        return Err(ApiError::BadRequest(format!(
+                            "format must be json or csv, not {v:?}"
+                        )));
+                    }
+                }
+            }
+            "lang" => {
+                lang = Some(match v.as_str() {
+                    "zh-CN" => Locale::ZhCn,
+                    "en" => Locale::En,
+                    _ => {
+                        return Err(ApiError::BadRequest(format!(
+                            "lang must be zh-CN or en, not {v:?}"
+                        )));
+                    }
+                })
+            }
+            _ => {}
+        }
+    }
+    // "Up to now" includes what was raised this very millisecond (`to` is exclusive).
+    let to = to.unwrap_or(Timestamp(now.millis() + 1));
+    let from = from.unwrap_or_else(|| Timestamp(to.millis() - DEFAULT_REPORT_DAYS * 86_400_000));
+    period::check_span(from, to).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    Ok(ReportQuery {
+        from,
+        to,
+        csv,
+        lang,
+    })
+}
+
+/// `limit` from a query string, `default` when absent, at most [`MAX_LIMIT`].
+pub(crate) fn limit(query: Option<&str>, default: usize) -> Result<usize, ApiError> {
+    for (k, v) in query_pairs(query)? {
+        if k == "limit" {
+            return v
+                .parse::<usize>()
+                .map(|n| n.min(MAX_LIMIT))
+                .map_err(|_| ApiError::BadRequest(format!("limit must be a number, not {v:?}")));
+        }
+    }
+    Ok(default)
+}
+
+/// A device id or command name from a path: 1 to 64 characters, no `/`, spaces at the ends or
+/// control characters.
+pub(crate) fn name<'a>(s: &'a str, what: &str) -> Result<&'a str, ApiError> {
+    let ok = !s.is_empty()
+        && s.chars().count() <= MAX_NAME
+        && s.trim() == s
+        && !s.contains('/')
+        && !s.chars().any(char::is_control);
+    if ok {
+        Ok(s)
+    } else {
+        Err(ApiError::BadRequest(format!(
+            "{s:?} is not a {what}: 1 to {MAX_NAME} characters, no '/'"
+        )))
+    }
 }
 
 /// A non-empty body must be declared JSON: browsers cannot send that cross-site without a CORS
@@ -234,6 +385,48 @@ mod tests {
         #[test]
         fn alert_id_parsing_never_panics(s in ".{0,40}") {
             let _ = alert_id(&s);
+        }
+
+        #[test]
+        fn report_and_limit_queries_never_panic(q in ".{0,80}") {
+            let _ = report_query(Some(&q), chrono_tz::Asia::Shanghai, Timestamp(0));
+            let _ = limit(Some(&q), 10);
+            let _ = name(&q, "device id");
+        }
+    }
+
+    #[test]
+    fn report_query_reads_encoded_times_and_defaults_to_a_week() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let now = Timestamp(1_782_835_200_000);
+        let q = report_query(None, tz, now).unwrap();
+        // "Up to now" includes what was raised this very millisecond.
+        assert_eq!(q.to, Timestamp(now.millis() + 1));
+        assert_eq!(q.to.millis() - q.from.millis(), 7 * 86_400_000);
+        let q = report_query(
+            Some("from=2026-06-30T23%3A00%3A00%2B08%3A00&to=2026-07-01&format=csv&lang=en"),
+            tz,
+            now,
+        )
+        .unwrap();
+        assert_eq!(q.from, Timestamp(now.millis() - 3_600_000));
+        assert_eq!(q.to, Timestamp(now.millis() + 86_400_000));
+        assert!(q.csv);
+        assert_eq!(q.lang, Some(Locale::En));
+        for bad in [
+            "from=tomorrow",
+            "format=xml",
+            "lang=fr",
+            "from=%zz",
+            "from=2026-07-02&to=2026-07-01",
+        ] {
+            assert!(
+                matches!(
+                    report_query(Some(bad), tz, now),
+                    Err(ApiError::BadRequest(_))
+                ),
+                "{bad}"
+            );
         }
     }
 }

@@ -186,4 +186,6 @@ impl LinkState {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
