@@ -6,16 +6,17 @@
 //!   errors; [`clock`]: where the running gateway reads the time; [`log_limit`]: repeated problems
 //!   logged at a low rate; [`metrics`]: the Prometheus families the service records into;
 //!   [`health`]: the health report and which of its facts need a person.
-//! - floor 1 — [`facility`]: residents, rooms and device bindings; [`alert`]: alert vocabulary,
-//!   audit, escalation policies and the pure alert engine.
-//! - floor 2 — [`analytics`]: the pure rules; [`report`]: the pure reports (response times per
-//!   shift, the shift handover); [`store`]: the sled store (the only module that sees sled).
-//! - floor 3 — [`pipeline`]: the pure pipeline built once from the config, used by the service,
+//! - floor 1 — [`alert`]: alert vocabulary, audit, escalation policies and the pure alert engine.
+//! - floor 2 — [`facility`]: residents, rooms and device bindings; [`store`]: the sled store
+//!   (the only module that sees sled).
+//! - floor 3 — [`analytics`]: the pure rules; [`report`]: the pure reports (response times per
+//!   shift, the shift handover).
+//! - floor 4 — [`pipeline`]: the pure pipeline built once from the config, used by the service,
 //!   `pingan replay` and the benches; [`mqtt`]: topics, payloads, commands, the embedded broker,
 //!   links.
-//! - floor 4 — [`web`]: the dashboard and REST API over a `Backend`.
-//! - floor 5 — [`service`]: the running gateway's tasks, wiring and shutdown.
-//! - floor 6 — [`cli`]: the `pingan` subcommands.
+//! - floor 5 — [`web`]: the dashboard and REST API over a `Backend`.
+//! - floor 6 — [`service`]: the running gateway's tasks, wiring and shutdown.
+//! - floor 7 — [`cli`]: the `pingan` subcommands.
 //!
 //! Drivers (crate `pingan-drivers`) → pipeline (normalize + analytics) → alert engine → effects
 //! (store, outboxes, one flush) → MQTT links (embedded broker, uplinks) → PUBACK → delivered.

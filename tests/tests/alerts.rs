@@ -47,7 +47,7 @@ fn institution(port: u16) -> String {
 }
 
 #[test]
-fn alerts_raised_while_the_broker_is_down_for_30s_arrive_in_order_after_it_returns() {
+fn alerts_raised_while_the_broker_is_down_arrive_in_order_after_it_returns() {
     let dir = tempfile::tempdir().unwrap();
     let mut broker = Mosquitto::start();
     let station = Subscriber::paho(&[
@@ -80,8 +80,9 @@ fn alerts_raised_while_the_broker_is_down_for_30s_arrive_in_order_after_it_retur
     let mut gw = start(&config, &log, mqtt);
     std::thread::sleep(Duration::from_secs(2));
     broker.stop();
-    // The presses happen 6–8 s after start, while the institution broker is away.
-    std::thread::sleep(Duration::from_secs(30));
+    // The presses happen 6–8 s after start, while the institution broker is away (2–14 s): the
+    // outage itself, not a synchronisation.
+    std::thread::sleep(Duration::from_secs(12));
     broker.restart();
     let mut revisions: HashMap<String, Vec<u64>> = HashMap::new();
     let ok = station.until(Duration::from_secs(40), |l| {
