@@ -309,6 +309,58 @@ pub fn pingan_env(args: &[&str], log: &Path, env: &[(&str, &str)]) -> Guard {
     Guard { child }
 }
 
+/// Starts `pingan run --config CONFIG` logging to `log`, and waits until its embedded broker
+/// listens on `mqtt` (panics with the log otherwise).
+pub fn run_gateway(config: &Path, log: &Path, mqtt: u16) -> Guard {
+    let g = pingan(&["run", "--config", &config.to_string_lossy()], log);
+    assert!(
+        wait_for_port(mqtt, Duration::from_secs(20)),
+        "gateway broker did not listen; log:\n{}",
+        read_log(log)
+    );
+    g
+}
+
+/// A log file's text ("" while it does not exist).
+pub fn read_log(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// Every alert in a stopped gateway's store (`pingan alerts list --json --data-dir DIR`).
+pub fn stored_alerts(data_dir: &Path) -> Vec<serde_json::Value> {
+    let (code, out, err) = pingan_output(&[
+        "alerts",
+        "list",
+        "--json",
+        "--data-dir",
+        &data_dir.to_string_lossy(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    out.lines()
+        .map(|l| serde_json::from_str(l).expect("alert JSON"))
+        .collect()
+}
+
+/// Publishes one QoS 1 message on the broker at 127.0.0.1:`port` with `mosquitto_pub`.
+pub fn mosquitto_pub(port: u16, topic: &str, body: &str) {
+    let ok = Command::new("mosquitto_pub")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-q",
+            "1",
+            "-t",
+            topic,
+            "-m",
+            body,
+        ])
+        .status()
+        .expect("mosquitto_pub (Debian package mosquitto-clients)");
+    assert!(ok.success(), "mosquitto_pub {topic}");
+}
+
 /// Runs `pingan` to completion: (exit code, stdout, stderr).
 pub fn pingan_output(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(pingan_bin())

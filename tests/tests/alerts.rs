@@ -7,38 +7,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use pingan_tests::{
-    Guard, Mosquitto, Subscriber, free_port, pingan, pingan_output, site_config, sos_scenario,
-    topic_json, wait_for_port,
+    Mosquitto, Subscriber, free_port, pingan, pingan_output, read_log, run_gateway, site_config,
+    sos_scenario, stored_alerts, topic_json,
 };
 use serde_json::Value;
-
-fn start(config: &Path, log: &Path, mqtt: u16) -> Guard {
-    let g = pingan(&["run", "--config", config.to_str().unwrap()], log);
-    assert!(
-        wait_for_port(mqtt, Duration::from_secs(20)),
-        "gateway broker did not listen; log:\n{}",
-        read(log)
-    );
-    g
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_default()
-}
-
-fn alerts_in_store(dir: &Path) -> Vec<Value> {
-    let (code, out, err) = pingan_output(&[
-        "alerts",
-        "list",
-        "--json",
-        "--data-dir",
-        dir.join("data").to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{err}");
-    out.lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 fn institution(port: u16) -> String {
     format!(
@@ -77,7 +49,7 @@ fn alerts_raised_while_the_broker_is_down_arrive_in_order_after_it_returns() {
         &institution(broker.port),
     );
     let log = dir.path().join("gw.log");
-    let mut gw = start(&config, &log, mqtt);
+    let mut gw = run_gateway(&config, &log, mqtt);
     std::thread::sleep(Duration::from_secs(2));
     broker.stop();
     // The presses happen 6–8 s after start, while the institution broker is away (2–14 s): the
@@ -94,7 +66,7 @@ fn alerts_raised_while_the_broker_is_down_arrive_in_order_after_it_returns() {
         }
         revisions.len() == 5 && revisions.values().all(|r| r.contains(&2))
     });
-    assert!(ok.is_some(), "got {revisions:?}; log:\n{}", read(&log));
+    assert!(ok.is_some(), "got {revisions:?}; log:\n{}", read_log(&log));
     for (id, revs) in &revisions {
         let mut first_seen: Vec<u64> = Vec::new();
         for r in revs {
@@ -109,7 +81,7 @@ fn alerts_raised_while_the_broker_is_down_arrive_in_order_after_it_returns() {
     }
     gw.signal("TERM");
     assert_eq!(gw.wait_exit(Duration::from_secs(20)), Some(0));
-    let stored: HashSet<String> = alerts_in_store(dir.path())
+    let stored: HashSet<String> = stored_alerts(&dir.path().join("data"))
         .iter()
         .map(|a| a["id"].as_str().unwrap().to_owned())
         .collect();
@@ -149,7 +121,7 @@ fn gateway_sigkilled_20_times_during_a_burst_of_200_alerts_loses_none() {
     let log = dir.path().join("gw.log");
     let mut seed = 0x5eed_u64;
     for round in 0..20 {
-        let gw = start(&config, &log, mqtt);
+        let gw = run_gateway(&config, &log, mqtt);
         // A deterministic pseudo-random moment in and around the burst.
         seed = seed
             .wrapping_mul(6364136223846793005)
@@ -160,7 +132,7 @@ fn gateway_sigkilled_20_times_during_a_burst_of_200_alerts_loses_none() {
         drop(gw);
         let _ = round;
     }
-    let mut gw = start(&config, &log, mqtt);
+    let mut gw = run_gateway(&config, &log, mqtt);
     // Each resident presses once: wait until every one's alert has arrived (the outboxes drained),
     // however long the replay takes on a loaded machine, instead of a fixed time.
     let mut seen = HashSet::new();
@@ -179,9 +151,9 @@ fn gateway_sigkilled_20_times_during_a_burst_of_200_alerts_loses_none() {
         gw.wait_exit(Duration::from_secs(20)),
         Some(0),
         "log:\n{}",
-        read(&log)
+        read_log(&log)
     );
-    let raised: HashSet<String> = alerts_in_store(dir.path())
+    let raised: HashSet<String> = stored_alerts(&dir.path().join("data"))
         .iter()
         .map(|a| a["id"].as_str().unwrap().to_owned())
         .collect();
@@ -238,7 +210,7 @@ fn unacknowledged_sos_escalates_to_the_green_channel_also_across_a_restart() {
         &escalation_extra(Some(hospital.port), 3),
     );
     let log = dir.path().join("gw.log");
-    let gw = start(&config, &log, mqtt);
+    let gw = run_gateway(&config, &log, mqtt);
     let local = Subscriber::mosquitto_sub(mqtt, &["pingan/t/alerts/#"]);
     // Level 1 (charge nurse) at 1 + 3 s; kill the gateway before level 2 is due at 7 s.
     let escalated = local.until(Duration::from_secs(15), |l| {
@@ -247,7 +219,7 @@ fn unacknowledged_sos_escalates_to_the_green_channel_also_across_a_restart() {
     assert!(
         escalated.is_some(),
         "no escalation to level 1; log:\n{}",
-        read(&log)
+        read_log(&log)
     );
     gw.signal("KILL");
     drop(gw);
@@ -255,13 +227,13 @@ fn unacknowledged_sos_escalates_to_the_green_channel_also_across_a_restart() {
     // gets its own 3 s instead of firing at once.
     std::thread::sleep(Duration::from_secs(5));
     let back = std::time::Instant::now();
-    let mut gw = start(&config, &log, mqtt);
+    let mut gw = run_gateway(&config, &log, mqtt);
     let referral = er
         .until(Duration::from_secs(20), |l| l.contains("/referrals/er/"))
         .unwrap_or_else(|| {
             panic!(
                 "no referral reached the hospital broker; log:\n{}",
-                read(&log)
+                read_log(&log)
             )
         });
     assert!(
@@ -282,7 +254,7 @@ fn unacknowledged_sos_escalates_to_the_green_channel_also_across_a_restart() {
     pingan_tests::schema::assert_valid(&[referral.clone(), escalated.clone().unwrap_or_default()]);
     gw.signal("TERM");
     assert_eq!(gw.wait_exit(Duration::from_secs(20)), Some(0));
-    let alerts = alerts_in_store(dir.path());
+    let alerts = stored_alerts(&dir.path().join("data"));
     assert_eq!(alerts.len(), 1, "the restart did not raise a second alert");
     assert_eq!(alerts[0]["escalation_level"], 2);
 }
@@ -300,7 +272,7 @@ fn ack_from_a_paho_client_stops_escalation_and_bad_commands_change_nothing() {
         &escalation_extra(None, 6),
     );
     let log = dir.path().join("gw.log");
-    let mut gw = start(&config, &log, mqtt);
+    let mut gw = run_gateway(&config, &log, mqtt);
     let watch = Subscriber::mosquitto_sub(mqtt, &["pingan/t/alerts/#", "pingan/t/referrals/#"]);
     let first = watch
         .until(Duration::from_secs(15), |l| l.contains("\"kind\":\"sos\""))
@@ -329,22 +301,7 @@ fn ack_from_a_paho_client_stops_escalation_and_bad_commands_change_nothing() {
         ),
     ];
     for (t, m) in &pubs {
-        let ok = std::process::Command::new("mosquitto_pub")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &mqtt.to_string(),
-                "-q",
-                "1",
-                "-t",
-                t,
-                "-m",
-                m,
-            ])
-            .status()
-            .unwrap();
-        assert!(ok.success());
+        pingan_tests::mosquitto_pub(mqtt, t, m);
     }
     let station = Subscriber::paho(&[
         "--port",
@@ -363,7 +320,7 @@ fn ack_from_a_paho_client_stops_escalation_and_bad_commands_change_nothing() {
     let acked = watch.until(Duration::from_secs(15), |l| {
         l.contains("\"state\":\"acknowledged\"")
     });
-    let acked = acked.unwrap_or_else(|| panic!("no acknowledgement; log:\n{}", read(&log)));
+    let acked = acked.unwrap_or_else(|| panic!("no acknowledgement; log:\n{}", read_log(&log)));
     let a = topic_json(&acked).unwrap().1;
     assert_eq!(a["acknowledged_by"], "Nurse Li");
     let level_at_ack = a["escalation_level"].as_u64().unwrap();
@@ -410,7 +367,7 @@ fn ack_from_a_paho_client_stops_escalation_and_bad_commands_change_nothing() {
         1,
         "bad commands left no trace: {trail:?}"
     );
-    assert!(read(&log).contains("malformed command ignored"));
+    assert!(read_log(&log).contains("malformed command ignored"));
 }
 
 #[test]
@@ -473,9 +430,9 @@ fn tls_uplink_with_a_test_ca_and_a_client_certificate_delivers_alerts() {
     );
     let config = site_config(d, mqtt, http, 2, &sos_scenario(&[(0, 1000)]), &extra);
     let log = d.join("gw.log");
-    let mut gw = start(&config, &log, mqtt);
+    let mut gw = run_gateway(&config, &log, mqtt);
     let got = station.until(Duration::from_secs(20), |l| l.contains("\"kind\":\"sos\""));
-    assert!(got.is_some(), "no alert over TLS; log:\n{}", read(&log));
+    assert!(got.is_some(), "no alert over TLS; log:\n{}", read_log(&log));
     gw.signal("TERM");
     assert_eq!(gw.wait_exit(Duration::from_secs(20)), Some(0));
 }
@@ -500,14 +457,18 @@ fn storage_over_budget_sheds_telemetry_raises_a_technical_alert_and_alerts_keep_
         .replace("[storage]\n", "[storage]\nmax_bytes = 1\n");
     std::fs::write(&config, text).unwrap();
     let log = dir.path().join("gw.log");
-    let mut gw = start(&config, &log, mqtt);
+    let mut gw = run_gateway(&config, &log, mqtt);
     let watch = Subscriber::mosquitto_sub(mqtt, &["pingan/t/alerts/#"]);
     let [sos, technical] = <[Option<String>; 2]>::try_from(watch.first_of_each(
         Duration::from_secs(30),
         &["\"kind\":\"sos\"", "\"kind\":\"technical\""],
     ))
     .unwrap();
-    assert!(sos.is_some(), "the SOS still flows; log:\n{}", read(&log));
+    assert!(
+        sos.is_some(),
+        "the SOS still flows; log:\n{}",
+        read_log(&log)
+    );
     let technical = technical.expect("a technical alert for the storage budget");
     let (_, t) = topic_json(&technical).unwrap();
     assert_eq!(
@@ -518,7 +479,7 @@ fn storage_over_budget_sheds_telemetry_raises_a_technical_alert_and_alerts_keep_
     std::thread::sleep(Duration::from_secs(11));
     gw.signal("TERM");
     assert_eq!(gw.wait_exit(Duration::from_secs(20)), Some(0));
-    let text = read(&log);
+    let text = read_log(&log);
     let summary = text
         .lines()
         .find(|l| l.contains("stopped after"))
@@ -534,7 +495,7 @@ fn storage_over_budget_sheds_telemetry_raises_a_technical_alert_and_alerts_keep_
         .parse()
         .unwrap();
     assert!(shed > 0, "telemetry was shed: {summary}");
-    let kinds: Vec<String> = alerts_in_store(dir.path())
+    let kinds: Vec<String> = stored_alerts(&dir.path().join("data"))
         .iter()
         .map(|a| a["kind"].as_str().unwrap().to_owned())
         .collect();
@@ -569,7 +530,12 @@ fn demo_with_an_uplink_publishes_the_contracted_alert_fields_there() {
     );
     let line = institution
         .until(Duration::from_secs(30), |l| l.contains("\"kind\":\"sos\""))
-        .unwrap_or_else(|| panic!("no alert on the institution broker; log:\n{}", read(&log)));
+        .unwrap_or_else(|| {
+            panic!(
+                "no alert on the institution broker; log:\n{}",
+                read_log(&log)
+            )
+        });
     let (topic, a) = topic_json(&line).unwrap();
     assert_eq!(
         topic,
@@ -643,16 +609,16 @@ fn uplink_credentials_are_used_and_a_refusing_broker_leaves_the_rest_running() {
     let (mqtt, http) = (free_port(), free_port());
     let config = site_config(d, mqtt, http, 2, &sos_scenario(&[(0, 1500)]), &extra);
     let log = d.join("gw.log");
-    let mut gw = start(&config, &log, mqtt);
+    let mut gw = run_gateway(&config, &log, mqtt);
     let got = station.until(Duration::from_secs(20), |l| l.contains("\"kind\":\"sos\""));
     assert!(
         got.is_some(),
         "no alert with credentials; log:\n{}",
-        read(&log)
+        read_log(&log)
     );
     gw.signal("TERM");
     assert_eq!(gw.wait_exit(Duration::from_secs(20)), Some(0));
-    let text = read(&log);
+    let text = read_log(&log);
     let refusal = text
         .lines()
         .find(|l| l.contains("cannot connect") && l.contains("stale"));
@@ -681,14 +647,18 @@ fn an_uplink_with_an_unreadable_certificate_is_a_technical_alert_not_a_dead_gate
         extra,
     );
     let log = dir.path().join("gw.log");
-    let mut gw = start(&config, &log, mqtt);
+    let mut gw = run_gateway(&config, &log, mqtt);
     let watch = Subscriber::mosquitto_sub(mqtt, &["pingan/t/alerts/#"]);
     let [sos, technical] = <[Option<String>; 2]>::try_from(watch.first_of_each(
         Duration::from_secs(30),
         &["\"kind\":\"sos\"", "\"kind\":\"technical\""],
     ))
     .unwrap();
-    assert!(sos.is_some(), "local alerting works; log:\n{}", read(&log));
+    assert!(
+        sos.is_some(),
+        "local alerting works; log:\n{}",
+        read_log(&log)
+    );
     let technical = technical.expect("technical alert");
     let (_, t) = topic_json(&technical).unwrap();
     assert_eq!(

@@ -4,18 +4,13 @@
 //! alert.
 
 use std::collections::HashSet;
-use std::path::Path;
 use std::time::Duration;
 
 use pingan_tests::nats::NatsCluster;
 use pingan_tests::{
-    Subscriber, free_port, pingan, pingan_output, site_config, sos_scenario, topic_json,
+    Subscriber, free_port, pingan, pingan_output, read_log, site_config, sos_scenario, topic_json,
     wait_for_port, wait_until,
 };
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_default()
-}
 
 /// The gateway's log lines saying its uplink connected to `port`.
 fn connected_to(log: &str, port: u16) -> bool {
@@ -82,12 +77,15 @@ fn killing_the_node_the_uplink_is_on_during_a_burst_loses_no_alert() {
     assert!(
         wait_for_port(mqtt, Duration::from_secs(20)),
         "log:\n{}",
-        read(&log)
+        read_log(&log)
     );
     assert!(
-        wait_until(Duration::from_secs(30), || connected_to(&read(&log), n1)),
+        wait_until(Duration::from_secs(30), || connected_to(
+            &read_log(&log),
+            n1
+        )),
         "the uplink starts on the first node; log:\n{}",
-        read(&log)
+        read_log(&log)
     );
 
     let mut seen: HashSet<String> = HashSet::new();
@@ -99,14 +97,14 @@ fn killing_the_node_the_uplink_is_on_during_a_burst_loses_no_alert() {
     assert!(
         early.is_some(),
         "alerts before the kill; log:\n{}",
-        read(&log)
+        read_log(&log)
     );
     cluster.nodes[0].kill();
     let all = station.until(Duration::from_secs(90), |l| {
         note(&mut seen, l);
         seen.len() == n
     });
-    let text = read(&log);
+    let text = read_log(&log);
     assert!(
         all.is_some(),
         "{} of {n} alerts reached the station on n3; gateway log:\n{text}\nn2 log:\n{}",
@@ -142,14 +140,14 @@ fn killing_the_node_the_uplink_is_on_during_a_burst_loses_no_alert() {
     assert!(
         acked.is_some(),
         "the acknowledgement went round the cluster; log:\n{}",
-        read(&log)
+        read_log(&log)
     );
     gw.signal("TERM");
     assert_eq!(
         gw.wait_exit(Duration::from_secs(20)),
         Some(0),
         "{}",
-        read(&log)
+        read_log(&log)
     );
     let (code, out, err) = pingan_output(&[
         "alerts",

@@ -9,23 +9,9 @@ use std::time::{Duration, Instant};
 
 use pingan_tests::silent_broker::SilentBroker;
 use pingan_tests::{
-    Guard, Mosquitto, Subscriber, free_port, pingan, pingan_output, site_config, sos_scenario,
-    topic_json, wait_for_port,
+    Mosquitto, Subscriber, free_port, pingan_output, read_log, run_gateway, site_config,
+    sos_scenario, topic_json,
 };
-
-fn start(config: &Path, log: &Path, mqtt: u16) -> Guard {
-    let g = pingan(&["run", "--config", config.to_str().unwrap()], log);
-    assert!(
-        wait_for_port(mqtt, Duration::from_secs(20)),
-        "gateway broker did not listen; log:\n{}",
-        read(log)
-    );
-    g
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_default()
-}
 
 fn edit(config: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(config)
@@ -113,7 +99,7 @@ fn a_full_disk_delivers_every_alert_from_memory_and_a_restart_recovers_the_store
         "[storage]\nreserve_bytes = 262144\n",
     );
     let log = dir.path().join("gw.log");
-    let mut gw = start(&config, &log, mqtt);
+    let mut gw = run_gateway(&config, &log, mqtt);
     let sos_ids = |lines: &[String]| -> HashSet<String> {
         lines
             .iter()
@@ -124,7 +110,7 @@ fn a_full_disk_delivers_every_alert_from_memory_and_a_restart_recovers_the_store
     };
     let mut seen: Vec<String> = Vec::new();
     seen.extend(station.until(Duration::from_secs(30), |l| l.contains("\"kind\":\"sos\"")));
-    assert!(!seen.is_empty(), "first SOS; log:\n{}", read(&log));
+    assert!(!seen.is_empty(), "first SOS; log:\n{}", read_log(&log));
     let filler = disk.fill();
     // Every resident's SOS arrives, whether it was stored before the disk filled or not.
     let deadline = Instant::now() + Duration::from_secs(90);
@@ -138,7 +124,7 @@ fn a_full_disk_delivers_every_alert_from_memory_and_a_restart_recovers_the_store
         residents.len(),
         30,
         "SOS of every resident delivered; got {residents:?}; log:\n{}",
-        read(&log)
+        read_log(&log)
     );
     let technical = seen
         .iter()
@@ -152,21 +138,21 @@ fn a_full_disk_delivers_every_alert_from_memory_and_a_restart_recovers_the_store
         .find(|(_, a)| a["subject"]["id"] == "storage-write")
         .map(|(_, a)| a);
     let technical =
-        technical.unwrap_or_else(|| panic!("a storage technical alert; log:\n{}", read(&log)));
+        technical.unwrap_or_else(|| panic!("a storage technical alert; log:\n{}", read_log(&log)));
     assert_eq!(technical["kind"], "technical");
     assert!(
-        read(&log).contains("go out of memory"),
+        read_log(&log).contains("go out of memory"),
         "log:\n{}",
-        read(&log)
+        read_log(&log)
     );
 
-    let lines = read(&log).lines().count();
+    let lines = read_log(&log).lines().count();
     assert!(
         lines < 400,
         "repeated errors are logged at a low rate, not in {lines} lines"
     );
     if std::env::var_os("PINGAN_TEST_SHOW_LOG").is_some() {
-        println!("{}", read(&log));
+        println!("{}", read_log(&log));
     }
 
     // Space comes back: the gateway restarts itself (exit 75) once the memory queues are empty.
@@ -175,12 +161,12 @@ fn a_full_disk_delivers_every_alert_from_memory_and_a_restart_recovers_the_store
         gw.wait_exit(Duration::from_secs(60)),
         Some(75),
         "exit to recover the store; log:\n{}",
-        read(&log)
+        read_log(&log)
     );
     // As systemd would: start it again. The scenario plays again; alerts that lived only in
     // memory are raised anew and stored now.
     let log2 = dir.path().join("gw2.log");
-    let mut gw = start(&config, &log2, mqtt);
+    let mut gw = run_gateway(&config, &log2, mqtt);
     let last_press = Instant::now() + Duration::from_millis(2000 + 400 * 30);
     while Instant::now() < last_press + Duration::from_secs(3) {
         let _ = station.next(Duration::from_secs(1));
@@ -190,7 +176,7 @@ fn a_full_disk_delivers_every_alert_from_memory_and_a_restart_recovers_the_store
         gw.wait_exit(Duration::from_secs(20)),
         Some(0),
         "log:\n{}",
-        read(&log2)
+        read_log(&log2)
     );
     let (code, out, err) = pingan_output(&[
         "alerts",
@@ -235,7 +221,7 @@ fn a_broker_that_never_acknowledges_is_dropped_and_a_technical_alert_says_so() {
         "[alerts]\nundelivered_after = \"5s\"\n",
     );
     let log = dir.path().join("gw.log");
-    let mut gw = start(&config, &log, mqtt);
+    let mut gw = run_gateway(&config, &log, mqtt);
     let local = Subscriber::mosquitto_sub(mqtt, &["pingan/t/alerts/#"]);
     let late = local
         .until(Duration::from_secs(40), |l| {
@@ -244,7 +230,7 @@ fn a_broker_that_never_acknowledges_is_dropped_and_a_technical_alert_says_so() {
         .unwrap_or_else(|| {
             panic!(
                 "a technical alert for the silent link; log:\n{}",
-                read(&log)
+                read_log(&log)
             )
         });
     let (_, t) = topic_json(&late).unwrap();
@@ -261,16 +247,16 @@ fn a_broker_that_never_acknowledges_is_dropped_and_a_technical_alert_says_so() {
     assert!(
         silent.connects() >= 2,
         "reconnected after the ack timeout; log:\n{}",
-        read(&log)
+        read_log(&log)
     );
     assert!(
         silent.publishes() >= 2,
         "the SOS was sent again on the new connection"
     );
     assert!(
-        read(&log).contains("did not acknowledge in time"),
+        read_log(&log).contains("did not acknowledge in time"),
         "log:\n{}",
-        read(&log)
+        read_log(&log)
     );
     // The embedded broker's PUBACK does not make the SOS delivered: nobody for people has it.
     gw.signal("TERM");

@@ -683,22 +683,7 @@ fn silence_command_over_mqtt_writes_the_profile_coil_through_the_gateway() {
         "not silenced yet"
     );
     let publish = |topic: &str| {
-        let ok = std::process::Command::new("mosquitto_pub")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &mqtt.to_string(),
-                "-q",
-                "1",
-                "-t",
-                topic,
-                "-m",
-                "{\"by\":\"Guard Wu\"}",
-            ])
-            .status()
-            .unwrap();
-        assert!(ok.success());
+        pingan_tests::mosquitto_pub(mqtt, topic, "{\"by\":\"Guard Wu\"}");
     };
     publish("pingan/t/cmd/devices/smoke-2f/silence");
     let line = results

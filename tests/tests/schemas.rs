@@ -12,22 +12,7 @@ use pingan_tests::{
 };
 
 fn mosquitto_pub(port: u16, topic: &str, body: &str) {
-    let ok = std::process::Command::new("mosquitto_pub")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-q",
-            "1",
-            "-t",
-            topic,
-            "-m",
-            body,
-        ])
-        .status()
-        .unwrap();
-    assert!(ok.success());
+    pingan_tests::mosquitto_pub(port, topic, body);
 }
 
 fn metric(port: u16, series: &str) -> Option<f64> {

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use pingan_tests::http::Session;
 use pingan_tests::pymodbus::{ModbusPeer, example_unit};
 use pingan_tests::{
-    Subscriber, add_user, free_port, pingan, pingan_output, site_config, sos_scenario, topic_json,
-    wait_for_port,
+    Subscriber, add_user, free_port, mosquitto_pub, pingan, pingan_output, site_config,
+    sos_scenario, topic_json, wait_for_port,
 };
 use serde_json::{Value, json};
 
@@ -29,25 +29,6 @@ fn eventually<T>(within: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-fn publish(mqtt: u16, topic: &str, body: &str) {
-    let ok = std::process::Command::new("mosquitto_pub")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &mqtt.to_string(),
-            "-q",
-            "1",
-            "-t",
-            topic,
-            "-m",
-            body,
-        ])
-        .status()
-        .unwrap();
-    assert!(ok.success());
 }
 
 #[test]
@@ -112,7 +93,7 @@ fn a_device_command_from_the_dashboard_silences_the_detector_and_is_recorded_wit
     );
 
     // The same command over MQTT is recorded too, with the sender's name.
-    publish(
+    mosquitto_pub(
         mqtt,
         "pingan/t/cmd/devices/smoke-2f/reset",
         r#"{"by": "Guard Zhao"}"#,
