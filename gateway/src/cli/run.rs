@@ -91,6 +91,7 @@ pub async fn demo(args: DemoArgs) -> ExitCode {
             alerts: true,
             telemetry_interval: None,
             commands: true,
+            command_identity: Default::default(),
         });
         // The hospital's referrals travel over the institution's broker too.
         for c in config.contacts.iter_mut().filter(|c| c.green_channel) {

@@ -10,7 +10,7 @@ use ulid::Ulid;
 use super::board::AlertBoard;
 use super::effects::Effects;
 use super::live::{Counters, Live};
-use crate::alert::{Alert, AuditAction, CommandError, Engine, Output, Via};
+use crate::alert::{Actor, Alert, AuditAction, CommandError, Engine, Output, Via};
 use crate::analytics::Finding;
 use crate::clock::SharedClock;
 use crate::config::LinkId;
@@ -31,7 +31,7 @@ pub struct CommandRequest {
     /// Acknowledge or resolve.
     pub action: Action,
     /// Who.
-    pub by: String,
+    pub by: Actor,
     /// Their note.
     pub note: Option<String>,
     /// Through what.
@@ -227,7 +227,7 @@ impl AlertTask {
         &mut self,
         id: Ulid,
         action: Action,
-        by: &str,
+        by: &Actor,
         note: Option<&str>,
         via: Via,
     ) -> Result<Vec<Output>, CommandError> {

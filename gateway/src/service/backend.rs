@@ -13,7 +13,7 @@ use super::LinkInfo;
 use super::alerts::CommandRequest;
 use super::board::AlertBoard;
 use super::live::Live;
-use crate::alert::{Alert, CommandError, Via};
+use crate::alert::{Actor, Alert, CommandError, Via};
 use pingan_drivers::Timestamp;
 
 use crate::analytics::news2::observe::Measured;
@@ -50,7 +50,7 @@ impl GatewayBackend {
         &self,
         id: Ulid,
         action: Action,
-        by: String,
+        by: Actor,
         note: Option<String>,
     ) -> BoxFuture<'_, Result<Alert, CommandError>> {
         Box::pin(async move {
@@ -106,7 +106,7 @@ impl Backend for GatewayBackend {
     fn acknowledge(
         &self,
         id: Ulid,
-        by: String,
+        by: Actor,
         note: Option<String>,
     ) -> BoxFuture<'_, Result<Alert, CommandError>> {
         self.command(id, Action::Ack, by, note)
@@ -115,7 +115,7 @@ impl Backend for GatewayBackend {
     fn resolve(
         &self,
         id: Ulid,
-        by: String,
+        by: Actor,
         note: Option<String>,
     ) -> BoxFuture<'_, Result<Alert, CommandError>> {
         self.command(id, Action::Resolve, by, note)

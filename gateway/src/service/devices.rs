@@ -2,18 +2,39 @@
 //! a Modbus profile command) is carried out by the driver that reads the device, and the result
 //! `{"v":1,"ok":…,"by":…,"error":…}` is published on
 //! `pingan/{site}/devices/{device}/commands/{command}`.
+//!
+//! Commands are rate-limited per device and per sender (`device_limit`) and at most
+//! [`MAX_RUNNING`] run at once. Only results of commands a driver carried out go through the
+//! durable outbox; refusals (unknown device, rate limit, busy) are answered at QoS 0 on the
+//! local broker and not persisted, so a flood of made-up commands cannot fill the disk or queue
+//! ahead of alerts.
 
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use super::device_limit::{DeviceLimit, Limited};
 use super::drivers::DeviceCommands;
 use super::live::{Counters, Live};
 use crate::clock::SharedClock;
 use crate::config::LinkId;
+use crate::log_limit::{LogLimit, Verdict};
 use crate::mqtt::command::DeviceCommand;
+use crate::mqtt::link::{LinkStats, Telemetry, offer_telemetry};
 use crate::mqtt::{Topics, payload};
 use crate::store::{Outbox, OutboxEntry};
+
+/// Device commands carried out at once; more are answered "busy".
+pub(super) const MAX_RUNNING: usize = 16;
+
+/// Where refusals are answered: the local link's QoS 0 queue (dropped when busy, never stored).
+#[derive(Debug, Clone)]
+pub(super) struct Answers {
+    /// The link's telemetry queue.
+    pub tx: mpsc::Sender<Telemetry>,
+    /// Its counters (drops are counted there).
+    pub stats: Arc<LinkStats>,
+}
 
 /// A parsed device command and the link it came from.
 #[derive(Debug)]
@@ -41,6 +62,7 @@ impl DeviceTaskBuilder {
         self,
         commands: DeviceCommands,
         results: Option<Outbox>,
+        answers: Option<Answers>,
         topics: Topics,
         live: Arc<Live>,
         clock: SharedClock,
@@ -49,9 +71,12 @@ impl DeviceTaskBuilder {
             input: self.input.1,
             commands,
             results,
+            answers,
             topics,
             live,
             clock,
+            limit: DeviceLimit::default(),
+            refused_log: LogLimit::new(std::time::Duration::from_secs(10)),
         }
     }
 }
@@ -63,9 +88,13 @@ pub(super) struct DeviceTask {
     commands: DeviceCommands,
     /// The local broker's outbox, where results are published.
     results: Option<Outbox>,
+    /// Where refusals are answered without being stored.
+    answers: Option<Answers>,
     topics: Topics,
     live: Arc<Live>,
     clock: SharedClock,
+    limit: DeviceLimit,
+    refused_log: LogLimit,
 }
 
 impl DeviceTask {
@@ -82,9 +111,51 @@ impl DeviceTask {
         let mut running = tokio::task::JoinSet::new();
         while let Some(req) = self.input.recv().await {
             while running.try_join_next().is_some() {}
-            running.spawn(self.execute(req));
+            let sender = format!("{}/{}", req.link, req.cmd.by.display());
+            let refusal = match self.limit.check(
+                &sender,
+                req.cmd.device.as_str(),
+                tokio::time::Instant::now(),
+            ) {
+                Err(Limited::Sender) => Some(
+                    "too many device commands from this sender; try again in a few seconds"
+                        .to_owned(),
+                ),
+                Err(Limited::Device) => Some(format!(
+                    "too many commands for device {}; try again in a few seconds",
+                    req.cmd.device
+                )),
+                Ok(()) if self.commands.get(&req.cmd.device).is_none() => Some(format!(
+                    "no driver takes commands for device {}",
+                    req.cmd.device
+                )),
+                Ok(()) if running.len() >= MAX_RUNNING => {
+                    Some("too many device commands running; try again".to_owned())
+                }
+                Ok(()) => None,
+            };
+            match refusal {
+                Some(why) => self.refuse(&req, &why),
+                None => {
+                    running.spawn(self.execute(req));
+                }
+            }
         }
         while running.join_next().await.is_some() {}
+    }
+
+    /// Answers a command that is not carried out, at QoS 0 and without storing it.
+    fn refuse(&mut self, req: &DeviceRequest, why: &str) {
+        let cmd = &req.cmd;
+        Counters::bump(&self.live.counters.commands_rejected);
+        if let Verdict::Log { repeats, total } = self.refused_log.hit(tokio::time::Instant::now()) {
+            tracing::warn!(device = %cmd.device, command = %cmd.command, by = %cmd.by.display(), link = %req.link, error = %why, refused = total, since_last_line = repeats, "device command refused");
+        }
+        if let Some(a) = &self.answers {
+            let body = result_body(cmd, &Err(why.to_owned()), self.clock.now());
+            let topic = self.topics.device_command_result(&cmd.device, &cmd.command);
+            offer_telemetry(&a.tx, &a.stats, (topic, body.into_bytes()));
+        }
     }
 
     fn execute(&self, req: DeviceRequest) -> impl Future<Output = ()> + Send + 'static {
@@ -106,28 +177,21 @@ impl DeviceTask {
                     cmd.device
                 )),
             };
+            let by = cmd.by.display();
             match &result {
                 Ok(()) => {
-                    tracing::info!(device = %cmd.device, command = %cmd.command, by = %cmd.by, %link, "device command done");
+                    tracing::info!(device = %cmd.device, command = %cmd.command, %by, account = ?cmd.by.account, %link, "device command done");
                 }
                 Err(e) => {
                     Counters::bump(&live.counters.commands_rejected);
-                    tracing::warn!(device = %cmd.device, command = %cmd.command, by = %cmd.by, %link, error = %e, "device command failed");
+                    tracing::warn!(device = %cmd.device, command = %cmd.command, %by, account = ?cmd.by.account, %link, error = %e, "device command failed");
                 }
             }
-            let body = serde_json::json!({
-                "v": payload::VERSION,
-                "device": cmd.device,
-                "command": cmd.command,
-                "by": cmd.by,
-                "ok": result.is_ok(),
-                "error": result.err(),
-                "at": payload::rfc3339(clock.now()),
-            });
+            let body = result_body(&cmd, &result, clock.now());
             if let Some(ob) = results {
                 let entry = OutboxEntry {
                     topic,
-                    payload: body.to_string(),
+                    payload: body,
                     retain: false,
                     alert: None,
                 };
@@ -137,4 +201,22 @@ impl DeviceTask {
             }
         }
     }
+}
+
+/// The result payload of a device command (docs/MQTT.md).
+fn result_body(
+    cmd: &DeviceCommand,
+    result: &Result<(), String>,
+    at: pingan_drivers::Timestamp,
+) -> String {
+    serde_json::json!({
+        "v": payload::VERSION,
+        "device": cmd.device,
+        "command": cmd.command,
+        "by": cmd.by.display(),
+        "ok": result.is_ok(),
+        "error": result.as_ref().err(),
+        "at": payload::rfc3339(at),
+    })
+    .to_string()
 }

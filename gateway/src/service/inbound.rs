@@ -1,8 +1,11 @@
 //! Messages from the links, routed: delivery receipts and alert commands to the alert task,
 //! device commands to the device task. Parsing happens here, so malformed input is counted and
-//! logged before it reaches the engine or a driver.
+//! logged before it reaches the engine or a driver. Each link takes the acting person of its
+//! commands from where its config says (`mqtt::command`). The router never waits on the device
+//! task: a flood of device commands is dropped and counted, never allowed to hold up receipts
+//! and alert commands behind it.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -11,10 +14,11 @@ use super::alerts::{CommandRequest, Receipt};
 use super::devices::DeviceRequest;
 use super::live::{Counters, Live};
 use crate::alert::Via;
-use crate::config::LinkId;
-use crate::mqtt::command;
+use crate::config::{CommandIdentity, LinkId};
+use crate::log_limit::{LogLimit, Verdict};
+use crate::mqtt::Topics;
+use crate::mqtt::command::{self, Parsed};
 use crate::mqtt::link::LinkEvent;
-use crate::mqtt::{Inbound, Topics};
 
 /// Where routed messages go.
 #[derive(Debug)]
@@ -43,7 +47,7 @@ impl InboundBuilder {
     pub(super) fn build(
         self,
         topics: Topics,
-        command_links: HashSet<LinkId>,
+        command_links: HashMap<LinkId, CommandIdentity>,
         routes: Routes,
         live: Arc<Live>,
     ) -> InboundTask {
@@ -53,6 +57,8 @@ impl InboundBuilder {
             command_links,
             routes,
             live,
+            rejected_log: LogLimit::new(std::time::Duration::from_secs(10)),
+            busy_log: LogLimit::new(std::time::Duration::from_secs(10)),
         }
     }
 }
@@ -62,10 +68,14 @@ impl InboundBuilder {
 pub(super) struct InboundTask {
     events: mpsc::Receiver<LinkEvent>,
     topics: Topics,
-    /// Links whose commands are accepted.
-    command_links: HashSet<LinkId>,
+    /// Links whose commands are accepted, and where each takes the acting person from.
+    command_links: HashMap<LinkId, CommandIdentity>,
     routes: Routes,
     live: Arc<Live>,
+    /// Malformed commands are logged at a low rate (a flood must not fill the disk).
+    rejected_log: LogLimit,
+    /// Device commands dropped because the device task is busy.
+    busy_log: LogLimit,
 }
 
 impl InboundTask {
@@ -93,40 +103,49 @@ impl InboundTask {
         }
     }
 
-    async fn message(&self, link: LinkId, topic: &str, payload: &[u8]) {
-        if !self.command_links.contains(&link) {
+    async fn message(&mut self, link: LinkId, topic: &str, payload: &[u8]) {
+        let Some(&identity) = self.command_links.get(&link) else {
             return;
-        }
-        let rejected = |error: &dyn std::fmt::Display| {
-            Counters::bump(&self.live.counters.commands_rejected);
-            tracing::warn!(%link, %topic, %error, "malformed command ignored");
         };
-        match self.topics.inbound(topic) {
-            Inbound::AlertCommand => {
-                match command::parse(&self.topics.commands_prefix(), topic, payload) {
-                    Ok(c) => {
-                        let req = CommandRequest {
-                            id: c.alert,
-                            action: c.action,
-                            by: c.by,
-                            note: c.note,
-                            via: Via::Mqtt,
-                            reply: None,
-                        };
-                        let _ = self.routes.commands.send(req).await;
+        match command::parse(&self.topics, identity, topic, payload) {
+            Ok(None) => {}
+            Ok(Some(Parsed::Alert(c))) => {
+                let req = CommandRequest {
+                    id: c.alert,
+                    action: c.action,
+                    by: c.by,
+                    note: c.note,
+                    via: Via::Mqtt,
+                    reply: None,
+                };
+                let _ = self.routes.commands.send(req).await;
+            }
+            Ok(Some(Parsed::Device(cmd))) => {
+                if self
+                    .routes
+                    .devices
+                    .try_send(DeviceRequest {
+                        link: link.clone(),
+                        cmd,
+                    })
+                    .is_err()
+                {
+                    Counters::bump(&self.live.counters.commands_rejected);
+                    if let Verdict::Log { repeats, total } =
+                        self.busy_log.hit(tokio::time::Instant::now())
+                    {
+                        tracing::warn!(%link, %topic, dropped = total, since_last_line = repeats, "device command dropped: the device task is busy");
                     }
-                    Err(e) => rejected(&e),
                 }
             }
-            Inbound::DeviceCommand => {
-                match command::parse_device(&self.topics.device_commands_prefix(), topic, payload) {
-                    Ok(cmd) => {
-                        let _ = self.routes.devices.send(DeviceRequest { link, cmd }).await;
-                    }
-                    Err(e) => rejected(&e),
+            Err(error) => {
+                Counters::bump(&self.live.counters.commands_rejected);
+                if let Verdict::Log { repeats, total } =
+                    self.rejected_log.hit(tokio::time::Instant::now())
+                {
+                    tracing::warn!(%link, %topic, %error, rejected = total, since_last_line = repeats, "malformed command ignored");
                 }
             }
-            Inbound::Other => {}
         }
     }
 }

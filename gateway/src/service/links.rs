@@ -3,7 +3,7 @@
 //! cannot be set up (unreadable certificate or password file) is left out and reported, so it
 //! never stops local alerting.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 
 use super::effects::Target;
 use super::pipeline::TelemetryOut;
-use crate::config::{Config, LinkId, UplinkConfig, UplinkUrl};
+use crate::config::{CommandIdentity, Config, LinkId, UplinkConfig, UplinkUrl};
 use crate::mqtt::link::{LinkSettings, LinkStats, Telemetry};
 use crate::mqtt::{Topics, payload, tls};
 use crate::store::{Outbox, Store, StoreError};
@@ -49,8 +49,8 @@ pub(super) struct LinkPlan {
     pub targets: BTreeMap<LinkId, Target>,
     /// Telemetry destinations (the local broker first).
     pub telemetry: Vec<TelemetryOut>,
-    /// Links whose commands are accepted.
-    pub command_links: HashSet<LinkId>,
+    /// Links whose commands are accepted, with where each takes the acting person from.
+    pub command_links: HashMap<LinkId, CommandIdentity>,
     /// Uplinks left out, with the reason.
     pub broken: Vec<(LinkId, String)>,
 }
@@ -70,13 +70,15 @@ impl LinkPlan {
             true,
             Some(config.mqtt.readings_min_interval),
         )?;
-        plan.command_links.insert(LinkId::local());
+        // Only the box reaches the loopback broker: its commands name their person in the body.
+        plan.command_links
+            .insert(LinkId::local(), CommandIdentity::Body);
         for u in &config.uplinks {
             let id = LinkId::new(&u.id);
             match uplink_settings(config, u, topics, now) {
                 Ok(settings) => {
                     if u.commands {
-                        plan.command_links.insert(id);
+                        plan.command_links.insert(id, u.command_identity);
                     }
                     plan.add(store, settings, u.alerts, u.telemetry_interval)?;
                 }

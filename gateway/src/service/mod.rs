@@ -13,6 +13,7 @@
 mod alerts;
 pub mod backend;
 pub mod board;
+mod device_limit;
 mod devices;
 mod drivers;
 mod effects;
@@ -244,12 +245,17 @@ impl Gateway {
                 .run(),
         );
         let device_commands = drivers::DeviceCommands::default();
+        let answers = plan.telemetry.first().map(|t| devices::Answers {
+            tx: t.tx.clone(),
+            stats: t.stats.clone(),
+        });
         tasks.spawn(
             Part::Devices,
             devices
                 .build(
                     device_commands.clone(),
                     local_outbox,
+                    answers,
                     topics.clone(),
                     live.clone(),
                     clock.clone(),

@@ -127,6 +127,7 @@ async fn alerts_and_audit_survive_reopen() {
             at: Timestamp(1),
             action: AuditAction::Raised,
             by: None,
+            account: None,
             via: Via::System,
             note: None,
         };

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use ulid::Ulid;
 
-use crate::alert::{Alert, AuditEntry, CommandError, Location};
+use crate::alert::{Actor, Alert, AuditEntry, CommandError, Location};
 use crate::config::{CareFlag, DeviceModel};
 
 /// A resident on the floor view.
@@ -137,14 +137,14 @@ pub trait Backend: Send + Sync + 'static {
     fn acknowledge(
         &self,
         id: Ulid,
-        by: String,
+        by: Actor,
         note: Option<String>,
     ) -> BoxFuture<'_, Result<Alert, CommandError>>;
     /// A person resolves an alert.
     fn resolve(
         &self,
         id: Ulid,
-        by: String,
+        by: Actor,
         note: Option<String>,
     ) -> BoxFuture<'_, Result<Alert, CommandError>>;
     /// Residents for the floor view.

@@ -73,7 +73,9 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Command(CommandError::UnknownAlert(_)) => StatusCode::NOT_FOUND,
             Self::Command(CommandError::AlreadyAcknowledged { .. }) => StatusCode::CONFLICT,
-            Self::Command(CommandError::MissingPerson) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Command(CommandError::MissingPerson | CommandError::InvalidPerson(_)) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::Auth(AuthError::InvalidName(_) | AuthError::WeakPassword(_)) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }

@@ -13,7 +13,7 @@ use ulid::Ulid;
 
 use super::backend::{AlertDetail, Backend, DeviceView, ResidentView, StatusView};
 use crate::alert::{
-    Alert, AuditEntry, CommandError, Engine, EngineSettings, Event, Output, Policies, Via,
+    Actor, Alert, AuditEntry, CommandError, Engine, EngineSettings, Event, Output, Policies, Via,
 };
 use crate::store::Accounts;
 
@@ -102,7 +102,7 @@ impl MemoryBackend {
     pub fn command(
         &self,
         id: Ulid,
-        by: &str,
+        by: &Actor,
         note: Option<&str>,
         via: Via,
         resolve: bool,
@@ -177,7 +177,7 @@ impl Backend for MemoryBackend {
     fn acknowledge(
         &self,
         id: Ulid,
-        by: String,
+        by: Actor,
         note: Option<String>,
     ) -> BoxFuture<'_, Result<Alert, CommandError>> {
         Box::pin(async move { self.command(id, &by, note.as_deref(), Via::Http, false) })
@@ -186,7 +186,7 @@ impl Backend for MemoryBackend {
     fn resolve(
         &self,
         id: Ulid,
-        by: String,
+        by: Actor,
         note: Option<String>,
     ) -> BoxFuture<'_, Result<Alert, CommandError>> {
         Box::pin(async move { self.command(id, &by, note.as_deref(), Via::Http, true) })
