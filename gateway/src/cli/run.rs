@@ -135,6 +135,9 @@ pub async fn demo(args: DemoArgs) -> ExitCode {
 
 async fn serve(opts: StartOptions, duration: Option<Duration>, demo_account: bool) -> ExitCode {
     let status_lines = demo_account;
+    for (key, advice) in crate::config::warnings(&opts.config) {
+        tracing::warn!(%key, "{advice}");
+    }
     let gateway = match Gateway::start(opts).await {
         Ok(g) => g,
         Err(e) => {

@@ -76,6 +76,8 @@ pub(super) fn check(c: &Config) -> Problems {
     }
     escalation(c, &contacts, &mut p);
     uplink_settings(c, &mut p);
+    super::limits::check(c, &mut p);
+    super::exposure::check(c, &mut p);
     p
 }
 
