@@ -4,7 +4,8 @@
 //!
 //! - floor 0 — [`config`]: the site configuration and its vocabulary, with `FILE:LINE:COL`
 //!   errors; [`clock`]: where the running gateway reads the time; [`log_limit`]: repeated problems
-//!   logged at a low rate.
+//!   logged at a low rate; [`rate_limit`]: token buckets by key; [`fd_limit`]: the open-file
+//!   limit and the connection caps that fit in it.
 //! - floor 1 — [`facility`]: residents, rooms and device bindings; [`alert`]: alert vocabulary,
 //!   audit, escalation policies and the pure alert engine.
 //! - floor 2 — [`analytics`]: the pure rules; [`store`]: the sled store (the only module that
@@ -25,9 +26,11 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod facility;
+pub mod fd_limit;
 pub mod log_limit;
 pub mod mqtt;
 pub mod pipeline;
+pub mod rate_limit;
 pub mod service;
 pub mod store;
 pub mod web;

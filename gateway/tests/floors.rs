@@ -10,6 +10,8 @@ const FLOORS: &[(&str, u8)] = &[
     ("config", 0),
     ("clock", 0),
     ("log_limit", 0),
+    ("rate_limit", 0),
+    ("fd_limit", 0),
     ("alert", 1),
     ("facility", 2),
     ("store", 2),

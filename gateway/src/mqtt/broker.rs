@@ -1,11 +1,33 @@
-//! The embedded broker: rumqttd in-process on its own threads. `Broker::start()` blocks and has
-//! no shutdown, so it runs on a dedicated thread and ends with the process.
+//! The embedded broker: rumqttd in-process on its own threads, behind the guard of `mqtt::front`.
+//! rumqttd listens on an internal loopback port; clients reach it only through the front on the
+//! configured address, which caps connections and refuses the CONNECTs that would make rumqttd
+//! panic (`mqtt::guard`). `Broker::start()` blocks and has no shutdown, so it runs on a dedicated
+//! thread and ends with the process.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use rumqttd::{Config, ConnectionSettings, RouterConfig, ServerSettings};
+
+use super::guard::{Guard, GuardSettings};
+
+/// Router slots beyond the guard's cap: the router counts a closed connection until it has
+/// processed its disconnect, and in-process links take slots too. It must never be full while
+/// the guard admits, or it refuses a client and the next CONNECT with that id panics rumqttd.
+const ROUTER_HEADROOM: usize = 64;
+
+/// Where the running embedded broker can be reached.
+#[derive(Debug, Clone, Copy)]
+pub struct EmbeddedBroker {
+    /// The guarded address clients use (`[mqtt] bind`).
+    pub public: SocketAddr,
+    /// rumqttd itself on loopback, for the gateway's own link only.
+    pub internal: SocketAddr,
+    /// Clients the guard admits at once (the config's `max_connections`, within the open-file
+    /// limit).
+    pub max_connections: usize,
+}
 
 /// The embedded broker could not start.
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +48,7 @@ pub enum BrokerError {
 
 /// rumqttd's router defaults are zeros (zero segments panic, zero connections reject everyone), so
 /// every limit is set here.
-fn config(addr: SocketAddr, max_connections: usize) -> Config {
+fn config(addr: SocketAddr, guarded_connections: usize) -> Config {
     let connections = ConnectionSettings {
         connection_timeout_ms: 10_000,
         // Alert evidence (accelerometer around a fall) can reach tens of KB.
@@ -48,7 +70,7 @@ fn config(addr: SocketAddr, max_connections: usize) -> Config {
     Config {
         id: 0,
         router: RouterConfig {
-            max_connections,
+            max_connections: guarded_connections.saturating_mul(2) + ROUTER_HEADROOM,
             max_outgoing_packet_count: 1000,
             max_segment_size: 1 << 20,
             max_segment_count: 10,
@@ -67,26 +89,67 @@ fn config(addr: SocketAddr, max_connections: usize) -> Config {
     }
 }
 
-/// Starts the broker on `addr` and waits until it accepts connections.
-pub async fn start(addr: SocketAddr, max_connections: usize) -> Result<(), BrokerError> {
-    // rumqttd logs a bind failure on its own thread and carries on; check first so the user gets
-    // a clear error instead of a gateway without a broker.
-    drop(std::net::TcpListener::bind(addr).map_err(|source| BrokerError::Bind { addr, source })?);
-    let cfg = config(addr, max_connections);
+/// Starts rumqttd on an internal loopback port and the guarded front on `addr` (at most
+/// `max_connections` clients, none with a client id in `reserved`), and waits until both accept
+/// connections.
+pub async fn start(
+    addr: SocketAddr,
+    max_connections: usize,
+    reserved: Vec<String>,
+) -> Result<EmbeddedBroker, BrokerError> {
+    let public = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| BrokerError::Bind { addr, source })?;
+    let public_addr = public.local_addr().unwrap_or(addr);
+    let (cap, _) = crate::fd_limit::caps(crate::fd_limit::current(), max_connections, 512);
+    if cap < max_connections {
+        tracing::warn!(
+            configured = max_connections,
+            admitted = cap,
+            open_file_limit = crate::fd_limit::current(),
+            "the open-file limit is too low for [mqtt] max_connections; admitting fewer clients (set LimitNOFILE)"
+        );
+    }
+    let internal = internal_port()?;
+    let cfg = config(internal, cap);
+    let (failed_tx, failed_rx) = std::sync::mpsc::channel::<String>();
     std::thread::Builder::new()
         .name("mqtt-broker".into())
         .spawn(move || {
             let mut broker = rumqttd::Broker::new(cfg);
             if let Err(e) = broker.start() {
                 tracing::error!(error = %e, "embedded MQTT broker stopped");
+                let _ = failed_tx.send(e.to_string());
             }
         })
         .map_err(|source| BrokerError::Bind { addr, source })?;
+    let mut ready = false;
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            return Ok(());
+        if failed_rx.try_recv().is_ok() {
+            break;
+        }
+        if tokio::net::TcpStream::connect(internal).await.is_ok() {
+            ready = true;
+            break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Err(BrokerError::NotReady(addr))
+    if !ready {
+        return Err(BrokerError::NotReady(addr));
+    }
+    let guard = Guard::new(GuardSettings::new(cap, reserved));
+    tokio::spawn(super::front::run(public, internal, guard));
+    Ok(EmbeddedBroker {
+        public: public_addr,
+        internal,
+        max_connections: cap,
+    })
+}
+
+/// A free loopback port for rumqttd (bound, then released for rumqttd to take).
+fn internal_port() -> Result<SocketAddr, BrokerError> {
+    let any = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    std::net::TcpListener::bind(any)
+        .and_then(|l| l.local_addr())
+        .map_err(|source| BrokerError::Bind { addr: any, source })
 }

@@ -2,10 +2,11 @@
 //! time is passed in). A guard silences a sounder or resets a detector a few times an hour; a
 //! flood of commands must not keep a Modbus bus busy, fill the results outbox or delay an alert.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use tokio::time::Instant;
+
+use crate::rate_limit::RateLimit;
 
 /// Commands one device takes in a burst.
 pub(super) const DEVICE_BURST: u32 = 3;
@@ -15,8 +16,7 @@ pub(super) const DEVICE_REFILL: Duration = Duration::from_secs(5);
 pub(super) const SENDER_BURST: u32 = 10;
 /// After the burst, one command per sender per this.
 pub(super) const SENDER_REFILL: Duration = Duration::from_secs(2);
-/// Keys tracked per kind at most; beyond it, the longest-idle keys are forgotten first, so a
-/// flood of made-up device ids or names cannot grow memory.
+/// Keys tracked per kind at most, so a flood of made-up device ids or names cannot grow memory.
 const MAX_KEYS: usize = 1024;
 
 /// Why a command was not let through.
@@ -28,77 +28,18 @@ pub(super) enum Limited {
     Device,
 }
 
-/// Token buckets keyed by text.
-#[derive(Debug)]
-struct Buckets {
-    burst: u32,
-    refill: Duration,
-    /// Key → (tokens, as of).
-    map: HashMap<String, (f64, Instant)>,
-}
-
-impl Buckets {
-    fn new(burst: u32, refill: Duration) -> Self {
-        Self {
-            burst,
-            refill,
-            map: HashMap::new(),
-        }
-    }
-
-    fn level(&self, tokens: f64, since: Instant, now: Instant) -> f64 {
-        let earned = now.saturating_duration_since(since).as_secs_f64() / self.refill.as_secs_f64();
-        (tokens + earned).min(f64::from(self.burst))
-    }
-
-    /// Takes a token for `key` if one is there.
-    fn take(&mut self, key: &str, now: Instant) -> bool {
-        if !self.map.contains_key(key) && self.map.len() >= MAX_KEYS {
-            self.evict(now);
-        }
-        let full = f64::from(self.burst);
-        let (tokens, since) = self.map.get(key).copied().unwrap_or((full, now));
-        let level = self.level(tokens, since, now);
-        let ok = level >= 1.0;
-        let left = if ok { level - 1.0 } else { level };
-        self.map.insert(key.to_owned(), (left, now));
-        ok
-    }
-
-    fn evict(&mut self, now: Instant) {
-        let full = f64::from(self.burst);
-        let before = self.map.len();
-        let refill = self.refill;
-        self.map.retain(|_, (t, since)| {
-            let earned = now.saturating_duration_since(*since).as_secs_f64() / refill.as_secs_f64();
-            *t + earned < full
-        });
-        if self.map.len() == before {
-            let mut by_age: Vec<(Instant, String)> = self
-                .map
-                .iter()
-                .map(|(k, (_, at))| (*at, k.clone()))
-                .collect();
-            by_age.sort();
-            for (_, k) in by_age.into_iter().take(MAX_KEYS / 8) {
-                self.map.remove(&k);
-            }
-        }
-    }
-}
-
 /// The limits of the device-command task.
 #[derive(Debug)]
 pub(super) struct DeviceLimit {
-    devices: Buckets,
-    senders: Buckets,
+    devices: RateLimit,
+    senders: RateLimit,
 }
 
 impl Default for DeviceLimit {
     fn default() -> Self {
         Self {
-            devices: Buckets::new(DEVICE_BURST, DEVICE_REFILL),
-            senders: Buckets::new(SENDER_BURST, SENDER_REFILL),
+            devices: RateLimit::new(DEVICE_BURST, DEVICE_REFILL, MAX_KEYS),
+            senders: RateLimit::new(SENDER_BURST, SENDER_REFILL, MAX_KEYS),
         }
     }
 }
@@ -122,7 +63,7 @@ impl DeviceLimit {
 
     #[cfg(test)]
     fn tracked(&self) -> usize {
-        self.devices.map.len() + self.senders.map.len()
+        self.devices.tracked() + self.senders.tracked()
     }
 }
 

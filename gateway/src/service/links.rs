@@ -4,6 +4,7 @@
 //! never stops local alerting.
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,17 +57,19 @@ pub(super) struct LinkPlan {
 }
 
 impl LinkPlan {
-    /// Plans the local link and every uplink of `config`.
+    /// Plans the local link (to rumqttd at `embedded`, behind no guard) and every uplink of
+    /// `config`.
     pub(super) fn new(
         config: &Config,
         store: &Store,
         topics: &Topics,
         now: Timestamp,
+        embedded: SocketAddr,
     ) -> Result<Self, StoreError> {
         let mut plan = Self::default();
         plan.add(
             store,
-            local_link(config, topics, now),
+            local_link(config, topics, now, embedded),
             true,
             Some(config.mqtt.readings_min_interval),
         )?;
@@ -131,21 +134,28 @@ impl LinkPlan {
     }
 }
 
-fn local_link(config: &Config, topics: &Topics, now: Timestamp) -> LinkSettings {
-    let bind = config.mqtt.bind;
-    let host = if bind.ip().is_unspecified() {
-        "127.0.0.1".to_owned()
-    } else {
-        bind.ip().to_string()
-    };
+/// The local link's client id; the broker guard refuses it to every outside client, so nobody
+/// can take the gateway's session over.
+pub(super) fn local_client_id(config: &Config) -> String {
+    format!("pingan-{}-gateway", config.site.id)
+}
+
+fn local_link(
+    config: &Config,
+    topics: &Topics,
+    now: Timestamp,
+    embedded: SocketAddr,
+) -> LinkSettings {
     LinkSettings {
         id: LinkId::local(),
+        // rumqttd's internal port: the gateway's own connection does not share the guard's
+        // slots with outside clients.
         url: UplinkUrl {
-            host,
-            port: bind.port(),
+            host: embedded.ip().to_string(),
+            port: embedded.port(),
             tls: false,
         },
-        client_id: format!("pingan-{}-gateway", config.site.id),
+        client_id: local_client_id(config),
         credentials: None,
         tls: None,
         // The outbox replays everything on reconnect; a broker-side session adds nothing locally.

@@ -20,6 +20,7 @@ mod effects;
 mod fall;
 mod housekeeping;
 mod inbound;
+mod link_watch;
 mod links;
 pub mod live;
 mod pipeline;
@@ -190,6 +191,8 @@ pub struct Gateway {
     pub facility: Arc<Facility>,
     /// Unix ms of the pipeline's last turn (watchdog).
     pub heartbeat: Arc<AtomicI64>,
+    /// False while the local link has been down for 30 s (watchdog; see `link_watch`).
+    pub link_health: Arc<AtomicBool>,
     clock: SharedClock,
     started: Instant,
     sink: Option<ReadingSink>,
@@ -205,7 +208,12 @@ impl Gateway {
         let site = Site::new(opts.config);
         let config = site.config.clone();
         let store = open_store(&config)?;
-        broker::start(config.mqtt.bind, config.mqtt.max_connections).await?;
+        let embedded = broker::start(
+            config.mqtt.bind,
+            config.mqtt.max_connections,
+            vec![links::local_client_id(&config)],
+        )
+        .await?;
 
         let topics = Topics::new(&config.site.id);
         let live = Arc::new(Live::default());
@@ -214,7 +222,7 @@ impl Gateway {
         let devices = DeviceTask::builder();
         let inbound = InboundTask::builder();
 
-        let plan = LinkPlan::new(&config, &store, &topics, clock.now())?;
+        let plan = LinkPlan::new(&config, &store, &topics, clock.now(), embedded.internal)?;
         let links = plan.infos();
         record_links(&store, &plan);
         let local_outbox = plan.targets.get(&LinkId::local()).map(|t| t.outbox.clone());
@@ -314,6 +322,19 @@ impl Gateway {
             ),
         );
         let housekeeping_stop = tasks.token(Part::Housekeeping);
+        let link_health = Arc::new(AtomicBool::new(true));
+        if let Some(local) = links.iter().find(|l| l.id == LinkId::local()) {
+            tasks.spawn(
+                Part::Housekeeping,
+                link_watch::run(
+                    local.stats.clone(),
+                    findings.clone(),
+                    link_health.clone(),
+                    clock.clone(),
+                    housekeeping_stop.clone(),
+                ),
+            );
+        }
         tasks.spawn(
             Part::Housekeeping,
             housekeeping::run(
@@ -409,6 +430,7 @@ impl Gateway {
             config,
             facility: site.facility,
             heartbeat,
+            link_health,
             clock,
             started: Instant::now(),
             sink: Some(sink),
