@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use pingan_gateway::cli::{
-    Cli, Command, alerts, analyze, check, decode, modbus, replay, run, score, user,
+    Cli, Command, alerts, analyze, check, decode, modbus, mosquitto, replay, run, score, user,
 };
 
 fn main() -> ExitCode {
@@ -50,6 +50,13 @@ fn main() -> ExitCode {
                 code
             }
             Command::Modbus(args) => modbus::run(args).await,
+            Command::Mosquitto(args) => match mosquitto::run(&args, &mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("pingan mosquitto: {e}");
+                    ExitCode::from(2)
+                }
+            },
         }
     })
 }

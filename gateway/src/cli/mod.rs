@@ -5,6 +5,7 @@ pub mod analyze;
 pub mod check;
 pub mod decode;
 pub mod modbus;
+pub mod mosquitto;
 pub mod replay;
 pub mod run;
 pub mod score;
@@ -66,4 +67,8 @@ pub enum Command {
     },
     /// Modbus commissioning: `pingan modbus probe` reads a device once by profile.
     Modbus(modbus::ModbusArgs),
+    /// Write a Mosquitto deployment for nurse apps and platforms on the LAN: mosquitto.conf,
+    /// the password file and the ACL file from the site config and the staff MQTT accounts
+    /// (docs/SECURITY.md). New passwords are printed once.
+    Mosquitto(mosquitto::MosquittoArgs),
 }

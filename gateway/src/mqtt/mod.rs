@@ -8,6 +8,7 @@ pub mod connect_packet;
 pub mod front;
 pub mod guard;
 pub mod link;
+pub mod mosquitto;
 pub mod payload;
 pub mod referral;
 pub mod tls;
