@@ -220,3 +220,57 @@ fn result_body(
     })
     .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::Actor;
+
+    fn req(by: &str, device: &str) -> DeviceRequest {
+        DeviceRequest {
+            link: LinkId::local(),
+            cmd: DeviceCommand {
+                device: pingan_drivers::DeviceId::new(device),
+                command: "silence".into(),
+                by: Actor::named(by),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn commands_for_unknown_devices_are_answered_but_never_stored() {
+        let store = crate::store::Store::temporary().unwrap();
+        let outbox = store.outbox(&LinkId::local()).unwrap();
+        let (tx, mut answers) = mpsc::channel(64);
+        let b = DeviceTask::builder();
+        let input = b.input();
+        let task = b.build(
+            DeviceCommands::default(),
+            Some(outbox.clone()),
+            Some(Answers {
+                tx,
+                stats: Arc::new(LinkStats::default()),
+            }),
+            Topics::new("t"),
+            Arc::new(Live::default()),
+            crate::clock::SystemClock::shared(),
+        );
+        let run = tokio::spawn(task.run());
+        for i in 0..(super::super::device_limit::SENDER_BURST + 1) {
+            input.send(req("mallory", &format!("ghost-{i}"))).await.unwrap();
+        }
+        drop(input);
+        run.await.unwrap();
+        let mut got = Vec::new();
+        while let Ok((topic, body)) = answers.try_recv() {
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(v["ok"], false);
+            got.push((topic, v["error"].as_str().unwrap_or_default().to_owned()));
+        }
+        assert_eq!(got.len() as u32, super::super::device_limit::SENDER_BURST + 1);
+        assert_eq!(got[0].0, "pingan/t/devices/ghost-0/commands/silence");
+        assert!(got[0].1.contains("no driver takes commands"), "{got:?}");
+        assert!(got.last().unwrap().1.contains("too many"), "{got:?}");
+        assert!(outbox.is_empty(), "refusals are not persisted");
+    }
+}
