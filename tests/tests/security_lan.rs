@@ -9,8 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use pingan_tests::{
-    Mosquitto, Subscriber, free_port, pingan, pingan_output, site_config, sos_scenario,
-    topic_json, wait_for_port,
+    Mosquitto, Subscriber, free_port, pingan, pingan_output, site_config, sos_scenario, topic_json,
+    wait_for_port,
 };
 use serde_json::Value;
 
@@ -35,7 +35,18 @@ fn publish(port: u16, user: &str, password: &str, topic: &str, body: &str, retai
 /// Whether a subscription attempt with these credentials is refused at CONNECT.
 fn connect_refused(port: u16, login: Option<(&str, &str)>) -> bool {
     let mut c = Command::new("mosquitto_sub");
-    c.args(["-h", "127.0.0.1", "-p", &port.to_string(), "-t", "pingan/#", "-C", "1", "-W", "5"]);
+    c.args([
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "-t",
+        "pingan/#",
+        "-C",
+        "1",
+        "-W",
+        "5",
+    ]);
     if let Some((u, p)) = login {
         c.args(["-u", u, "-P", p]);
     }
@@ -54,7 +65,14 @@ fn lan_broker_refuses_strangers_forgeries_and_impersonation_and_the_audit_names_
          password_file = \"{}\"\nalerts = true\ncommands = true\ncommand_identity = \"topic\"\n",
         broker_dir.join("gateway.password").display()
     );
-    let config = site_config(dir.path(), mqtt, http, 2, &sos_scenario(&[(0, 4000)]), &uplink);
+    let config = site_config(
+        dir.path(),
+        mqtt,
+        http,
+        2,
+        &sos_scenario(&[(0, 4000)]),
+        &uplink,
+    );
     let (code, out, err) = pingan_output(&[
         "mosquitto",
         "--config",
@@ -82,8 +100,14 @@ fn lan_broker_refuses_strangers_forgeries_and_impersonation_and_the_audit_names_
     let _broker = Mosquitto::start_conf(lan, &read(&broker_dir.join("mosquitto.conf")));
 
     assert!(connect_refused(lan, None), "anonymous clients are refused");
-    assert!(connect_refused(lan, Some(("li.na", "wrong-password"))), "a wrong password is refused");
-    assert!(connect_refused(lan, Some(("nobody", &li))), "an unknown user is refused");
+    assert!(
+        connect_refused(lan, Some(("li.na", "wrong-password"))),
+        "a wrong password is refused"
+    );
+    assert!(
+        connect_refused(lan, Some(("nobody", &li))),
+        "an unknown user is refused"
+    );
 
     let observer = Subscriber::mosquitto_sub_auth(
         lan,
@@ -93,7 +117,11 @@ fn lan_broker_refuses_strangers_forgeries_and_impersonation_and_the_audit_names_
     );
     let log = dir.path().join("gw.log");
     let mut gw = pingan(&["run", "--config", config.to_str().unwrap()], &log);
-    assert!(wait_for_port(mqtt, Duration::from_secs(20)), "{}", read(&log));
+    assert!(
+        wait_for_port(mqtt, Duration::from_secs(20)),
+        "{}",
+        read(&log)
+    );
     let first = observer
         .until(Duration::from_secs(30), |l| l.contains("\"kind\":\"sos\""))
         .unwrap_or_else(|| panic!("the SOS never reached the platform; log:\n{}", read(&log)));
@@ -101,9 +129,24 @@ fn lan_broker_refuses_strangers_forgeries_and_impersonation_and_the_audit_names_
     let id = snap["id"].as_str().unwrap().to_owned();
 
     // The attacks, each from a logged-in staff account, all before the real acknowledgement.
-    let forged = serde_json::json!({"v": 1, "id": id, "revision": 9999, "state": "resolved", "kind": "sos"});
-    assert!(publish(lan, "li.na", &li, &format!("pingan/t/alerts/{id}"), &forged.to_string(), false));
-    assert!(publish(lan, "li.na", &li, "pingan/t/status", r#"{"v":1,"site":"t","status":"offline"}"#, true));
+    let forged =
+        serde_json::json!({"v": 1, "id": id, "revision": 9999, "state": "resolved", "kind": "sos"});
+    assert!(publish(
+        lan,
+        "li.na",
+        &li,
+        &format!("pingan/t/alerts/{id}"),
+        &forged.to_string(),
+        false
+    ));
+    assert!(publish(
+        lan,
+        "li.na",
+        &li,
+        "pingan/t/status",
+        r#"{"v":1,"site":"t","status":"offline"}"#,
+        true
+    ));
     assert!(publish(
         lan,
         "wang",
@@ -139,22 +182,43 @@ fn lan_broker_refuses_strangers_forgeries_and_impersonation_and_the_audit_names_
             false
         }
     });
-    assert!(acked.is_some(), "no acknowledgement; saw {seen:?}; log:\n{}", read(&log));
+    assert!(
+        acked.is_some(),
+        "no acknowledgement; saw {seen:?}; log:\n{}",
+        read(&log)
+    );
     let (_, ack) = topic_json(&acked.unwrap()).unwrap();
     assert_eq!(ack["acknowledged_by"], "护士 李娜 Nurse Li (li.na)");
     for m in &seen {
         let p = &m["payload"];
-        assert_ne!(p["revision"], 9999, "a forged snapshot reached the platform: {m}");
-        assert_ne!(p["state"], "resolved", "an impersonated resolve took effect: {m}");
-        assert_ne!(p["status"], "offline", "a forged status reached the platform: {m}");
+        assert_ne!(
+            p["revision"], 9999,
+            "a forged snapshot reached the platform: {m}"
+        );
+        assert_ne!(
+            p["state"], "resolved",
+            "an impersonated resolve took effect: {m}"
+        );
+        assert_ne!(
+            p["status"], "offline",
+            "a forged status reached the platform: {m}"
+        );
     }
     let status = Subscriber::mosquitto_sub_auth(lan, "platform", &platform, &["pingan/t/status"]);
     let retained = status.next(Duration::from_secs(10)).unwrap_or_default();
-    assert!(retained.contains("\"online\""), "retained status: {retained}");
+    assert!(
+        retained.contains("\"online\""),
+        "retained status: {retained}"
+    );
 
     // The audit trail records the ACL-enforced user as the account.
     gw.signal("TERM");
-    assert_eq!(gw.wait_exit(Duration::from_secs(20)), Some(0), "{}", read(&log));
+    assert_eq!(
+        gw.wait_exit(Duration::from_secs(20)),
+        Some(0),
+        "{}",
+        read(&log)
+    );
     let (code, audit, err) = pingan_output(&[
         "alerts",
         "audit",
@@ -164,7 +228,10 @@ fn lan_broker_refuses_strangers_forgeries_and_impersonation_and_the_audit_names_
         dir.path().join("data").to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
-    let entries: Vec<Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let entries: Vec<Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let ack = entries
         .iter()
         .find(|e| e["action"] == "acknowledged")
@@ -172,5 +239,8 @@ fn lan_broker_refuses_strangers_forgeries_and_impersonation_and_the_audit_names_
     assert_eq!(ack["account"], "li.na");
     assert_eq!(ack["via"], "mqtt");
     assert_eq!(ack["by"], "护士 李娜 Nurse Li (li.na)");
-    assert!(!entries.iter().any(|e| e["action"] == "resolved"), "{entries:?}");
+    assert!(
+        !entries.iter().any(|e| e["action"] == "resolved"),
+        "{entries:?}"
+    );
 }

@@ -257,7 +257,10 @@ mod tests {
         );
         let run = tokio::spawn(task.run());
         for i in 0..(super::super::device_limit::SENDER_BURST + 1) {
-            input.send(req("mallory", &format!("ghost-{i}"))).await.unwrap();
+            input
+                .send(req("mallory", &format!("ghost-{i}")))
+                .await
+                .unwrap();
         }
         drop(input);
         run.await.unwrap();
@@ -267,7 +270,10 @@ mod tests {
             assert_eq!(v["ok"], false);
             got.push((topic, v["error"].as_str().unwrap_or_default().to_owned()));
         }
-        assert_eq!(got.len() as u32, super::super::device_limit::SENDER_BURST + 1);
+        assert_eq!(
+            got.len() as u32,
+            super::super::device_limit::SENDER_BURST + 1
+        );
         assert_eq!(got[0].0, "pingan/t/devices/ghost-0/commands/silence");
         assert!(got[0].1.contains("no driver takes commands"), "{got:?}");
         assert!(got.last().unwrap().1.contains("too many"), "{got:?}");
