@@ -59,8 +59,14 @@ fn check_config_refuses_zero_connections_absurd_durations_and_a_lan_broker() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
         ("[mqtt]\nmax_connections = 0\n", "mqtt.max_connections"),
-        ("[alerts]\ncancel_window = \"1000d\"\n", "alerts.cancel_window"),
-        ("[storage]\nsweep_interval = \"1ms\"\n", "storage.sweep_interval"),
+        (
+            "[alerts]\ncancel_window = \"1000d\"\n",
+            "alerts.cancel_window",
+        ),
+        (
+            "[storage]\nsweep_interval = \"1ms\"\n",
+            "storage.sweep_interval",
+        ),
         ("[mqtt]\nbind = \"0.0.0.0:1883\"\n", "mqtt.bind"),
     ];
     for (i, (toml, key)) in cases.iter().enumerate() {
@@ -77,6 +83,12 @@ fn check_config_refuses_zero_connections_absurd_durations_and_a_lan_broker() {
     );
     let (code, _, err) = pingan_output(&["check-config", p.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("warning: uplinks[0].url") && err.contains("no TLS"), "{err}");
-    assert!(err.contains("warning: uplinks[0].command_identity"), "{err}");
+    assert!(
+        err.contains("warning: uplinks[0].url") && err.contains("no TLS"),
+        "{err}"
+    );
+    assert!(
+        err.contains("warning: uplinks[0].command_identity"),
+        "{err}"
+    );
 }
