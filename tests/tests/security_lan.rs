@@ -128,6 +128,18 @@ fn lan_broker_refuses_strangers_forgeries_and_impersonation_and_the_audit_names_
     let (_, snap) = topic_json(&first).unwrap();
     let id = snap["id"].as_str().unwrap().to_owned();
 
+    // A stranger's acknowledgement, as in the original report: refused at CONNECT.
+    let anonymous = Command::new("mosquitto_pub")
+        .args(["-h", "127.0.0.1", "-p", &lan.to_string(), "-q", "1"])
+        .args([
+            "-t",
+            &format!("pingan/t/cmd/alerts/{id}/ack"),
+            "-m",
+            r#"{"by":"护士 李娜 Nurse Li"}"#,
+        ])
+        .output()
+        .expect("mosquitto_pub");
+    assert!(!anonymous.status.success(), "an anonymous client got in");
     // The attacks, each from a logged-in staff account, all before the real acknowledgement.
     let forged =
         serde_json::json!({"v": 1, "id": id, "revision": 9999, "state": "resolved", "kind": "sos"});

@@ -1,9 +1,9 @@
 //! Messages from the links, routed: delivery receipts and alert commands to the alert task,
 //! device commands to the device task. Parsing happens here, so malformed input is counted and
 //! logged before it reaches the engine or a driver. Each link takes the acting person of its
-//! commands from where its config says (`mqtt::command`). The router never waits on the device
-//! task: a flood of device commands is dropped and counted, never allowed to hold up receipts
-//! and alert commands behind it.
+//! commands from where its config says (`mqtt::command`). The router never waits on a command
+//! queue: links wait on the router to report deliveries, so a command flood that filled a queue
+//! would hold up alert delivery; such commands are dropped, counted and logged instead.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -74,7 +74,7 @@ pub(super) struct InboundTask {
     live: Arc<Live>,
     /// Malformed commands are logged at a low rate (a flood must not fill the disk).
     rejected_log: LogLimit,
-    /// Device commands dropped because the device task is busy.
+    /// Commands dropped because their task's queue is full.
     busy_log: LogLimit,
 }
 
@@ -97,13 +97,13 @@ impl InboundTask {
                     link,
                     topic,
                     payload,
-                } => self.message(link, &topic, &payload).await,
+                } => self.message(link, &topic, &payload),
                 LinkEvent::Connection { .. } => {}
             }
         }
     }
 
-    async fn message(&mut self, link: LinkId, topic: &str, payload: &[u8]) {
+    fn message(&mut self, link: LinkId, topic: &str, payload: &[u8]) {
         let Some(&identity) = self.command_links.get(&link) else {
             return;
         };
@@ -118,7 +118,15 @@ impl InboundTask {
                     via: Via::Mqtt,
                     reply: None,
                 };
-                let _ = self.routes.commands.send(req).await;
+                // A full queue means a flood: drop rather than stall the links behind the router.
+                if self.routes.commands.try_send(req).is_err() {
+                    Counters::bump(&self.live.counters.commands_rejected);
+                    if let Verdict::Log { repeats, total } =
+                        self.busy_log.hit(tokio::time::Instant::now())
+                    {
+                        tracing::warn!(%link, %topic, dropped = total, since_last_line = repeats, "alert command dropped: the alert task's command queue is full");
+                    }
+                }
             }
             Ok(Some(Parsed::Device(cmd))) => {
                 if self
