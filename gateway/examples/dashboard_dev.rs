@@ -387,7 +387,7 @@ fn seed_alerts(b: &MemoryBackend, now: Timestamp) {
         b.delivered(a.id, at(199));
         let _ = b.command(
             a.id,
-            "王芳",
+            &pingan_gateway::alert::Actor::account_with_name("station1", Some("王芳".into())),
             Some("已到房间，老人去洗手间"),
             pingan_gateway::alert::Via::Mqtt,
             false,
@@ -413,7 +413,7 @@ fn seed_alerts(b: &MemoryBackend, now: Timestamp) {
     if let Some(a) = b.event(env) {
         let _ = b.command(
             a.id,
-            "李明",
+            &pingan_gateway::alert::Actor::account_with_name("station1", Some("李明".into())),
             Some("空调已开"),
             pingan_gateway::alert::Via::Http,
             true,

@@ -5,7 +5,8 @@
 //! - floor 0 — [`config`]: the site configuration and its vocabulary, with `FILE:LINE:COL`
 //!   errors; [`clock`]: where the running gateway reads the time; [`log_limit`]: repeated problems
 //!   logged at a low rate; [`metrics`]: the Prometheus families the service records into;
-//!   [`health`]: the health report and which of its facts need a person.
+//!   [`health`]: the health report and which of its facts need a person; [`rate_limit`]: token
+//!   buckets by key; [`fd_limit`]: the open-file limit and the connection caps that fit in it.
 //! - floor 1 — [`alert`]: alert vocabulary, audit, escalation policies and the pure alert engine.
 //! - floor 2 — [`facility`]: residents, rooms and device bindings; [`store`]: the sled store
 //!   (the only module that sees sled).
@@ -27,11 +28,13 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod facility;
+pub mod fd_limit;
 pub mod health;
 pub mod log_limit;
 pub mod metrics;
 pub mod mqtt;
 pub mod pipeline;
+pub mod rate_limit;
 pub mod report;
 pub mod service;
 pub mod store;

@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use pingan_gateway::cli::{
-    Cli, Command, alerts, analyze, check, decode, modbus, replay, report, run, score, status, user,
+    Cli, Command, alerts, analyze, check, decode, modbus, mosquitto, replay, report, run, score,
+    status, user,
 };
 
 fn main() -> ExitCode {
@@ -52,6 +53,13 @@ fn main() -> ExitCode {
             Command::Modbus(args) => modbus::run(args).await,
             Command::Status(args) => status::run(args).await,
             Command::Report(args) => report::run(args).await,
+            Command::Mosquitto(args) => match mosquitto::run(&args, &mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("pingan mosquitto: {e}");
+                    ExitCode::from(2)
+                }
+            },
         }
     })
 }

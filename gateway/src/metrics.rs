@@ -82,6 +82,8 @@ pub enum Rejection {
     Refused,
     /// A device command the driver could not carry out.
     DeviceFailed,
+    /// Dropped unparsed-for-work because its task's queue was full (a flood).
+    Busy,
 }
 
 impl Rejection {
@@ -90,6 +92,7 @@ impl Rejection {
             Self::Malformed => "malformed",
             Self::Refused => "refused",
             Self::DeviceFailed => "device_failed",
+            Self::Busy => "busy",
         }
     }
 }

@@ -12,6 +12,8 @@ const FLOORS: &[(&str, u8)] = &[
     ("log_limit", 0),
     ("metrics", 0),
     ("health", 0),
+    ("rate_limit", 0),
+    ("fd_limit", 0),
     ("alert", 1),
     ("facility", 2),
     ("store", 2),

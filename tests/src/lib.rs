@@ -140,6 +140,32 @@ impl Mosquitto {
         m
     }
 
+    /// Starts a broker on `port` from a complete config (nothing about anonymous access is
+    /// added), plus the test's persistence directory, logging to stderr and `user root` (CI).
+    pub fn start_conf(port: u16, conf: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("mosquitto.conf");
+        let text = format!(
+            "{conf}
+user root
+persistence_location {}/
+autosave_interval 1
+log_dest stderr
+log_type error
+",
+            dir.path().display()
+        );
+        std::fs::write(&path, text).expect("write mosquitto.conf");
+        let mut m = Self {
+            port,
+            conf: path,
+            guard: None,
+            _dir: dir,
+        };
+        m.restart();
+        m
+    }
+
     /// (Re)starts the broker process with the same config and port.
     pub fn restart(&mut self) {
         let child = Command::new("mosquitto")

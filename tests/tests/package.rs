@@ -229,7 +229,7 @@ fn assert_installed_files(lib: &str) {
     assert_stat("/usr/share/man/man1/pingan.1.gz", 0o644, "root", "root");
     assert_stat("/etc/pingan", 0o750, "root", "pingan");
     assert_stat("/etc/pingan/gateway.toml", 0o640, "root", "pingan");
-    assert_stat("/var/lib/pingan", 0o750, "pingan", "pingan");
+    assert_stat("/var/lib/pingan", 0o700, "pingan", "pingan");
     // Stripped: no symbol table, no DWARF (.debug_gdb_scripts is only a pretty-printer hint).
     let sections = ok("readelf", &["-S", "-W", "/usr/bin/pingan"]);
     let stripped = [".symtab", ".debug_info", ".debug_line"];
@@ -425,7 +425,7 @@ fn debian_package_installs_runs_as_pingan_and_purges_without_a_trace() {
     let shadow = ok("getent", &["shadow", "pingan"]);
     let expires = shadow.trim().split(':').nth(7);
     assert_eq!(expires, Some(""), "account still expired: {shadow}");
-    assert_stat("/var/lib/pingan", 0o750, "pingan", "pingan");
+    assert_stat("/var/lib/pingan", 0o700, "pingan", "pingan");
     ok("dpkg", &["--purge", "pingan"]);
     let user_existed = guard.user_existed;
     drop(guard);

@@ -81,8 +81,14 @@ pub struct AuditEntry {
     pub at: Timestamp,
     /// What happened.
     pub action: AuditAction,
-    /// Who (a person's name for acknowledgements and resolutions).
+    /// Who (a person's name for acknowledgements and resolutions; `name (account)` when a
+    /// person typed their name on a shared account).
     pub by: Option<String>,
+    /// The authenticated identity behind `by`: a dashboard account, or the MQTT user name of an
+    /// ACL-enforced command topic. Absent where nothing authenticates the sender (the loopback
+    /// broker, the command line on the box) and for the system's own changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     /// Through what.
     pub via: Via,
     /// Free text: the person's note, or the system's reason.
@@ -128,6 +134,9 @@ pub struct ActionRecord {
     /// Who: the logged-in account, or `name (account)` on a shared station PC; on MQTT the
     /// `by` of the command.
     pub by: String,
+    /// The authenticated identity behind `by` (see [`AuditEntry::account`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     /// Through what.
     pub via: Via,
     /// What it was about.

@@ -9,6 +9,7 @@ use std::time::Duration;
 use pingan_drivers::Timestamp;
 use ulid::Ulid;
 
+use super::actor::{Actor, PersonError};
 use super::audit::{AuditAction, AuditEntry, Via};
 use super::policy::Policies;
 use super::types::{Alert, AlertKind, AlertState, Event, Priority, Subject};
@@ -41,6 +42,9 @@ pub enum CommandError {
     /// A command needs a person's name.
     #[error("a command needs the name of the person in `by`")]
     MissingPerson,
+    /// The name cannot be recorded (too long, control or bidirectional characters).
+    #[error("invalid name of the person: {0}")]
+    InvalidPerson(PersonError),
 }
 
 /// Engine settings.
@@ -418,12 +422,12 @@ impl Engine {
     pub fn acknowledge(
         &mut self,
         id: Ulid,
-        by: &str,
+        by: &Actor,
         note: Option<&str>,
         via: Via,
         now: Timestamp,
     ) -> Result<Vec<Output>, CommandError> {
-        let by = person(by)?;
+        let by = &person(by)?;
         let a = self
             .open
             .get_mut(&id)
@@ -435,7 +439,7 @@ impl Engine {
             });
         }
         a.state = AlertState::Acknowledged;
-        a.acknowledged_by = Some(by.to_owned());
+        a.acknowledged_by = Some(by.display());
         a.acknowledged_at = Some(now);
         a.escalate_at = None;
         a.cancel_until = None;
@@ -465,12 +469,12 @@ impl Engine {
     pub fn resolve(
         &mut self,
         id: Ulid,
-        by: &str,
+        by: &Actor,
         note: Option<&str>,
         via: Via,
         now: Timestamp,
     ) -> Result<Vec<Output>, CommandError> {
-        let by = person(by)?;
+        let by = &person(by)?;
         if !self.open.contains_key(&id) {
             return Err(CommandError::UnknownAlert(id));
         }
@@ -505,7 +509,7 @@ impl Engine {
         id: Ulid,
         now: Timestamp,
         action: AuditAction,
-        by: Option<&str>,
+        by: Option<&Actor>,
         via: Via,
         note: Option<&str>,
     ) -> Vec<Output> {
@@ -519,7 +523,7 @@ impl Engine {
         a.escalate_at = None;
         a.cancel_until = None;
         a.resolution = Some(match (action, by) {
-            (AuditAction::Resolved, Some(p)) => format!("resolved by {p}"),
+            (AuditAction::Resolved, Some(p)) => format!("resolved by {}", p.display()),
             _ => note.unwrap_or(action.as_str()).to_owned(),
         });
         a.revision += 1;
@@ -527,20 +531,18 @@ impl Engine {
     }
 }
 
-/// The name of the person behind a command; a command without one is refused.
-fn person(by: &str) -> Result<&str, CommandError> {
-    let by = by.trim();
-    if by.is_empty() {
-        Err(CommandError::MissingPerson)
-    } else {
-        Ok(by)
-    }
+/// The person behind a command, checked; a command without one is refused.
+fn person(by: &Actor) -> Result<Actor, CommandError> {
+    by.checked().map_err(|e| match e {
+        PersonError::Empty => CommandError::MissingPerson,
+        e => CommandError::InvalidPerson(e),
+    })
 }
 
 fn changed(
     a: &Alert,
     action: AuditAction,
-    by: Option<&str>,
+    by: Option<&Actor>,
     via: Via,
     note: Option<&str>,
     at: Timestamp,
@@ -552,7 +554,8 @@ fn changed(
             revision: a.revision,
             at,
             action,
-            by: by.map(str::to_owned),
+            by: by.map(Actor::display),
+            account: by.and_then(|b| b.account.clone()),
             via,
             note: note.map(str::to_owned),
         }),

@@ -14,7 +14,7 @@ use std::time::Duration;
 use clap::Subcommand;
 use ulid::Ulid;
 
-use crate::alert::{Engine, EngineSettings, Locale, Policies, Via};
+use crate::alert::{Actor, Engine, EngineSettings, Locale, Policies, Via};
 use crate::clock::SystemClock;
 use crate::config::{Config, LinkId};
 use crate::facility::Facility;
@@ -112,7 +112,7 @@ fn locale(store: &Store) -> Locale {
 }
 
 fn parse_id(id: &str) -> Result<Ulid, String> {
-    Ulid::from_string(id).map_err(|_| format!("\"{id}\" is not an alert id (a 26-character ULID)"))
+    crate::alert::parse_alert_id(id).map_err(|e| e.to_string())
 }
 
 async fn execute(cmd: AlertsCommand) -> Result<(), String> {
@@ -177,6 +177,7 @@ async fn person(
     at: &Location,
 ) -> Result<(), String> {
     let id = parse_id(id)?;
+    let by = crate::alert::check_person(by).map_err(|e| format!("--by: {e}"))?;
     let dir = data_dir(at)?;
     match Store::open(&dir) {
         Ok(store) => offline(&store, action, id, by, note.as_deref()).await,
@@ -207,8 +208,8 @@ async fn offline(
     let clock = SystemClock::shared();
     let now = clock.now();
     let outputs = match action {
-        Action::Ack => engine.acknowledge(id, by, note, Via::Cli, now),
-        Action::Resolve => engine.resolve(id, by, note, Via::Cli, now),
+        Action::Ack => engine.acknowledge(id, &Actor::named(by), note, Via::Cli, now),
+        Action::Resolve => engine.resolve(id, &Actor::named(by), note, Via::Cli, now),
     };
     let outputs = outputs.map_err(|e| match store.alert(id) {
         Ok(Some(a)) if !a.state.is_open() => format!("alert {id} is already resolved"),

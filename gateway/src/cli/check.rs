@@ -18,6 +18,9 @@ pub fn check_config(files: &[impl AsRef<Path>]) -> ExitCode {
         match Config::load(f) {
             Ok(config) => {
                 let problems = referenced_files(&config, f);
+                for (key, advice) in crate::config::warnings(&config) {
+                    eprintln!("{}: warning: {key}: {advice}", f.display());
+                }
                 if problems.is_empty() {
                     println!("{}: ok", f.display());
                 } else {

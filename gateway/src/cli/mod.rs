@@ -6,6 +6,7 @@ pub mod check;
 pub mod decode;
 mod local_api;
 pub mod modbus;
+pub mod mosquitto;
 pub mod replay;
 pub mod report;
 pub mod run;
@@ -75,4 +76,8 @@ pub enum Command {
     /// Response times per shift, alert kind and priority (time to acknowledge and resolve,
     /// escalations, green-channel referrals); works with the gateway running or stopped.
     Report(report::ReportArgs),
+    /// Write a Mosquitto deployment for nurse apps and platforms on the LAN: mosquitto.conf,
+    /// the password file and the ACL file from the site config and the staff MQTT accounts
+    /// (docs/SECURITY.md). New passwords are printed once.
+    Mosquitto(mosquitto::MosquittoArgs),
 }

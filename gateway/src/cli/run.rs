@@ -103,6 +103,7 @@ pub async fn demo(args: DemoArgs) -> ExitCode {
             telemetry_interval: None,
             commands: true,
             ack_timeout: Duration::from_secs(15),
+            command_identity: Default::default(),
         });
         // The hospital's referrals travel over the institution's broker too.
         for c in config.contacts.iter_mut().filter(|c| c.green_channel) {
@@ -150,6 +151,11 @@ pub async fn demo(args: DemoArgs) -> ExitCode {
 async fn serve(opts: StartOptions, duration: Option<Duration>, demo_account: bool) -> ExitCode {
     let status_lines = demo_account;
     let signals = StopSignals::install();
+    let open_files = crate::fd_limit::raise();
+    tracing::debug!(open_files, "open-file limit");
+    for (key, advice) in crate::config::warnings(&opts.config) {
+        tracing::warn!(%key, "{advice}");
+    }
     let gateway = match Gateway::start(opts).await {
         Ok(g) => g,
         Err(e) => {
@@ -170,7 +176,10 @@ async fn serve(opts: StartOptions, duration: Option<Duration>, demo_account: boo
         }
     }
     systemd_ready();
-    let watchdog = tokio::spawn(feed_watchdog(gateway.heartbeat.clone()));
+    let watchdog = tokio::spawn(feed_watchdog(
+        gateway.heartbeat.clone(),
+        gateway.link_health.clone(),
+    ));
     let status = status_lines.then(|| {
         tokio::spawn(print_status(
             gateway.live.clone(),
@@ -263,9 +272,13 @@ fn systemd_ready() {
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
 }
 
-/// Feeds the systemd watchdog while the pipeline is turning: a wedged pipeline stops the feed and
-/// systemd restarts the service.
-async fn feed_watchdog(heartbeat: std::sync::Arc<std::sync::atomic::AtomicI64>) {
+/// Feeds the systemd watchdog while the pipeline is turning and the local link works: a wedged
+/// pipeline, or a local link down for 30 s (a wedged embedded broker), stops the feed and systemd
+/// restarts the service; alerts wait in the store and the outboxes meanwhile.
+async fn feed_watchdog(
+    heartbeat: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    link_health: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
     let mut usec = 0u64;
     if !sd_notify::watchdog_enabled(false, &mut usec) || usec == 0 {
         return;
@@ -274,10 +287,12 @@ async fn feed_watchdog(heartbeat: std::sync::Arc<std::sync::atomic::AtomicI64>) 
     loop {
         tokio::time::sleep(period).await;
         let age_ms = pingan_drivers::Timestamp::now().millis() - heartbeat.load(Ordering::Relaxed);
-        if age_ms < (usec / 1000) as i64 {
-            let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
-        } else {
+        if age_ms >= (usec / 1000) as i64 {
             tracing::error!(age_ms, "pipeline stalled; not feeding the watchdog");
+        } else if !link_health.load(Ordering::Relaxed) {
+            tracing::error!("local MQTT link down; not feeding the watchdog");
+        } else {
+            let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
         }
     }
 }

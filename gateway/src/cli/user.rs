@@ -124,9 +124,15 @@ mod tests {
         let store = crate::store::Store::open(dir.path()).unwrap();
         let auth = crate::web::auth::Auth::new(store.accounts().unwrap());
         assert!(
-            auth.login("li.na", &password, Timestamp::now())
-                .await
-                .is_ok()
+            auth.login(
+                "li.na",
+                &password,
+                crate::web::auth::Peer(std::net::Ipv4Addr::LOCALHOST.into()),
+                Timestamp::now(),
+                &Timestamp::now
+            )
+            .await
+            .is_ok()
         );
     }
 

@@ -3,6 +3,8 @@
 
 pub mod analytics;
 mod error;
+mod exposure;
+mod limits;
 mod model;
 pub mod shifts;
 pub mod uplink_url;
@@ -14,6 +16,8 @@ use std::path::Path;
 
 pub use analytics::AnalyticsConfig;
 pub use error::{ConfigError, Problem};
+pub use exposure::warnings;
+pub use limits::MAX_MQTT_CONNECTIONS;
 pub use model::*;
 pub use shifts::{Shift, ShiftInstance, Shifts};
 pub use uplink_url::{UplinkUrl, UrlError};

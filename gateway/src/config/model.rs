@@ -498,8 +498,25 @@ pub struct UplinkConfig {
     /// dropped and the outbox replays on a fresh one.
     #[serde(default = "default_ack_timeout", with = "humantime_serde")]
     pub ack_timeout: Duration,
+    /// Where the acting person of a command comes from: `"topic"` — the user name in
+    /// `pingan/{site}/cmd/users/{user}/…`, which the broker's ACL ties to the MQTT login (the
+    /// Mosquitto deployment of docs/SECURITY.md); `"body"` — the `by` of the payload, which
+    /// anybody who may publish on that broker can set to any name.
+    #[serde(default)]
+    pub command_identity: CommandIdentity,
 }
 
 fn default_ack_timeout() -> Duration {
     Duration::from_secs(15)
+}
+
+/// Where the acting person of an MQTT command comes from (see docs/SECURITY.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandIdentity {
+    /// The `by` of the payload under `pingan/{site}/cmd/alerts/…` (trusted publishers only).
+    #[default]
+    Body,
+    /// The ACL-enforced user name under `pingan/{site}/cmd/users/{user}/…`.
+    Topic,
 }

@@ -85,6 +85,8 @@ pub(super) fn check(c: &Config) -> Problems {
         }
     }
     shifts(c, &mut p);
+    super::limits::check(c, &mut p);
+    super::exposure::check(c, &mut p);
     p
 }
 

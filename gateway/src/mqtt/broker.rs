@@ -1,13 +1,51 @@
-//! The embedded broker: rumqttd in-process on its own threads. `Broker::start()` blocks and has
-//! no shutdown, so it runs on a dedicated thread and ends with the process. The gateway's own
-//! connection to it is an in-process link (no TCP loopback) with an unguessable client id, so
-//! no client on the network can take it over or crowd it out of a socket.
+//! The embedded broker: rumqttd in-process on its own threads, behind the guard of `mqtt::front`.
+//! rumqttd listens on an internal loopback port; clients reach it only through the front on the
+//! configured address, which caps connections and refuses the CONNECTs that would make rumqttd
+//! panic (`mqtt::guard`). `Broker::start()` blocks and has no shutdown, so it runs on a dedicated
+//! thread and ends with the process. The gateway's own connection to it is an in-process link
+//! (rumqttd's `LinkTx`/`LinkRx`, no TCP) with a random client id that the guard reserves, so no
+//! client can take it over or crowd it out.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use rumqttd::{Config, ConnectionSettings, RouterConfig, ServerSettings};
+
+use super::guard::{Guard, GuardSettings};
+
+/// Router slots beyond the guard's cap: the router counts a closed connection until it has
+/// processed its disconnect, and in-process links take slots too. It must never be full while
+/// the guard admits, or it refuses a client and the next CONNECT with that id panics rumqttd.
+const ROUTER_HEADROOM: usize = 64;
+
+/// The running embedded broker.
+#[derive(Debug)]
+pub struct EmbeddedBroker {
+    /// The guarded address clients use (`[mqtt] bind`).
+    pub public: SocketAddr,
+    /// rumqttd itself on loopback (behind the guard; nothing of the gateway dials it).
+    pub internal: SocketAddr,
+    /// Clients the guard admits at once (the config's `max_connections`, within the open-file
+    /// limit).
+    pub max_connections: usize,
+    /// The gateway's in-process link to the router.
+    pub local: LocalEndpoints,
+}
+
+/// The gateway's in-process connection to the embedded broker's router.
+pub struct LocalEndpoints {
+    /// Publishes and subscriptions into the router.
+    pub tx: rumqttd::local::LinkTx,
+    /// What the router sends back: acknowledgements and forwarded publishes.
+    pub rx: rumqttd::local::LinkRx,
+}
+
+impl std::fmt::Debug for LocalEndpoints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalEndpoints").finish_non_exhaustive()
+    }
+}
 
 /// The embedded broker could not start.
 #[derive(Debug, thiserror::Error)]
@@ -31,7 +69,7 @@ pub enum BrokerError {
 
 /// rumqttd's router defaults are zeros (zero segments panic, zero connections reject everyone), so
 /// every limit is set here.
-fn config(addr: SocketAddr, max_connections: usize) -> Config {
+fn config(addr: SocketAddr, guarded_connections: usize) -> Config {
     let connections = ConnectionSettings {
         connection_timeout_ms: 10_000,
         // Alert evidence (accelerometer around a fall) can reach tens of KB.
@@ -53,7 +91,7 @@ fn config(addr: SocketAddr, max_connections: usize) -> Config {
     Config {
         id: 0,
         router: RouterConfig {
-            max_connections,
+            max_connections: guarded_connections.saturating_mul(2) + ROUTER_HEADROOM,
             max_outgoing_packet_count: 1000,
             max_segment_size: 1 << 20,
             max_segment_count: 10,
@@ -72,50 +110,75 @@ fn config(addr: SocketAddr, max_connections: usize) -> Config {
     }
 }
 
-/// The gateway's in-process connection to the embedded broker's router.
-pub struct LocalEndpoints {
-    /// Publishes and subscriptions into the router.
-    pub tx: rumqttd::local::LinkTx,
-    /// What the router sends back: acknowledgements and forwarded publishes.
-    pub rx: rumqttd::local::LinkRx,
-}
-
-impl std::fmt::Debug for LocalEndpoints {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalEndpoints").finish_non_exhaustive()
-    }
-}
-
-/// Starts the broker on `addr`, waits until it accepts connections and returns the gateway's
-/// in-process link to it.
+/// Starts rumqttd on an internal loopback port and the guarded front on `addr` (at most
+/// `max_connections` clients, none with a client id in `reserved`), and waits until both accept
+/// connections.
 pub async fn start(
     addr: SocketAddr,
     max_connections: usize,
-) -> Result<LocalEndpoints, BrokerError> {
-    // rumqttd logs a bind failure on its own thread and carries on; check first so the user gets
-    // a clear error instead of a gateway without a broker.
-    drop(std::net::TcpListener::bind(addr).map_err(|source| BrokerError::Bind { addr, source })?);
-    let cfg = config(addr, max_connections);
-    // The router runs from `new`; the link registers before the listeners open, so no client can
-    // claim the gateway's slot first. Its client id is random: nobody can collide with it.
+    mut reserved: Vec<String>,
+) -> Result<EmbeddedBroker, BrokerError> {
+    let public = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| BrokerError::Bind { addr, source })?;
+    let public_addr = public.local_addr().unwrap_or(addr);
+    let (cap, _) = crate::fd_limit::caps(crate::fd_limit::current(), max_connections, 512);
+    if cap < max_connections {
+        tracing::warn!(
+            configured = max_connections,
+            admitted = cap,
+            open_file_limit = crate::fd_limit::current(),
+            "the open-file limit is too low for [mqtt] max_connections; admitting fewer clients (set LimitNOFILE)"
+        );
+    }
+    let internal = internal_port()?;
+    let cfg = config(internal, cap);
+    let (failed_tx, failed_rx) = std::sync::mpsc::channel::<String>();
+    // The router runs from `new`; the gateway's link registers before any listener opens, under
+    // a random client id the guard refuses to anybody else.
     let mut broker = rumqttd::Broker::new(cfg);
     let client_id = format!("pingan-gateway-{}", ulid::Ulid::new());
     let (tx, rx) = broker
         .link(&client_id)
         .map_err(|e| BrokerError::Link(e.to_string()))?;
+    reserved.push(client_id);
     std::thread::Builder::new()
         .name("mqtt-broker".into())
         .spawn(move || {
             if let Err(e) = broker.start() {
                 tracing::error!(error = %e, "embedded MQTT broker stopped");
+                let _ = failed_tx.send(e.to_string());
             }
         })
         .map_err(|source| BrokerError::Bind { addr, source })?;
+    let mut ready = false;
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            return Ok(LocalEndpoints { tx, rx });
+        if failed_rx.try_recv().is_ok() {
+            break;
+        }
+        if tokio::net::TcpStream::connect(internal).await.is_ok() {
+            ready = true;
+            break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Err(BrokerError::NotReady(addr))
+    if !ready {
+        return Err(BrokerError::NotReady(addr));
+    }
+    let guard = Guard::new(GuardSettings::new(cap, reserved));
+    tokio::spawn(super::front::run(public, internal, guard));
+    Ok(EmbeddedBroker {
+        public: public_addr,
+        internal,
+        max_connections: cap,
+        local: LocalEndpoints { tx, rx },
+    })
+}
+
+/// A free loopback port for rumqttd (bound, then released for rumqttd to take).
+fn internal_port() -> Result<SocketAddr, BrokerError> {
+    let any = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    std::net::TcpListener::bind(any)
+        .and_then(|l| l.local_addr())
+        .map_err(|source| BrokerError::Bind { addr: any, source })
 }

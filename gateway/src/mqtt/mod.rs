@@ -1,9 +1,14 @@
-//! MQTT: the embedded broker, connections out (the local link and uplinks) with durable
-//! outboxes, topics and payloads, and commands in.
+//! MQTT: the embedded broker (rumqttd behind a guarded front: `guard` decides, `front` proxies,
+//! `connect_packet` reads the CONNECT), connections out (the local link and uplinks) with
+//! durable outboxes, topics and payloads, and commands in.
 
 pub mod broker;
 pub mod command;
+pub mod connect_packet;
+pub mod front;
+pub mod guard;
 pub mod link;
+pub mod mosquitto;
 pub mod payload;
 pub mod referral;
 pub mod tls;

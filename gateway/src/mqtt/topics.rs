@@ -10,6 +10,9 @@ pub enum Inbound {
     AlertCommand,
     /// `pingan/{site}/cmd/devices/…`: a device's profile command.
     DeviceCommand,
+    /// `pingan/{site}/cmd/users/{user}/…`: an alert or device command whose acting person is
+    /// the `{user}` the broker's ACL ties to the MQTT login.
+    UserCommand,
     /// Anything else (ignored).
     Other,
 }
@@ -26,6 +29,11 @@ impl Topics {
         Self {
             site: site.to_owned(),
         }
+    }
+
+    /// The site id.
+    pub fn site(&self) -> &str {
+        &self.site
     }
 
     /// `pingan/{site}/status` (retained online/offline).
@@ -92,6 +100,31 @@ impl Topics {
         format!("pingan/{}/cmd/alerts/{id}/{verb}", self.site)
     }
 
+    /// The prefix of user-scoped command topics: `pingan/{site}/cmd/users/`.
+    pub fn user_commands_prefix(&self) -> String {
+        format!("pingan/{}/cmd/users/", self.site)
+    }
+
+    /// `pingan/{site}/cmd/users/{user}/alerts/{id}/{ack|resolve}`: a command whose acting person
+    /// is `user` (the Mosquitto deployment's ACL lets only MQTT user `user` publish there).
+    pub fn user_alert_command(&self, user: &str, id: ulid::Ulid, verb: &str) -> String {
+        format!("pingan/{}/cmd/users/{user}/alerts/{id}/{verb}", self.site)
+    }
+
+    /// `pingan/{site}/cmd/users/{user}/devices/{device}/{command}`.
+    pub fn user_device_command(&self, user: &str, device: &DeviceId, command: &str) -> String {
+        format!(
+            "pingan/{}/cmd/users/{user}/devices/{device}/{command}",
+            self.site
+        )
+    }
+
+    /// A filter for everything under `pingan/{site}/{part}` (`part` without slashes:
+    /// `alerts`, `readings`, …), for ACLs and subscriptions.
+    pub fn subtree(&self, part: &str) -> String {
+        format!("pingan/{}/{part}/#", self.site)
+    }
+
     /// `pingan/{site}/notify/{contact}/{alert_id}`: an alert for one contact on its link.
     pub fn notify(&self, contact: &str, id: ulid::Ulid) -> String {
         format!("pingan/{}/notify/{}/{}", self.site, contact, id)
@@ -110,6 +143,8 @@ impl Topics {
             Inbound::AlertCommand
         } else if rest.starts_with("devices/") {
             Inbound::DeviceCommand
+        } else if rest.starts_with("users/") {
+            Inbound::UserCommand
         } else {
             Inbound::Other
         }
@@ -131,6 +166,10 @@ mod tests {
         assert_eq!(
             t.inbound("pingan/home/cmd/devices/smoke-1/silence"),
             Inbound::DeviceCommand
+        );
+        assert_eq!(
+            t.inbound(&t.user_alert_command("li.na", id, "ack")),
+            Inbound::UserCommand
         );
         assert_eq!(t.inbound("pingan/other/cmd/alerts/x/ack"), Inbound::Other);
         assert_eq!(t.inbound("pingan/homes/cmd/alerts/x/ack"), Inbound::Other);

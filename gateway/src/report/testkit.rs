@@ -67,6 +67,7 @@ pub(crate) fn trail(
         at,
         action,
         by: by.map(str::to_owned),
+        account: by.map(str::to_owned),
         via,
         note: by.map(|_| "at the bedside".to_owned()),
     };

@@ -11,7 +11,9 @@ use ulid::Ulid;
 use super::board::AlertBoard;
 use super::effects::Effects;
 use super::live::{Counters, Live};
-use crate::alert::{Alert, AlertState, AuditAction, CommandError, Engine, Event, Output, Via};
+use crate::alert::{
+    Actor, Alert, AlertState, AuditAction, CommandError, Engine, Event, Output, Via,
+};
 use crate::analytics::Finding;
 use crate::clock::SharedClock;
 use crate::config::LinkId;
@@ -37,7 +39,7 @@ pub struct CommandRequest {
     /// Acknowledge or resolve.
     pub action: Action,
     /// Who.
-    pub by: String,
+    pub by: Actor,
     /// Their note.
     pub note: Option<String>,
     /// Through what.
@@ -316,7 +318,7 @@ impl AlertTask {
         &mut self,
         id: Ulid,
         action: Action,
-        by: &str,
+        by: &Actor,
         note: Option<&str>,
         via: Via,
     ) -> Result<Vec<Output>, CommandError> {

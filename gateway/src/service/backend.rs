@@ -17,7 +17,7 @@ use super::devices::DeviceRequest;
 use super::drivers::DeviceCommands;
 use super::handover::{HandoverRequest, HandoverSources};
 use super::live::Live;
-use crate::alert::{ActionRecord, Alert, AlertTrail, CommandError, Via};
+use crate::alert::{ActionRecord, Actor, Alert, AlertTrail, CommandError, Via};
 use crate::mqtt::command::DeviceCommand;
 use crate::report::handover::Trigger;
 use crate::report::{Handover, ReportSetup};
@@ -73,7 +73,7 @@ impl GatewayBackend {
         &self,
         id: Ulid,
         action: Action,
-        by: String,
+        by: Actor,
         note: Option<String>,
     ) -> BoxFuture<'_, Result<Alert, CommandError>> {
         Box::pin(async move {
@@ -129,7 +129,7 @@ impl Backend for GatewayBackend {
     fn acknowledge(
         &self,
         id: Ulid,
-        by: String,
+        by: Actor,
         note: Option<String>,
     ) -> BoxFuture<'_, Result<Alert, CommandError>> {
         self.command(id, Action::Ack, by, note)
@@ -138,7 +138,7 @@ impl Backend for GatewayBackend {
     fn resolve(
         &self,
         id: Ulid,
-        by: String,
+        by: Actor,
         note: Option<String>,
     ) -> BoxFuture<'_, Result<Alert, CommandError>> {
         self.command(id, Action::Resolve, by, note)
@@ -271,7 +271,7 @@ impl Backend for GatewayBackend {
         &self,
         device: DeviceId,
         command: String,
-        by: String,
+        by: Actor,
         note: Option<String>,
     ) -> BoxFuture<'_, Result<ActionRecord, BackendError>> {
         Box::pin(async move {

@@ -1,8 +1,11 @@
 //! Messages from the links, routed: delivery receipts and alert commands to the alert task,
 //! device commands to the device task. Parsing happens here, so malformed input is counted and
-//! logged before it reaches the engine or a driver.
+//! logged before it reaches the engine or a driver. Each link takes the acting person of its
+//! commands from where its config says (`mqtt::command`). The router never waits on a command
+//! queue: links wait on the router to report deliveries, so a command flood that filled a queue
+//! would hold up alert delivery; such commands are dropped, counted and logged instead.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -12,11 +15,12 @@ use super::devices::DeviceRequest;
 use super::live::{Counters, Live};
 use crate::alert::Via;
 use crate::clock::SharedClock;
-use crate::config::LinkId;
+use crate::config::{CommandIdentity, LinkId};
+use crate::log_limit::{LogLimit, Verdict};
 use crate::metrics::Rejection;
-use crate::mqtt::command;
+use crate::mqtt::Topics;
+use crate::mqtt::command::{self, Parsed};
 use crate::mqtt::link::LinkEvent;
-use crate::mqtt::{Inbound, Topics};
 
 /// Where routed messages go.
 #[derive(Debug)]
@@ -45,7 +49,7 @@ impl InboundBuilder {
     pub(super) fn build(
         self,
         topics: Topics,
-        command_links: HashSet<LinkId>,
+        command_links: HashMap<LinkId, CommandIdentity>,
         routes: Routes,
         live: Arc<Live>,
         clock: SharedClock,
@@ -57,6 +61,8 @@ impl InboundBuilder {
             routes,
             live,
             clock,
+            rejected_log: LogLimit::new(std::time::Duration::from_secs(10)),
+            busy_log: LogLimit::new(std::time::Duration::from_secs(10)),
         }
     }
 }
@@ -66,11 +72,15 @@ impl InboundBuilder {
 pub(super) struct InboundTask {
     events: mpsc::Receiver<LinkEvent>,
     topics: Topics,
-    /// Links whose commands are accepted.
-    command_links: HashSet<LinkId>,
+    /// Links whose commands are accepted, and where each takes the acting person from.
+    command_links: HashMap<LinkId, CommandIdentity>,
     routes: Routes,
     live: Arc<Live>,
     clock: SharedClock,
+    /// Malformed commands are logged at a low rate (a flood must not fill the disk).
+    rejected_log: LogLimit,
+    /// Commands dropped because their task's queue is full.
+    busy_log: LogLimit,
 }
 
 impl InboundTask {
@@ -92,7 +102,7 @@ impl InboundTask {
                     link,
                     topic,
                     payload,
-                } => self.message(link, &topic, &payload).await,
+                } => self.message(link, &topic, &payload),
                 LinkEvent::Connection {
                     link, connected, ..
                 } => self.live.on_link(&link, connected, self.clock.now()),
@@ -100,48 +110,65 @@ impl InboundTask {
         }
     }
 
-    async fn message(&self, link: LinkId, topic: &str, payload: &[u8]) {
-        if !self.command_links.contains(&link) {
+    fn message(&mut self, link: LinkId, topic: &str, payload: &[u8]) {
+        let Some(&identity) = self.command_links.get(&link) else {
             return;
-        }
-        let rejected = |error: &dyn std::fmt::Display| {
-            Counters::bump(&self.live.counters.commands_rejected);
-            self.live.metrics.command_rejected(Rejection::Malformed);
-            tracing::warn!(%link, %topic, %error, "malformed command ignored");
         };
-        match self.topics.inbound(topic) {
-            Inbound::AlertCommand => {
-                match command::parse(&self.topics.commands_prefix(), topic, payload) {
-                    Ok(c) => {
-                        let req = CommandRequest {
-                            id: c.alert,
-                            action: c.action,
-                            by: c.by,
-                            note: c.note,
-                            via: Via::Mqtt,
-                            reply: None,
-                        };
-                        let _ = self.routes.commands.send(req).await;
+        match command::parse(&self.topics, identity, topic, payload) {
+            Ok(None) => {}
+            Ok(Some(Parsed::Alert(c))) => {
+                let req = CommandRequest {
+                    id: c.alert,
+                    action: c.action,
+                    by: c.by,
+                    note: c.note,
+                    via: Via::Mqtt,
+                    reply: None,
+                };
+                // A full queue means a flood: drop rather than stall the links behind the router.
+                if self.routes.commands.try_send(req).is_err() {
+                    self.count(Rejection::Busy);
+                    if let Verdict::Log { repeats, total } =
+                        self.busy_log.hit(tokio::time::Instant::now())
+                    {
+                        tracing::warn!(%link, %topic, dropped = total, since_last_line = repeats, "alert command dropped: the alert task's command queue is full");
                     }
-                    Err(e) => rejected(&e),
                 }
             }
-            Inbound::DeviceCommand => {
-                match command::parse_device(&self.topics.device_commands_prefix(), topic, payload) {
-                    Ok(cmd) => {
-                        let req = DeviceRequest {
-                            cmd,
-                            note: None,
-                            via: Via::Mqtt,
-                            link: Some(link),
-                            reply: None,
-                        };
-                        let _ = self.routes.devices.send(req).await;
+            Ok(Some(Parsed::Device(cmd))) => {
+                if self
+                    .routes
+                    .devices
+                    .try_send(DeviceRequest {
+                        cmd,
+                        note: None,
+                        via: Via::Mqtt,
+                        link: Some(link.clone()),
+                        reply: None,
+                    })
+                    .is_err()
+                {
+                    self.count(Rejection::Busy);
+                    if let Verdict::Log { repeats, total } =
+                        self.busy_log.hit(tokio::time::Instant::now())
+                    {
+                        tracing::warn!(%link, %topic, dropped = total, since_last_line = repeats, "device command dropped: the device task is busy");
                     }
-                    Err(e) => rejected(&e),
                 }
             }
-            Inbound::Other => {}
+            Err(error) => {
+                self.count(Rejection::Malformed);
+                if let Verdict::Log { repeats, total } =
+                    self.rejected_log.hit(tokio::time::Instant::now())
+                {
+                    tracing::warn!(%link, %topic, %error, rejected = total, since_last_line = repeats, "malformed command ignored");
+                }
+            }
         }
+    }
+
+    fn count(&self, why: Rejection) {
+        Counters::bump(&self.live.counters.commands_rejected);
+        self.live.metrics.command_rejected(why);
     }
 }

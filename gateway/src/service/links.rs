@@ -3,7 +3,7 @@
 //! cannot be set up (unreadable certificate or password file) is left out and reported, so it
 //! never stops local alerting.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::effects::Target;
 use super::pipeline::TelemetryOut;
-use crate::config::{Config, LinkId, UplinkConfig};
+use crate::config::{CommandIdentity, Config, LinkId, UplinkConfig};
 use crate::mqtt::broker::LocalEndpoints;
 use crate::mqtt::link::{
     LinkEvent, LinkSettings, LinkStats, LinkTask, LocalLinkTask, TelemetryMsg,
@@ -109,14 +109,15 @@ pub(super) struct LinkPlan {
     pub targets: BTreeMap<LinkId, Target>,
     /// Telemetry destinations (the local broker first).
     pub telemetry: Vec<TelemetryOut>,
-    /// Links whose commands are accepted.
-    pub command_links: HashSet<LinkId>,
+    /// Links whose commands are accepted, with where each takes the acting person from.
+    pub command_links: HashMap<LinkId, CommandIdentity>,
     /// Uplinks left out, with the reason.
     pub broken: Vec<(LinkId, String)>,
 }
 
 impl LinkPlan {
-    /// Plans the local link and every uplink of `config`.
+    /// Plans the local link (in-process to rumqttd's router over `local`) and every uplink of
+    /// `config`.
     pub(super) fn new(
         config: &Config,
         store: &Store,
@@ -141,13 +142,15 @@ impl LinkPlan {
             true,
             Some(config.mqtt.readings_min_interval),
         )?;
-        plan.command_links.insert(LinkId::local());
+        // Only the box reaches the loopback broker: its commands name their person in the body.
+        plan.command_links
+            .insert(LinkId::local(), CommandIdentity::Body);
         for u in &config.uplinks {
             let id = LinkId::new(&u.id);
             match uplink_settings(config, u, topics, now) {
                 Ok(settings) => {
                     if u.commands {
-                        plan.command_links.insert(id);
+                        plan.command_links.insert(id, u.command_identity);
                     }
                     let id = settings.id.clone();
                     let every = u.telemetry_interval;
@@ -197,6 +200,12 @@ impl LinkPlan {
     pub(super) fn infos(&self) -> Vec<LinkInfo> {
         self.links.iter().map(|l| l.info.clone()).collect()
     }
+}
+
+/// The gateway's well-known client id; the broker guard refuses it to every outside client, so
+/// nobody can pass for the gateway on the local broker.
+pub(super) fn local_client_id(config: &Config) -> String {
+    format!("pingan-{}-gateway", config.site.id)
 }
 
 fn status_payload(config: &Config, online: bool, at: Timestamp) -> String {

@@ -16,6 +16,7 @@ pub mod backend;
 pub mod board;
 mod core;
 mod data_dir;
+mod device_limit;
 mod devices;
 mod drivers;
 mod effects;
@@ -25,6 +26,7 @@ mod fall;
 mod handover;
 mod housekeeping;
 mod inbound;
+mod link_watch;
 mod links;
 pub mod live;
 mod pipeline;
@@ -34,7 +36,7 @@ mod writer;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use pingan_drivers::ReadingSink;
@@ -178,6 +180,8 @@ pub struct Gateway {
     pub facility: Arc<Facility>,
     /// Unix ms of the pipeline's last turn (watchdog).
     pub heartbeat: Arc<AtomicI64>,
+    /// False while the local link has been down for 30 s (watchdog; see `link_watch`).
+    pub link_health: Arc<AtomicBool>,
     clock: SharedClock,
     started: Instant,
     sink: Option<ReadingSink>,
@@ -198,7 +202,12 @@ impl Gateway {
         let site = Site::new(opts.config);
         let config = site.config.clone();
         let store = open_store(&config)?;
-        let local = broker::start(config.mqtt.bind, config.mqtt.max_connections).await?;
+        let embedded = broker::start(
+            config.mqtt.bind,
+            config.mqtt.max_connections,
+            vec![links::local_client_id(&config)],
+        )
+        .await?;
 
         let topics = Topics::new(&config.site.id);
         let metrics =
@@ -211,7 +220,7 @@ impl Gateway {
         let devices = DeviceTask::builder();
         let inbound = InboundTask::builder();
 
-        let plan = LinkPlan::new(&config, &store, &topics, clock.now(), local)?;
+        let plan = LinkPlan::new(&config, &store, &topics, clock.now(), embedded.local)?;
         let links = plan.infos();
         record_links(&store, &plan);
         let local_outbox = plan.targets.get(&LinkId::local()).map(|t| t.outbox.clone());
@@ -238,12 +247,18 @@ impl Gateway {
         );
         let device_commands = drivers::DeviceCommands::from_config(&config, &opts.base_dir);
         let device_requests = devices.input();
+        // Refusals go out on the local link's QoS 0 queue: never stored (module docs of devices).
+        let answers = plan.telemetry.first().map(|t| devices::Answers {
+            tx: t.tx.clone(),
+            stats: t.stats.clone(),
+        });
         tasks.spawn(
             Part::Devices,
             devices
                 .build(DeviceTaskParts {
                     commands: device_commands.clone(),
                     results: local_outbox,
+                    answers,
                     store: store.clone(),
                     topics: topics.clone(),
                     live: live.clone(),
@@ -313,6 +328,20 @@ impl Gateway {
         )
         .await?;
         let sink_stats = core.sink.stats();
+        let link_health = Arc::new(AtomicBool::new(true));
+        if let Some(local) = links.iter().find(|l| l.id == LinkId::local()) {
+            let stop = tasks.token(Part::Housekeeping);
+            tasks.spawn(
+                Part::Housekeeping,
+                link_watch::run(
+                    local.stats.clone(),
+                    core.findings.clone(),
+                    link_health.clone(),
+                    clock.clone(),
+                    stop,
+                ),
+            );
+        }
         let listener = tokio::net::TcpListener::bind(config.http.bind)
             .await
             .map_err(|source| StartError::Http {
@@ -387,6 +416,7 @@ impl Gateway {
             config,
             facility: site.facility,
             heartbeat: core.heartbeat,
+            link_health,
             clock,
             started: Instant::now(),
             sink: Some(core.sink),

@@ -170,7 +170,7 @@ impl Harness {
         let req = CommandRequest {
             id,
             action,
-            by: "Nurse Li".into(),
+            by: crate::alert::Actor::account("Nurse Li"),
             note: None,
             via: Via::Http,
             reply: Some(reply),

@@ -9,7 +9,8 @@ use super::error::StoreError;
 
 /// Tree of staff accounts: user name → [`UserRecord`].
 pub const USERS_TREE: &str = "web/users";
-/// Tree of login sessions: session key → [`SessionRecord`].
+/// Tree of login sessions: session key (the SHA-256 of the token, chosen by the auth module) →
+/// [`SessionRecord`].
 pub const SESSIONS_TREE: &str = "web/sessions";
 
 /// A stored account.
@@ -123,6 +124,31 @@ impl Accounts {
     pub fn remove_session(&self, key: &[u8]) -> Result<(), StoreError> {
         self.sessions.remove(key).map_err(db_err)?;
         Ok(())
+    }
+
+    /// The keys of every stored session.
+    pub fn session_keys(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.sessions
+            .iter()
+            .keys()
+            .map(|k| k.map(|k| k.to_vec()).map_err(db_err))
+            .collect()
+    }
+
+    /// Removes every session whose key `doomed` picks; returns how many.
+    pub fn remove_sessions_by_key(
+        &self,
+        doomed: impl Fn(&[u8]) -> bool,
+    ) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for k in self.sessions.iter().keys() {
+            let k = k.map_err(db_err)?;
+            if doomed(&k) {
+                self.sessions.remove(k).map_err(db_err)?;
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 
     /// Removes every session `doomed` picks (and every unreadable one); returns how many.

@@ -13,6 +13,7 @@ mod commit;
 mod error;
 mod keys;
 pub mod outbox;
+mod private;
 mod readings;
 pub mod records;
 
@@ -69,13 +70,20 @@ impl Store {
         Self::open_with(config, Path::new("(temporary)"))
     }
 
-    /// Opens (or creates) the database in `dir` and checks its schema version.
+    /// Opens (or creates) the database in `dir` and checks its schema version. The directory
+    /// is made private: 0700, its files 0600, the process umask 077 (`store::private`).
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        private::prepare(dir).map_err(|e| StoreError::Db {
+            path: dir.to_path_buf(),
+            source: sled::Error::Io(e),
+        })?;
         let config = sled::Config::new()
             .path(dir)
             .cache_capacity(64 << 20)
             .flush_every_ms(Some(500));
-        Self::open_with(config, dir)
+        let store = Self::open_with(config, dir)?;
+        private::tighten(dir);
+        Ok(store)
     }
 
     fn open_with(config: sled::Config, dir: &Path) -> Result<Self, StoreError> {

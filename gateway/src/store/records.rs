@@ -107,6 +107,7 @@ mod tests {
         ActionRecord {
             at: Timestamp(at),
             by: "li".into(),
+            account: Some("li".into()),
             via: Via::Http,
             subject: ActionSubject::Device(DeviceId::new(device)),
             act: Act::DeviceCommand {

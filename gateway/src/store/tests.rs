@@ -128,6 +128,7 @@ async fn alerts_and_audit_survive_reopen() {
             at: Timestamp(1),
             action: AuditAction::Raised,
             by: None,
+            account: None,
             via: Via::System,
             note: None,
         };
@@ -366,6 +367,7 @@ fn trails_keep_alerts_raised_in_the_span_and_optionally_every_open_one() {
             at: Timestamp(ms),
             action: AuditAction::Raised,
             by: None,
+            account: None,
             via: Via::System,
             note: None,
         };
@@ -402,6 +404,7 @@ fn one_commit_writes_the_alerts_their_audit_and_their_outbox_messages_together()
         at: Timestamp(1),
         action: AuditAction::Raised,
         by: None,
+        account: None,
         via: Via::System,
         note: None,
     };
@@ -430,4 +433,40 @@ fn one_commit_writes_the_alerts_their_audit_and_their_outbox_messages_together()
     };
     assert_eq!(topics(&local), vec!["t/1", "t/3"]);
     assert_eq!(topics(&inst), vec!["t/2"]);
+}
+
+#[test]
+fn the_data_directory_is_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("data");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let stray = dir.join("pingan-site");
+    std::fs::write(&stray, "t").unwrap();
+    std::fs::set_permissions(&stray, std::fs::Permissions::from_mode(0o644)).unwrap();
+    {
+        let store = Store::open(&dir).unwrap();
+        store.set_meta("site_id", "t").unwrap();
+        store.flush_blocking().unwrap();
+        std::fs::write(dir.join("written-later"), "x").unwrap();
+    }
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    let mut stack = vec![dir.clone()];
+    let mut files = 0;
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                assert_eq!(mode(&p), 0o700, "{}", p.display());
+                stack.push(p);
+            } else {
+                files += 1;
+                assert_eq!(mode(&p) & 0o077, 0, "{} is readable by others", p.display());
+            }
+        }
+    }
+    assert!(files >= 3, "sled's files and ours were checked");
+    assert_eq!(mode(&stray), 0o600);
 }

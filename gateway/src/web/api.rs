@@ -12,9 +12,10 @@ use pingan_drivers::Timestamp;
 use serde::Serialize;
 
 use super::AppState;
-use super::auth::SessionRecord;
+use super::auth::{Peer, SessionRecord};
 use super::backend::{AlertDetail, DeviceView, ResidentView, StatusView};
 use super::error::ApiError;
+use super::listener::PeerAddr;
 use super::request::{self, MAX_BODY};
 use super::session::{self, Session};
 use crate::alert::{Alert, AlertState};
@@ -42,6 +43,7 @@ impl Me {
 
 pub(crate) async fn login(
     State(st): State<AppState>,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -53,9 +55,20 @@ pub(crate) async fn login(
     }
     request::require_json(&headers, &body)?;
     let l = request::login(&body)?;
+    // Served without the listener (tests over a bare router), the address is unknown.
+    let peer = extensions
+        .get::<PeerAddr>()
+        .map_or(Peer(std::net::Ipv4Addr::UNSPECIFIED.into()), |p| {
+            Peer(p.0.ip())
+        });
     let now = st.backend.now();
-    let (token, record) = st.auth.login(&l.user, &l.password, now).await?;
-    tracing::info!(user = %record.user, "dashboard login");
+    let backend = st.backend.clone();
+    let clock = move || backend.now();
+    let (token, record) = st
+        .auth
+        .login(&l.user, &l.password, peer, now, &clock)
+        .await?;
+    let now = st.backend.now();
     with_cookie(
         Json(Me::new(record, now)).into_response(),
         &session::set_cookie(&token),

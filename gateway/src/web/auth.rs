@@ -2,13 +2,18 @@
 //! records live in the store's [`Accounts`] trees:
 //!
 //! - `web/users`: user name → [`UserRecord`] (an argon2id PHC string; never a password).
-//! - `web/sessions`: session token (256 random bits, hex) → [`SessionRecord`] with the session's
-//!   CSRF token and expiry.
+//! - `web/sessions`: SHA-256 of the session token → [`SessionRecord`] with the session's CSRF
+//!   token and expiry. The token itself (256 random bits, hex) lives only in the browser's
+//!   cookie: a copy of the database does not log anybody in.
+//!
+//! Logins are throttled per source address and per user name before any password is verified
+//! (`throttle`); failures and refusals are logged with the source address.
 //!
 //! There is no default account: staff are added with `pingan user add NAME`; `pingan demo`
 //! creates a demo account with a random password ([`create_demo_user`]).
 
-use std::sync::{Mutex, OnceLock};
+use std::net::IpAddr;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use argon2::Argon2;
@@ -16,7 +21,8 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use pingan_drivers::Timestamp;
 use rand::{Rng, RngCore};
 
-use super::throttle::Throttle;
+use super::throttle::{Gate, Throttle};
+use crate::log_limit::{LogLimit, Verdict};
 use crate::store::StoreError;
 pub(crate) use crate::store::{Accounts, SessionRecord, UserRecord};
 
@@ -55,7 +61,7 @@ pub(crate) enum LoginError {
     /// Wrong name or password (which one is not said).
     #[error("wrong user name or password")]
     BadCredentials,
-    /// Too many failed logins for this user.
+    /// Too many failed logins from this address.
     #[error("too many failed logins; try again in {retry_after_s} s")]
     Throttled {
         /// Seconds until the next attempt is accepted.
@@ -176,6 +182,15 @@ pub(crate) fn random_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The key a session is stored under: the SHA-256 of its token, so the database holds nothing
+/// that logs in.
+pub(crate) fn session_key(token: &str) -> [u8; 32] {
+    let d = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+    let mut key = [0u8; 32];
+    key.copy_from_slice(d.as_ref());
+    key
+}
+
 /// Whether `s` looks like a token we issued (64 lowercase hex digits).
 pub(crate) fn is_token(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
@@ -191,6 +206,8 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub(crate) struct Auth {
     accounts: Accounts,
     throttle: Mutex<Throttle>,
+    /// Refused logins are logged at a low rate (a flood must not fill the disk).
+    refused_log: Mutex<LogLimit>,
     /// Each argon2 verification takes ~19 MiB and a core for tens of milliseconds: bound how
     /// many run at once so a login flood cannot starve or OOM the gateway that sends alerts.
     verifying: tokio::sync::Semaphore,
@@ -199,54 +216,91 @@ pub(crate) struct Auth {
 /// Password verifications running at once.
 const MAX_VERIFYING: usize = 2;
 
+/// Where a login came from, for throttling and logs (`0.0.0.0` when the transport did not say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Peer(pub(crate) IpAddr);
+
 impl Auth {
-    /// Auth over the store's accounts.
+    /// Auth over the store's accounts. Sessions stored under their raw token by an older
+    /// version are removed: nobody can use them any more.
     pub(crate) fn new(accounts: Accounts) -> Self {
+        match accounts.remove_sessions_by_key(|k| k.len() != 32) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                sessions = n,
+                "removed sessions stored under raw tokens; those users log in again"
+            ),
+            Err(error) => tracing::warn!(%error, "cannot remove old sessions"),
+        }
         Self {
             accounts,
             throttle: Mutex::new(Throttle::default()),
+            refused_log: Mutex::new(LogLimit::new(Duration::from_secs(10))),
             verifying: tokio::sync::Semaphore::new(MAX_VERIFYING),
         }
     }
 
-    /// Checks a name and password and opens a session: returns its token and record.
+    fn throttle(&self) -> MutexGuard<'_, Throttle> {
+        self.throttle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Checks a name and password and opens a session: returns its token and record. `now` is
+    /// the time the attempt started; `clock` reads the time after a hold or verification.
     pub(crate) async fn login(
         &self,
         name: &str,
         password: &str,
+        peer: Peer,
         now: Timestamp,
+        clock: &(dyn Fn() -> Timestamp + Send + Sync),
     ) -> Result<(String, SessionRecord), LoginError> {
-        // A name that cannot exist is refused before it costs memory in the throttle or CPU.
+        let addr = peer.0;
+        // A name that cannot exist is refused before it costs memory or CPU; it still counts
+        // against the address.
         if check_name(name).is_err() {
+            self.throttle().failure_without_attempt(addr, now);
+            tracing::warn!(%addr, "dashboard login failed: invalid user name");
             return Err(LoginError::BadCredentials);
         }
-        if let Err(wait) = self.throttled(name, now) {
-            return Err(LoginError::Throttled {
-                retry_after_s: wait.as_secs().max(1),
-            });
+        let gate = self.throttle().begin(addr, name, now);
+        let hold = match gate {
+            Gate::Refuse { retry_after } => {
+                let verdict = self
+                    .refused_log
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .hit(tokio::time::Instant::now());
+                if let Verdict::Log { repeats, total } = verdict {
+                    tracing::warn!(%addr, user = %name, retry_after_s = retry_after.as_secs_f32(), refused = total, since_last_line = repeats, "dashboard login throttled: too many failures from this address");
+                }
+                return Err(LoginError::Throttled {
+                    retry_after_s: retry_after.as_secs().max(1),
+                });
+            }
+            Gate::Go { hold } => hold,
+        };
+        // From here the attempt is counted; it must be finished however this future ends.
+        let mut attempt = Attempt {
+            auth: self,
+            addr,
+            user: name,
+            clock,
+            ok: false,
+        };
+        if !hold.is_zero() {
+            tracing::warn!(%addr, user = %name, hold_ms = hold.as_millis() as u64, "dashboard login held: repeated failures for this user");
+            tokio::time::sleep(hold).await;
         }
-        let stored = self
-            .accounts
-            .user(name)
-            .map_err(AuthError::from)?
-            .map(|u| u.phc);
-        let known = stored.is_some();
-        let phc = stored.unwrap_or_else(|| dummy_phc().to_owned());
-        let pw = password.to_owned();
-        let _permit = self
-            .verifying
-            .acquire()
-            .await
-            .map_err(|e| AuthError::Hash(e.to_string()))?;
-        // argon2 takes tens of milliseconds of CPU: keep it off the reactor.
-        let ok = tokio::task::spawn_blocking(move || verify(&phc, &pw))
-            .await
-            .map_err(|e| AuthError::Hash(e.to_string()))?;
-        if !(ok && known) {
-            self.record(name, now, false);
+        attempt.ok = attempt.verify(password).await?;
+        let ok = attempt.ok;
+        drop(attempt);
+        if !ok {
+            tracing::warn!(%addr, user = %name, "dashboard login failed: wrong user name or password");
             return Err(LoginError::BadCredentials);
         }
-        self.record(name, now, true);
+        let now = clock();
         self.sweep(now)?;
         let token = random_token();
         let record = SessionRecord {
@@ -256,8 +310,9 @@ impl Auth {
             expires_at: now.plus(SESSION_TTL),
         };
         self.accounts
-            .put_session(token.as_bytes(), &record)
+            .put_session(&session_key(&token), &record)
             .map_err(AuthError::from)?;
+        tracing::info!(%addr, user = %name, "dashboard login");
         Ok((token, record))
     }
 
@@ -270,11 +325,12 @@ impl Auth {
         if !is_token(token) {
             return Ok(None);
         }
-        match self.accounts.session(token.as_bytes())? {
+        let key = session_key(token);
+        match self.accounts.session(&key)? {
             Some(s) if now < s.expires_at => Ok(Some(s)),
             Some(_) => {
                 // Expired: forget it.
-                self.accounts.remove_session(token.as_bytes())?;
+                self.accounts.remove_session(&key)?;
                 Ok(None)
             }
             None => Ok(None),
@@ -283,27 +339,8 @@ impl Auth {
 
     /// Ends a session.
     pub(crate) fn logout(&self, token: &str) -> Result<(), AuthError> {
-        self.accounts.remove_session(token.as_bytes())?;
+        self.accounts.remove_session(&session_key(token))?;
         Ok(())
-    }
-
-    fn throttled(&self, name: &str, now: Timestamp) -> Result<(), Duration> {
-        match self.throttle.lock() {
-            Ok(t) => t.check(name, now),
-            Err(poisoned) => poisoned.into_inner().check(name, now),
-        }
-    }
-
-    fn record(&self, name: &str, now: Timestamp, ok: bool) {
-        let mut t = match self.throttle.lock() {
-            Ok(t) => t,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if ok {
-            t.success(name);
-        } else {
-            t.failure(name, now);
-        }
     }
 
     /// Drops expired sessions (run at each login, so the tree stays small without a timer).
@@ -313,9 +350,55 @@ impl Auth {
     }
 }
 
+/// A login attempt the throttle let through: reports its outcome when dropped, so an attempt
+/// whose client went away mid-verification still counts (as a failure).
+struct Attempt<'a> {
+    auth: &'a Auth,
+    addr: IpAddr,
+    user: &'a str,
+    clock: &'a (dyn Fn() -> Timestamp + Send + Sync),
+    ok: bool,
+}
+
+impl Attempt<'_> {
+    async fn verify(&self, password: &str) -> Result<bool, LoginError> {
+        let stored = self
+            .auth
+            .accounts
+            .user(self.user)
+            .map_err(AuthError::from)?
+            .map(|u| u.phc);
+        let known = stored.is_some();
+        let phc = stored.unwrap_or_else(|| dummy_phc().to_owned());
+        let pw = password.to_owned();
+        let _permit = self
+            .auth
+            .verifying
+            .acquire()
+            .await
+            .map_err(|e| AuthError::Hash(e.to_string()))?;
+        // argon2 takes tens of milliseconds of CPU: keep it off the reactor.
+        let ok = tokio::task::spawn_blocking(move || verify(&phc, &pw))
+            .await
+            .map_err(|e| AuthError::Hash(e.to_string()))?;
+        Ok(ok && known)
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        let now = (self.clock)();
+        self.auth
+            .throttle()
+            .finish(self.addr, self.user, self.ok, now);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const PEER: Peer = Peer(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
 
     fn db() -> Accounts {
         crate::store::Store::temporary()
@@ -381,7 +464,10 @@ mod tests {
         add_user(&db, "li", "password-1").unwrap();
         let auth = Auth::new(db.clone());
         let t0 = Timestamp(1_700_000_000_000);
-        let (token, rec) = auth.login("li", "password-1", t0).await.unwrap();
+        let (token, rec) = auth
+            .login("li", "password-1", PEER, t0, &|| t0)
+            .await
+            .unwrap();
         assert!(is_token(&token));
         assert!(is_token(&rec.csrf));
         assert_eq!(auth.session(&token, t0).unwrap(), Some(rec));
@@ -389,21 +475,67 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn repeated_wrong_passwords_lock_the_user_even_with_the_right_one() {
+    async fn the_database_holds_the_tokens_hash_which_does_not_log_in() {
         let db = db();
         add_user(&db, "li", "password-1").unwrap();
         let auth = Auth::new(db.clone());
         let t0 = Timestamp(1_700_000_000_000);
-        for _ in 0..super::super::throttle::FREE_FAILURES {
+        let (token, _) = auth
+            .login("li", "password-1", PEER, t0, &|| t0)
+            .await
+            .unwrap();
+        let keys = db.session_keys().unwrap();
+        assert_eq!(keys, vec![session_key(&token).to_vec()]);
+        assert!(!keys.iter().any(|k| k == token.as_bytes()));
+        let stolen: String = keys[0].iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(auth.session(&stolen, t0).unwrap(), None);
+        assert!(auth.session(&token, t0).unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn sessions_stored_under_raw_tokens_are_removed_at_start() {
+        let db = db();
+        let old = random_token();
+        let rec = SessionRecord {
+            user: "li".into(),
+            csrf: random_token(),
+            created_at: Timestamp(0),
+            expires_at: Timestamp(i64::MAX),
+        };
+        db.put_session(old.as_bytes(), &rec).unwrap();
+        let auth = Auth::new(db.clone());
+        assert!(db.session_keys().unwrap().is_empty());
+        assert_eq!(auth.session(&old, Timestamp(1)).unwrap(), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn repeated_wrong_passwords_slow_the_address_but_not_the_nurse_elsewhere() {
+        use super::super::throttle::{ADDR_FREE, USER_MAX_DELAY};
+        let db = db();
+        add_user(&db, "li", "password-1").unwrap();
+        let auth = Auth::new(db.clone());
+        let t0 = Timestamp(1_700_000_000_000);
+        for _ in 0..ADDR_FREE {
             assert!(matches!(
-                auth.login("li", "nope-nope", t0).await,
+                auth.login("li", "nope-nope", PEER, t0, &|| t0).await,
                 Err(LoginError::BadCredentials)
             ));
         }
         assert!(matches!(
-            auth.login("li", "password-1", t0).await,
+            auth.login("li", "password-1", PEER, t0, &|| t0).await,
             Err(LoginError::Throttled { .. })
         ));
+        let station = Peer(IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 7)));
+        let started = tokio::time::Instant::now();
+        assert!(
+            auth.login("li", "password-1", station, t0, &|| t0)
+                .await
+                .is_ok()
+        );
+        assert!(
+            started.elapsed() <= USER_MAX_DELAY,
+            "held at most the user's maximum"
+        );
     }
 
     #[test]

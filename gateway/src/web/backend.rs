@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use ulid::Ulid;
 
-use crate::alert::{ActionRecord, Alert, AlertTrail, CommandError, Location};
+use crate::alert::{ActionRecord, Actor, Alert, AlertTrail, CommandError, Location};
 use crate::config::{CareFlag, DeviceModel};
 use crate::report::{Handover, ReportSetup};
 
@@ -173,14 +173,14 @@ pub trait Backend: Send + Sync + 'static {
     fn acknowledge(
         &self,
         id: Ulid,
-        by: String,
+        by: Actor,
         note: Option<String>,
     ) -> BoxFuture<'_, Result<Alert, CommandError>>;
     /// A person resolves an alert.
     fn resolve(
         &self,
         id: Ulid,
-        by: String,
+        by: Actor,
         note: Option<String>,
     ) -> BoxFuture<'_, Result<Alert, CommandError>>;
     /// Residents for the floor view.
@@ -230,7 +230,7 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         device: DeviceId,
         command: String,
-        by: String,
+        by: Actor,
         note: Option<String>,
     ) -> BoxFuture<'_, Result<ActionRecord, BackendError>>;
     /// Recorded acts, newest first; of one device when given.

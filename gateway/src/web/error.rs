@@ -79,7 +79,9 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Command(CommandError::UnknownAlert(_)) => StatusCode::NOT_FOUND,
             Self::Command(CommandError::AlreadyAcknowledged { .. }) => StatusCode::CONFLICT,
-            Self::Command(CommandError::MissingPerson) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Command(CommandError::MissingPerson | CommandError::InvalidPerson(_)) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::Auth(AuthError::InvalidName(_) | AuthError::WeakPassword(_)) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -104,6 +106,7 @@ impl ApiError {
             Self::Command(CommandError::UnknownAlert(_)) => "unknown_alert",
             Self::Command(CommandError::AlreadyAcknowledged { .. }) => "already_acknowledged",
             Self::Command(CommandError::MissingPerson) => "missing_person",
+            Self::Command(CommandError::InvalidPerson(_)) => "invalid_person",
             Self::Auth(AuthError::InvalidName(_)) => "invalid_name",
             Self::Auth(AuthError::WeakPassword(_)) => "weak_password",
             Self::Auth(_) => "internal",

@@ -14,7 +14,7 @@ use ulid::Ulid;
 
 use super::backend::{AlertDetail, Backend, BackendError, DeviceView, ResidentView, StatusView};
 use crate::alert::{
-    Act, ActionRecord, ActionSubject, Alert, AlertTrail, AuditEntry, CommandError, Engine,
+    Act, ActionRecord, ActionSubject, Actor, Alert, AlertTrail, AuditEntry, CommandError, Engine,
     EngineSettings, Event, Output, Policies, Via,
 };
 use crate::report::handover::{self, DeviceState, HandoverInput, Trigger};
@@ -147,7 +147,7 @@ impl MemoryBackend {
     pub fn command(
         &self,
         id: Ulid,
-        by: &str,
+        by: &Actor,
         note: Option<&str>,
         via: Via,
         resolve: bool,
@@ -236,7 +236,7 @@ impl Backend for MemoryBackend {
     fn acknowledge(
         &self,
         id: Ulid,
-        by: String,
+        by: Actor,
         note: Option<String>,
     ) -> BoxFuture<'_, Result<Alert, CommandError>> {
         Box::pin(async move { self.command(id, &by, note.as_deref(), Via::Http, false) })
@@ -245,7 +245,7 @@ impl Backend for MemoryBackend {
     fn resolve(
         &self,
         id: Ulid,
-        by: String,
+        by: Actor,
         note: Option<String>,
     ) -> BoxFuture<'_, Result<Alert, CommandError>> {
         Box::pin(async move { self.command(id, &by, note.as_deref(), Via::Http, true) })
@@ -318,7 +318,7 @@ impl Backend for MemoryBackend {
         &self,
         device: DeviceId,
         command: String,
-        by: String,
+        by: Actor,
         note: Option<String>,
     ) -> BoxFuture<'_, Result<ActionRecord, BackendError>> {
         Box::pin(async move {
@@ -329,7 +329,8 @@ impl Backend for MemoryBackend {
                 .any(|d| d.id == device.as_str() && d.health == HealthState::Offline);
             let record = ActionRecord {
                 at: Timestamp::now(),
-                by,
+                by: by.display(),
+                account: by.account.clone(),
                 via: Via::Http,
                 subject: ActionSubject::Device(device),
                 act: Act::DeviceCommand { command },

@@ -6,7 +6,10 @@
 //! - `api`: REST handlers under `/api/v1`; `events`: Server-Sent Events of alert changes.
 //! - `reports`: the response report (JSON, CSV) and shift handovers; `devices`: device
 //!   commands and their records; [`tool`]: read access to reports for `pingan report`.
-//! - `session`: the session extractor (cookie + CSRF header); `throttle`: failed-login limits.
+//! - `session`: the session extractor (cookie + CSRF header); `throttle`: login limits per
+//!   address and per user.
+//! - `listener`: the accept loop (connection caps per address and in total, header and idle
+//!   timeouts).
 //! - `request`: parsing of ids, bodies and queries; `error`: every failure as `{"error": …}`.
 //! - `assets`: the embedded single-page dashboard (`gateway/assets/`).
 //! - [`memory`]: an in-memory [`Backend`] around the real alert engine, for tests and demos.
@@ -22,6 +25,7 @@ pub mod backend;
 mod devices;
 mod error;
 mod events;
+mod listener;
 pub mod memory;
 mod reports;
 mod request;
@@ -34,13 +38,13 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
 use tokio_util::sync::CancellationToken;
 
 pub use assets::page_weight;
 pub use auth::{AuthError, add_user, create_demo_user, generate_password, set_password};
 pub use backend::Backend;
 pub use error::ApiError;
+pub use listener::Limits;
 
 /// Why the dashboard stopped.
 #[derive(Debug, thiserror::Error)]
@@ -115,24 +119,27 @@ fn router_with_shutdown(backend: Arc<dyn Backend>, shutdown: CancellationToken) 
         .with_state(state)
 }
 
-/// Serves the dashboard on `listener` until `shutdown` is cancelled; open event streams end then.
+/// Serves the dashboard on `listener` until `shutdown` is cancelled (open event streams end
+/// then), with the default [`Limits`] inside the open-file limit.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     backend: Arc<dyn Backend>,
     shutdown: CancellationToken,
 ) -> Result<(), WebError> {
+    serve_with(listener, backend, shutdown, Limits::for_open_files()).await
+}
+
+/// [`serve`] with explicit connection limits.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    backend: Arc<dyn Backend>,
+    shutdown: CancellationToken,
+    limits: Limits,
+) -> Result<(), WebError> {
     let app = router_with_shutdown(backend, shutdown.clone());
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "dashboard listening");
+        tracing::info!(%addr, max_connections = limits.max_connections, per_address = limits.per_address, "dashboard listening");
     }
-    // Alert events are small writes that must not wait for Nagle.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "TCP_NODELAY");
-        }
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await?;
+    listener::serve(listener, app, limits, shutdown).await?;
     Ok(())
 }

@@ -71,7 +71,7 @@ pub(crate) async fn handover_now(
     let body = body_bytes(body)?;
     request::require_json(&headers, &body)?;
     let cmd = request::command(&body, &s.record.user)?;
-    Ok(Json(st.backend.handover_now(cmd.by).await?))
+    Ok(Json(st.backend.handover_now(cmd.by.display()).await?))
 }
 
 pub(crate) async fn handovers(

@@ -8,13 +8,13 @@ use serde::Deserialize;
 use ulid::Ulid;
 
 use super::error::ApiError;
-use crate::alert::Locale;
+use crate::alert::{Actor, Locale, check_person, parse_alert_id};
 use crate::report::period;
 
 /// Largest request body accepted, bytes.
 pub(crate) const MAX_BODY: usize = 16 * 1024;
 /// Longest person name in a command, characters.
-pub(crate) const MAX_PERSON: usize = 64;
+pub(crate) const MAX_PERSON: usize = crate::alert::MAX_PERSON;
 /// Longest note in a command, characters.
 pub(crate) const MAX_NOTE: usize = 2000;
 /// Default window of resolved alerts in the list, seconds.
@@ -25,8 +25,8 @@ pub(crate) const MAX_RECENT_S: u64 = 7 * 86_400;
 /// An acknowledge or resolve command from the dashboard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Command {
-    /// Who, as recorded in the audit trail and the alert.
-    pub(crate) by: String,
+    /// Who: the logged-in account and the name typed beside it.
+    pub(crate) by: Actor,
     /// The person's note.
     pub(crate) note: Option<String>,
 }
@@ -51,16 +51,15 @@ pub(crate) struct Login {
     pub(crate) password: String,
 }
 
-/// Parses an alert id from a path segment.
+/// Parses an alert id from a path segment (ids outside the ULID range are refused, see
+/// `alert::id`).
 pub(crate) fn alert_id(s: &str) -> Result<Ulid, ApiError> {
-    Ulid::from_string(s).map_err(|_| {
-        ApiError::BadRequest(format!("{s:?} is not an alert id (a 26-character ULID)"))
-    })
+    parse_alert_id(s).map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
 /// Parses an acknowledge/resolve body for the logged-in `user`. An empty body means "me, no
-/// note". A `name` other than the account is recorded as `name (account)` so the audit keeps
-/// both the person and the login.
+/// note". A typed `name` is kept beside the account, never instead of it: the audit records the
+/// account and shows `name (account)`.
 pub(crate) fn command(body: &[u8], user: &str) -> Result<Command, ApiError> {
     let parsed = if body.iter().all(u8::is_ascii_whitespace) {
         CommandBody {
@@ -71,16 +70,16 @@ pub(crate) fn command(body: &[u8], user: &str) -> Result<Command, ApiError> {
         json::<CommandBody>(body)?
     };
     let name = parsed.name.as_deref().map(str::trim).unwrap_or_default();
-    if name.chars().count() > MAX_PERSON || name.chars().any(char::is_control) {
-        return Err(ApiError::Unprocessable(format!(
-            "name: at most {MAX_PERSON} characters, no control characters"
-        )));
-    }
-    let by = if name.is_empty() || name == user {
-        user.to_owned()
+    let name = if name.is_empty() {
+        None
     } else {
-        format!("{name} ({user})")
+        Some(check_person(name).map_err(|e| {
+            ApiError::Unprocessable(format!(
+                "name: {e} (at most {MAX_PERSON} characters, no control or formatting characters)"
+            ))
+        })?)
     };
+    let by = Actor::account_with_name(user, name.map(str::to_owned));
     let note = parsed
         .note
         .map(|n| n.trim().to_owned())
@@ -293,7 +292,7 @@ mod tests {
         assert_eq!(
             command(b"", "li").unwrap(),
             Command {
-                by: "li".into(),
+                by: Actor::account("li"),
                 note: None
             }
         );
@@ -306,7 +305,8 @@ mod tests {
             "station1",
         )
         .unwrap();
-        assert_eq!(c.by, "王芳 (station1)");
+        assert_eq!(c.by.display(), "王芳 (station1)");
+        assert_eq!(c.by.account.as_deref(), Some("station1"));
         assert_eq!(c.note.as_deref(), Some("已到床边"));
     }
 
@@ -338,6 +338,16 @@ mod tests {
             command(long.as_bytes(), "li"),
             Err(ApiError::Unprocessable(_))
         ));
+        for name in ["\\u0000", "Li\\u202eadmin", "a\\u2066b"] {
+            let body = format!(r#"{{"name":"{name}"}}"#);
+            assert!(
+                matches!(
+                    command(body.as_bytes(), "li"),
+                    Err(ApiError::Unprocessable(_))
+                ),
+                "{name}"
+            );
+        }
     }
 
     #[test]
@@ -352,6 +362,7 @@ mod tests {
     fn bad_ulids_are_bad_requests() {
         assert!(alert_id("01ARZ3NDEKTSV4RRFFQ69G5FAV").is_ok());
         for s in [
+            "81ARZ3NDEKTSV4RRFFQ69G5FAV",
             "",
             "x",
             "01ARZ3NDEKTSV4RRFFQ69G5FA",
@@ -372,7 +383,7 @@ mod tests {
         fn json_shaped_commands_never_panic(name in ".{0,80}", note in ".{0,80}") {
             let body = serde_json::json!({ "name": name, "note": note }).to_string();
             if let Ok(c) = command(body.as_bytes(), "li") {
-                prop_assert!(!c.by.is_empty());
+                prop_assert_eq!(c.by.account.as_deref(), Some("li"));
             }
         }
 

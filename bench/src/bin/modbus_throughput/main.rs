@@ -200,7 +200,7 @@ async fn main() -> anyhow::Result<()> {
         "none" => None,
         "embedded" => {
             let free = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
-            pingan_gateway::mqtt::broker::start(free, 16).await?;
+            pingan_gateway::mqtt::broker::start(free, 16, Vec::new()).await?;
             Some(free.to_string())
         }
         other => Some(other.to_owned()),

@@ -184,7 +184,7 @@ fn resume_leaves_acknowledged_alerts_and_last_levels_alone() {
     let mut e = engine();
     let acked = Ulid::from_parts(1, 1);
     e.on_event(ev(AlertKind::Sos, resident("R1"), Priority::High, 0), acked);
-    e.acknowledge(acked, "Li", None, Via::Http, Timestamp(S))
+    e.acknowledge(acked, &Actor::named("Li"), None, Via::Http, Timestamp(S))
         .unwrap();
     let last = Ulid::from_parts(2, 2);
     e.on_event(ev(AlertKind::Fall, resident("R2"), Priority::High, 0), last);
@@ -227,7 +227,7 @@ fn acknowledgement_stops_escalation() {
     let out = e
         .acknowledge(
             id,
-            "Nurse Li",
+            &Actor::named("Nurse Li"),
             Some("on my way"),
             Via::Mqtt,
             Timestamp(20 * S),
@@ -239,7 +239,13 @@ fn acknowledgement_stops_escalation() {
     );
     assert!(e.on_tick(Timestamp(1000 * S)).is_empty());
     let err = e
-        .acknowledge(id, "Nurse Wang", None, Via::Http, Timestamp(21 * S))
+        .acknowledge(
+            id,
+            &Actor::named("Nurse Wang"),
+            None,
+            Via::Http,
+            Timestamp(21 * S),
+        )
         .unwrap_err();
     assert_eq!(
         err,
@@ -255,12 +261,12 @@ fn commands_for_unknown_alerts_or_without_a_person_are_refused() {
     let mut e = engine();
     let id = Ulid::from_parts(9, 9);
     assert_eq!(
-        e.acknowledge(id, "A", None, Via::Mqtt, Timestamp(0)),
+        e.acknowledge(id, &Actor::named("A"), None, Via::Mqtt, Timestamp(0)),
         Err(CommandError::UnknownAlert(id))
     );
     e.on_event(ev(AlertKind::Sos, resident("R1"), Priority::High, 0), id);
     assert_eq!(
-        e.resolve(id, "  ", None, Via::Mqtt, Timestamp(0)),
+        e.resolve(id, &Actor::named("  "), None, Via::Mqtt, Timestamp(0)),
         Err(CommandError::MissingPerson)
     );
     assert!(e.get(id).is_some());
@@ -313,7 +319,13 @@ fn high_alert_latches_until_acknowledged_then_resolves_if_cleared() {
         "latched: no auto-resolve"
     );
     let out = e
-        .acknowledge(id, "Guard", None, Via::Http, Timestamp(3601 * S))
+        .acknowledge(
+            id,
+            &Actor::named("Guard"),
+            None,
+            Via::Http,
+            Timestamp(3601 * S),
+        )
         .unwrap();
     let actions: Vec<String> = changes(&out).into_iter().map(|c| c.0).collect();
     assert_eq!(actions, vec!["acknowledged", "cleared"]);
@@ -430,8 +442,8 @@ proptest! {
                     e.on_event(ev(kinds[k as usize], resident(&sub.to_string()), p, t), id)
                 }
                 Step::Clear(sub, k) => e.on_event(Event::clear(kinds[k as usize], resident(&sub.to_string()), Timestamp(t)), Ulid::nil()),
-                Step::Ack(i) => raised.get(i as usize).map(|id| e.acknowledge(*id, "n", None, Via::Mqtt, Timestamp(t)).unwrap_or_default()).unwrap_or_default(),
-                Step::Resolve(i) => raised.get(i as usize).map(|id| e.resolve(*id, "n", None, Via::Http, Timestamp(t)).unwrap_or_default()).unwrap_or_default(),
+                Step::Ack(i) => raised.get(i as usize).map(|id| e.acknowledge(*id, &Actor::named("n"), None, Via::Mqtt, Timestamp(t)).unwrap_or_default()).unwrap_or_default(),
+                Step::Resolve(i) => raised.get(i as usize).map(|id| e.resolve(*id, &Actor::named("n"), None, Via::Http, Timestamp(t)).unwrap_or_default()).unwrap_or_default(),
                 Step::Cancel(sub) => e.cancel(&resident(&sub.to_string()), Timestamp(t)),
                 Step::Tick(secs) => { t += i64::from(secs) * S; e.on_tick(Timestamp(t)) }
             };
