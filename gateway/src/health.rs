@@ -112,6 +112,14 @@ pub struct StoreHealth {
 pub struct ModelsHealth {
     /// The fall model is loaded and its thread runs.
     pub fall_detection: bool,
+    /// Whether the site needs it: false when no wearable is configured, and the ONNX Runtime is
+    /// then never loaded (absent in reports of earlier versions: needed).
+    #[serde(default = "needed")]
+    pub fall_needed: bool,
+}
+
+fn needed() -> bool {
+    true
 }
 
 /// The health report (`"v": 1`); docs/schema/health-report.schema.json.
@@ -217,7 +225,7 @@ fn problems(r: &HealthReport) -> Vec<Problem> {
             );
         }
     }
-    if !r.models.fall_detection {
+    if r.models.fall_needed && !r.models.fall_detection {
         add(
             ProblemCode::FallDetectionUnavailable,
             "fall",
@@ -268,6 +276,7 @@ mod tests {
             },
             models: ModelsHealth {
                 fall_detection: true,
+                fall_needed: true,
             },
             open_alerts: 4,
             pipeline_idle_s: 1,
@@ -277,7 +286,7 @@ mod tests {
     #[test]
     fn each_condition_that_needs_a_person_is_reported_and_nothing_else() {
         type Change = fn(&mut HealthReport);
-        let cases: [(&str, Change, Option<ProblemCode>); 14] = [
+        let cases: [(&str, Change, Option<ProblemCode>); 15] = [
             ("healthy, open alerts are not a problem", |_| {}, None),
             ("a short drop", |r| r.links[0].down_for_s = Some(29), None),
             (
@@ -333,6 +342,14 @@ mod tests {
                 "no fall model",
                 |r| r.models.fall_detection = false,
                 Some(ProblemCode::FallDetectionUnavailable),
+            ),
+            (
+                "no fall model on a site without wearables",
+                |r| {
+                    r.models.fall_detection = false;
+                    r.models.fall_needed = false;
+                },
+                None,
             ),
             (
                 "stalled pipeline",

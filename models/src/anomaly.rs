@@ -40,6 +40,9 @@ pub enum AnomalyError {
     /// Inference failed or the outputs were not the expected shape.
     #[error("anomaly model inference: {0}")]
     Inference(String),
+    /// Not loaded: no configured device feeds it (the runtime stays out of memory).
+    #[error("anomaly model not loaded: no resident's wearable or bed mat is configured")]
+    NotNeeded,
 }
 
 /// One day's verdict.

@@ -114,8 +114,14 @@ fn every_payload_matches_its_schema_and_malformed_commands_are_refused_and_count
         "each malformed command is counted; log:\n{}",
         read_log()
     );
+    // Logged at a limited rate (a flood must not fill the disk): at least the first, never more
+    // lines than commands.
     let ignored = read_log().matches("malformed command ignored").count();
-    assert_eq!(ignored, malformed.len(), "each is logged once");
+    assert!(
+        (1..=malformed.len()).contains(&ignored),
+        "logged {ignored} times for {} commands",
+        malformed.len()
+    );
 
     // A valid body (checked by the schema too) acknowledges the alert.
     let good = "{\"v\":1,\"by\":\"Nurse Li\",\"note\":\"on my way\"}";

@@ -52,7 +52,11 @@ impl AnomalyRule {
     /// once, here).
     pub(crate) fn new(model: Result<AnomalyModel, AnomalyError>) -> Self {
         let model = model.map_err(|e| {
-            tracing::warn!(error = %e, "anomaly model unavailable; daily anomalies use baselines only");
+            if matches!(e, AnomalyError::NotNeeded) {
+                tracing::info!("{e}");
+            } else {
+                tracing::warn!(error = %e, "anomaly model unavailable; daily anomalies use baselines only");
+            }
             e.to_string()
         });
         Self {

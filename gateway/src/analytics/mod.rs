@@ -80,11 +80,15 @@ pub struct Analytics {
 impl Analytics {
     /// The rule set for a site: device supervision uses each device's `report_interval`; the
     /// anomaly model is loaded from `analytics.anomaly.model` (relative to the working
-    /// directory), or the anomaly rule runs on baselines alone and says so once.
+    /// directory) when a resident's wearable or bed mat is configured, or the anomaly rule runs
+    /// on baselines alone and says so once.
     pub fn for_site(config: &Config) -> Self {
-        // A configured file wins; otherwise the model built into the binary.
+        // A configured file wins; otherwise the model built into the binary. A site whose
+        // devices feed no daily pattern never loads the ONNX Runtime for it (issue 14).
         let path = &config.analytics.anomaly.model;
-        let model = if path.exists() {
+        let model = if !config.needs_anomaly_model() {
+            Err(AnomalyError::NotNeeded)
+        } else if path.exists() {
             AnomalyModel::load(path)
         } else {
             AnomalyModel::embedded()

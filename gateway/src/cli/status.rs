@@ -189,6 +189,8 @@ fn render(r: &HealthReport) -> String {
     );
     let fall = if r.models.fall_detection {
         "running"
+    } else if !r.models.fall_needed {
+        "not needed (no wearable configured; the ONNX Runtime is not loaded)"
     } else {
         "NOT running"
     };

@@ -6,6 +6,7 @@ mod error;
 mod exposure;
 mod limits;
 mod model;
+mod needs;
 pub mod shifts;
 pub mod uplink_url;
 mod validate;

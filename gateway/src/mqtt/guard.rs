@@ -155,7 +155,9 @@ impl Guard {
         if !self.total.take("", now) {
             return Err(Refusal::Rate(String::new()));
         }
-        if !self.per_id.take(id, now) {
+        // An empty id gets a fresh UUID from rumqttd: there is no session to flap, and every
+        // `mosquitto_pub` without `-i` would otherwise share one bucket.
+        if !id.is_empty() && !self.per_id.take(id, now) {
             return Err(Refusal::Rate(format!(" with client id {id:?}")));
         }
         if !id.is_empty() {
@@ -251,5 +253,14 @@ mod tests {
         // 5 at once, then one per second over the second the storm lasted.
         assert!((5..=7).contains(&ok), "{ok}");
         assert_eq!(g.connect(&c("calm"), t + Duration::from_secs(1)), Ok(()));
+    }
+
+    #[test]
+    fn clients_without_an_id_are_limited_only_by_the_total_rate() {
+        let mut g = guard(10);
+        let t = Instant::now();
+        for i in 0..20 {
+            assert_eq!(g.connect(&c(""), t), Ok(()), "anonymous-id connect {i}");
+        }
     }
 }

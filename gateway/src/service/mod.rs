@@ -321,7 +321,8 @@ impl Gateway {
                 telemetry: plan.telemetry,
                 watched,
                 alerts,
-                fall_detection: true,
+                // The ONNX Runtime is loaded only for a site with wearables (issue 14).
+                fall_detection: site.config.needs_fall_model(),
                 problems,
             },
             &mut tasks,

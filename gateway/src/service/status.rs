@@ -131,6 +131,7 @@ impl StatusSources {
             },
             models: ModelsHealth {
                 fall_detection: self.fall_detection,
+                fall_needed: self.config.needs_fall_model(),
             },
             open_alerts: self.board.open_count() as u64,
             pipeline_idle_s: secs_between(Timestamp(self.heartbeat.load(Ordering::Relaxed)), now),
