@@ -512,10 +512,10 @@ async fn unplugged_serial_adapter_reports_its_devices_offline() {
     stop.cancel();
 }
 
+// A person silences a smoke detector's local sounder over MQTT: the command reaches the device
+// as a Modbus write through the running gateway, and the result is published.
 #[path = "modbus/gateway_command.rs"]
 mod gateway_command;
-/// A person silences a smoke detector's local sounder over MQTT: the command reaches the device
-/// as a Modbus write through the running gateway, and the result is published.
 
 #[path = "modbus/probe_cmd.rs"]
 mod probe_cmd;
