@@ -152,7 +152,7 @@ fn main() -> anyhow::Result<()> {
         let normalized: Vec<Normalized> = hour
             .into_iter()
             .filter_map(|r| {
-                let binding = facility.device(&r.device)?.clone();
+                let binding = facility.shared_device(&r.device)?.clone();
                 Some(Normalized {
                     reading: r,
                     binding,

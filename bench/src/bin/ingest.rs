@@ -18,8 +18,8 @@ struct Args {
     /// How many readings to push through.
     #[arg(long, default_value_t = 2_000_000)]
     readings: usize,
-    /// Store batch size (the gateway's writer batches up to 2048).
-    #[arg(long, default_value_t = 2048)]
+    /// Store batch size (the gateway's writer batches up to 8192, `service/writer.rs`).
+    #[arg(long, default_value_t = 8192)]
     batch: usize,
 }
 

@@ -51,9 +51,17 @@ impl Rule for BedRule {
             return Vec::new();
         };
         let at = n.reading.at;
-        let bed = self.residents.entry(resident.clone()).or_default();
+        // No allocation per reading: the resident's entry and location are copied only when new.
+        if !self.residents.contains_key(resident) {
+            self.residents.insert(resident.clone(), Default::default());
+        }
+        let Some(bed) = self.residents.get_mut(resident) else {
+            return Vec::new();
+        };
         bed.device = Some(n.reading.device.clone());
-        bed.location = n.binding.location.clone();
+        if bed.location != n.binding.location {
+            bed.location = n.binding.location.clone();
+        }
         let was = bed.in_bed.replace(in_bed);
         let mut out = Vec::new();
         match (was, in_bed) {

@@ -36,8 +36,8 @@ use crate::facility::{Binding, Facility};
 pub struct Normalized {
     /// The reading as the driver produced it.
     pub reading: Reading,
-    /// The device's binding (resident, location).
-    pub binding: Binding,
+    /// The device's binding (resident, location), shared with the facility.
+    pub binding: std::sync::Arc<Binding>,
 }
 
 /// What analytics conclude.

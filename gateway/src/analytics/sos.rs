@@ -72,7 +72,7 @@ mod tests {
                     button: ButtonKind::Sos,
                 },
             ),
-            binding: wristband("R7"),
+            binding: std::sync::Arc::new(wristband("R7")),
         };
         let out = SosRule.on_reading(&n, &ctx);
         let [Finding::Event(ev)] = &out[..] else {
@@ -92,7 +92,7 @@ mod tests {
                     button: ButtonKind::Cancel,
                 },
             ),
-            binding: wristband("R7"),
+            binding: std::sync::Arc::new(wristband("R7")),
         };
         assert_eq!(
             SosRule.on_reading(&n, &ctx),

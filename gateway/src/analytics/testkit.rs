@@ -197,7 +197,7 @@ impl Kit {
     pub(crate) fn reading(&self, device: &str, at: Timestamp, m: Measurement) -> Normalized {
         let binding = self
             .facility
-            .device(&DeviceId::new(device))
+            .shared_device(&DeviceId::new(device))
             .unwrap()
             .clone();
         Normalized {

@@ -14,19 +14,19 @@ use std::time::Duration;
 use pingan_drivers::{Measurement, Timestamp};
 use serde_json::json;
 
-use super::baseline;
 use super::emit::{self, Pacer, Place};
 use super::news2::observe::{self, Measured, Sample};
 use super::news2::{self, Parameter, Response, SpO2Scale};
 use super::{Context, Finding, Normalized, Rule};
 use crate::alert::{AlertKind, Priority, Subject};
 
-/// Readings of one parameter within the smoothing window, oldest first, and their median
-/// (kept up to date on every push, so scoring needs no sorting).
+/// Readings of one parameter within the smoothing window, oldest first, and the same values
+/// sorted, so the median is read, not computed, on every push (a resident's window holds
+/// minutes of readings; sorting it per reading was the rule's main cost).
 #[derive(Debug, Default)]
 struct Series {
     samples: VecDeque<(Timestamp, f32)>,
-    median: Option<f32>,
+    sorted: Vec<f32>,
 }
 
 impl Series {
@@ -34,24 +34,42 @@ impl Series {
         // Readings may arrive slightly out of order from different devices; keep time order.
         let pos = self.samples.partition_point(|(t, _)| *t <= at);
         self.samples.insert(pos, (at, v));
+        let i = self.sorted.partition_point(|x| x.total_cmp(&v).is_lt());
+        self.sorted.insert(i, v);
         if let Some(&(latest, _)) = self.samples.back() {
-            while self
-                .samples
-                .front()
-                .is_some_and(|(t, _)| latest.since(*t) > smoothing)
-            {
+            while let Some(&(t, old)) = self.samples.front() {
+                if latest.since(t) <= smoothing {
+                    break;
+                }
                 self.samples.pop_front();
+                let i = self.sorted.partition_point(|x| x.total_cmp(&old).is_lt());
+                if self
+                    .sorted
+                    .get(i)
+                    .is_some_and(|x| x.total_cmp(&old).is_eq())
+                {
+                    self.sorted.remove(i);
+                }
             }
         }
-        let mut values: Vec<f32> = self.samples.iter().map(|(_, v)| *v).collect();
-        self.median = baseline::median(&mut values);
+    }
+
+    /// The median of the window (the mean of the middle two for an even count).
+    fn median(&self) -> Option<f32> {
+        let n = self.sorted.len();
+        let mid = n / 2;
+        match n {
+            0 => None,
+            _ if n % 2 == 1 => self.sorted.get(mid).copied(),
+            _ => Some((self.sorted.get(mid - 1)? + self.sorted.get(mid)?) / 2.0),
+        }
     }
 
     /// The median of the window, timed at its latest reading.
     fn sample(&self) -> Option<Sample> {
         let &(at, _) = self.samples.back()?;
         Some(Sample {
-            value: self.median?,
+            value: self.median()?,
             at,
         })
     }
@@ -118,7 +136,13 @@ impl Rule for VitalsRule {
         }
         let cfg = &ctx.config.news2;
         let now = n.reading.at;
-        let r = self.residents.entry(resident_id.clone()).or_default();
+        if !self.residents.contains_key(resident_id) {
+            self.residents
+                .insert(resident_id.clone(), Resident::default());
+        }
+        let Some(r) = self.residents.get_mut(resident_id) else {
+            return Vec::new();
+        };
         for (p, v) in vitals {
             // An implausible value is a sensor artefact: it must not score.
             let Ok(v) = news2::check(p, v) else {
@@ -141,7 +165,7 @@ impl Rule for VitalsRule {
         let changed = r.response != Some(score.response);
         let was_raised = r.response.is_some_and(|x| x != Response::Routine);
         r.response = Some(score.response);
-        let subject = Subject::Resident(resident_id.clone());
+        let subject = || Subject::Resident(resident_id.clone());
         let location = info.map_or(&n.binding.location, |i| &i.location);
         let priority = match score.response {
             Response::Routine => {
@@ -149,7 +173,7 @@ impl Rule for VitalsRule {
                 return if changed && was_raised {
                     vec![Finding::Event(emit::clear(
                         AlertKind::Vitals,
-                        subject,
+                        subject(),
                         now,
                         location,
                         format!("NEWS2 {} (routine)", score.total),
@@ -186,7 +210,7 @@ impl Rule for VitalsRule {
             "consciousness": "not measured",
         });
         let mut ev = emit::raise(
-            (AlertKind::Vitals, subject, priority),
+            (AlertKind::Vitals, subject(), priority),
             now,
             Place {
                 location,

@@ -48,7 +48,7 @@ impl Processor {
 
     /// Normalizes one reading and runs analytics on it.
     pub fn on_reading(&mut self, reading: Reading) -> Processed {
-        let Some(binding) = self.facility.device(&reading.device).cloned() else {
+        let Some(binding) = self.facility.shared_device(&reading.device).cloned() else {
             let first = self.unknown.insert(reading.device.clone());
             return Processed::Unknown { first };
         };

@@ -16,6 +16,10 @@ use crate::store::Store;
 
 /// How long the writer gathers readings into one batch.
 const GATHER: Duration = Duration::from_secs(1);
+/// Most readings in one batch. A batch is one sled insert per device: at 2048 the inserts were
+/// half the ingest cost (docs/BENCHMARKS.md, bench/src/bin/ingest.rs); 8192 readings are
+/// ~1 MB in memory, and the second of telemetry a crash may lose is bounded by [`GATHER`].
+const BATCH_MAX: usize = 8192;
 
 /// Writes readings in batches on a blocking thread until the queue closes, then flushes.
 pub(super) fn spawn(
@@ -26,7 +30,7 @@ pub(super) fn spawn(
     downsample: Duration,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
-        let mut batch = Vec::with_capacity(2048);
+        let mut batch = Vec::with_capacity(BATCH_MAX);
         let mut failures = 0u64;
         let mut last: HashMap<(DeviceId, &'static str), Timestamp> = HashMap::new();
         let mut keep = |r: &Reading| {
@@ -57,7 +61,7 @@ pub(super) fn spawn(
             // one reading costs five times the disk of a full one. A crash can lose this second
             // of telemetry, never an alert.
             let started = std::time::Instant::now();
-            while batch.len() < 2048 {
+            while batch.len() < BATCH_MAX {
                 match rx.try_recv() {
                     Ok(r) => take(r, &mut batch),
                     Err(mpsc::error::TryRecvError::Empty) if started.elapsed() < GATHER => {

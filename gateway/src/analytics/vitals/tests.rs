@@ -166,3 +166,31 @@ fn implausible_values_are_ignored() {
     );
     assert!(out.is_empty());
 }
+
+proptest::proptest! {
+    /// The kept-sorted window gives the median of the samples inside the smoothing window, the
+    /// same as sorting them, whatever the order and spacing of arrivals.
+    #[test]
+    fn the_running_median_is_the_median_of_the_window(
+        pushes in proptest::collection::vec((0i64..600_000, 20.0f32..200.0), 1..200),
+        smoothing_s in 1u64..300,
+    ) {
+        let smoothing = Duration::from_secs(smoothing_s);
+        let mut series = Series::default();
+        let mut t = 1_700_000_000_000i64;
+        for (step, v) in pushes {
+            // Mostly forward in time, sometimes a little back (another device's clock).
+            t += step - 60_000;
+            series.push(Timestamp(t), v, smoothing);
+            let latest = series.samples.back().map(|(t, _)| t.millis()).unwrap();
+            let mut window: Vec<f32> = series.samples.iter().map(|(_, v)| *v).collect();
+            let want = crate::analytics::baseline::median(&mut window);
+            proptest::prop_assert_eq!(series.median(), want);
+            proptest::prop_assert_eq!(series.sorted.len(), series.samples.len());
+            proptest::prop_assert!(series
+                .samples
+                .iter()
+                .all(|(at, _)| latest - at.millis() <= smoothing_s as i64 * 1000));
+        }
+    }
+}
