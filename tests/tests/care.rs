@@ -29,7 +29,7 @@ fn login_status(http: u16, user: &str, password: &str) -> u16 {
     .status
 }
 
-fn find<'a>(actions: &'a Value, pick: impl Fn(&Value) -> bool) -> &'a Value {
+fn find(actions: &Value, pick: impl Fn(&Value) -> bool) -> &Value {
     actions
         .as_array()
         .unwrap()

@@ -58,6 +58,12 @@ fn demo_user_gets_a_new_random_password_each_time() {
     assert_eq!(n1, n2);
     assert_ne!(p1, p2);
     assert_eq!(p1.len(), 19);
+    let rec = db.user(DEMO_USER).unwrap().unwrap();
+    assert_eq!(
+        (rec.role, rec.disabled),
+        (Role::Admin, false),
+        "the demo shows the admin's pages"
+    );
 }
 
 #[tokio::test]
