@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use super::AppState;
 use super::api::body_bytes;
-use super::auth::constant_time_eq;
+use super::auth::{AuthError, constant_time_eq};
 use super::backend::BackendError;
 use super::error::ApiError;
 use super::request::{self, Command};
@@ -235,7 +235,12 @@ async fn change(
     cmd: Command,
 ) -> Result<Json<AccountChanged>, ApiError> {
     let (by, via, note) = actor(m, cmd);
-    let done = staff::apply(st.auth.accounts(), name, change)?;
+    // argon2 takes tens of milliseconds of CPU: off the reactor.
+    let accounts = st.auth.accounts().clone();
+    let user = name.to_owned();
+    let done = tokio::task::spawn_blocking(move || staff::apply(&accounts, &user, change))
+        .await
+        .map_err(|e| AuthError::Hash(e.to_string()))??;
     let record = ActionRecord {
         at: st.backend.now(),
         by: by.display(),

@@ -5,6 +5,8 @@
 //! Rules: the site keeps at least one enabled admin (an admin cannot disable or demote the last
 //! one, themselves included); disabling an account or setting its password ends its sessions at
 //! once; a role change applies to the account's next request (roles are read per request).
+//! Changes run one at a time in this process (the last-admin check and the write must not
+//! interleave); another process cannot change accounts meanwhile, sled locks the database.
 
 use pingan_drivers::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -91,8 +93,14 @@ fn last_admin(accounts: &Accounts, name: &str) -> Result<bool, AuthError> {
     Ok(admins.len() == 1 && admins[0] == name)
 }
 
-/// Applies `change` to the account `name`.
+/// One account change at a time.
+static CHANGING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Applies `change` to the account `name`. Blocking (a new password is hashed with argon2).
 pub fn apply(accounts: &Accounts, name: &str, change: Change) -> Result<Done, AuthError> {
+    let _one = CHANGING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let name = check_name(name)?;
     if let Change::Add { role, password } = change {
         let role = match role {
