@@ -511,3 +511,49 @@ async fn care_records_and_accounts_are_for_admins_only_and_account_changes_are_a
     );
     assert_eq!(actions[1]["note"], "night shift");
 }
+
+#[tokio::test]
+async fn a_disabled_accounts_open_event_stream_ends_without_another_alert() {
+    let s = Server::start().await;
+    let accounts = s.backend.accounts();
+    pingan_gateway::web::add_user_as(&accounts, "wang", PASSWORD, Role::Nurse).unwrap();
+    let nurse = s.login_as("wang", PASSWORD).await;
+    let admin = s.login().await;
+    let mut stream = TcpStream::connect(s.addr).await.expect("connect");
+    stream
+        .write_all(&request_bytes(
+            "GET",
+            "/api/v1/events",
+            &[("Cookie", &nurse.cookie)],
+            b"",
+        ))
+        .await
+        .expect("write");
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut chunk).await.expect("read");
+        assert!(n > 0, "stream closed");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let r = s.post("/api/v1/accounts/wang/disable", &admin, "{}").await;
+    assert_eq!(r.status, 200);
+    let id = s.sos("R9").id.to_string();
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if buf.ends_with(b"0\r\n\r\n") {
+                return;
+            }
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream ended");
+    assert!(
+        !String::from_utf8_lossy(&buf).contains(&id),
+        "no alert after the account was disabled"
+    );
+}
