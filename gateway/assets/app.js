@@ -7,7 +7,7 @@
 // not shown; errors are shown by their `code`. Machine text that has no translation (a driver's
 // error, a system detail in English) is shown in a `.raw` element, marked as such; names from the
 // config shown where a label could be (the site's name in the header) carry the class `data`.
-// devices.js and shift.js add views to VIEWS; they use the helpers here.
+// devices.js, shift.js and admin.js add views to VIEWS; they use the helpers here.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -122,8 +122,11 @@ async function api(path, opts = {}) {
   return data;
 }
 function setMe(me) {
-  S.me = me.user; S.csrf = me.csrf; S.skew = me.now - Date.now();
+  S.me = me.user; S.csrf = me.csrf; S.skew = me.now - Date.now(); S.role = me.role;
   $('me').textContent = me.user;
+  // The admin's pages are shown to admins only (the API refuses others anyway).
+  document.querySelectorAll('.admin-only').forEach((b) => { b.hidden = me.role !== 'admin'; });
+  if (me.role !== 'admin' && ['care', 'staff'].includes(S.view)) S.view = 'alerts';
 }
 
 // ---------- login ----------

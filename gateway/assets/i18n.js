@@ -66,7 +66,9 @@ window.I18N = {
       unprocessable: '输入过长或无效', too_large: '内容过长', unavailable: '网关暂时无法完成，请稍后再试',
       network: '无法连接网关', internal: '网关内部错误', method_not_allowed: '不支持的操作', throttled: '操作过于频繁',
       bad_credentials: '用户名或密码错误', unsupported_media_type: '请求格式有误', invalid_name: '名称无效',
-      weak_password: '密码太短', other: '网关返回错误（HTTP {status}）'
+      weak_password: '密码太短', forbidden: '需要管理员账号', user_exists: '该用户名已存在',
+      unknown_user: '没有这个账号', last_admin: '至少要保留一个可用的管理员账号', unknown_resident: '没有这位长者',
+      invalid_escalation: '升级规则无效（请检查联系人和升级时间）', other: '网关返回错误（HTTP {status}）'
     },
     note_escalated: '无人确认，升级至第 {n} 级', note_latched: '情况已解除，报警保持至有人确认', note_cleared: '情况已解除',
     note_cancelled: '长者已取消',
@@ -93,7 +95,25 @@ window.I18N = {
     none_open: '没有未处理的报警', none_events: '本班没有发生情况', none_devices: '没有', no_handovers: '还没有交班记录',
     closed_by: '处理人', trigger_col: '方式',
     outcome: { open: '无人确认', acknowledged: '已确认，处理中', resolved: '已处理', cancelled: '长者取消', cleared: '自行解除' },
-    trigger: { shift_end: '班次结束自动生成', on_demand: '手动交班' }
+    trigger: { shift_end: '班次结束自动生成', on_demand: '手动交班' },
+    tab_care: '护理档案', tab_staff: '员工账号',
+    care_hint: '修改长者的护理标记和报警升级方式，立即生效，并记录修改人。网站配置文件中的设置在“恢复配置文件”之前不再适用。',
+    care_flags_col: '护理标记', state_col: '状态', care_changed: '已在护士站修改', care_site: '按配置文件',
+    save: '保存', reset_site: '恢复配置文件', care_saved: '已保存 {who} 的护理标记', care_reset_done: '{who} 的护理标记已恢复为配置文件',
+    esc_title: '报警升级', esc_hint: '每一级通知哪些联系人，以及无人确认多久后升级到下一级。',
+    esc_none: '没有升级规则：报警只显示在护士站', esc_all_kinds: '全部报警类型', esc_saved: '报警升级已保存',
+    esc_reset_done: '报警升级已恢复为配置文件', esc_changed: '修改了报警升级', level_col: '级别', contacts_col: '通知联系人',
+    timeout_col: '多久无人确认后升级', timeout_ph: '例如 5m（5 分钟）', last_level: '最后一级', add_level: '增加一级',
+    remove_level: '删除此级', care_log: '护理档案修改记录', no_changes: '还没有修改记录', subject: '对象', change: '修改',
+    none_flags: '无', reset_done: '恢复为配置文件',
+    staff_hint: '添加和停用员工账号、重设密码、设定角色（护士或管理员）。停用后该账号立即退出。',
+    role_col: '角色', role: { nurse: '护士', admin: '管理员' }, enabled: '可用', disabled: '已停用', password_set: '密码设定时间',
+    make_admin: '设为管理员', make_nurse: '设为护士', enable: '启用', disable: '停用', new_password: '重设密码',
+    confirm_disable: '确定停用账号 {user} 吗？该账号会立即退出。', confirm_password: '确定为 {user} 生成新密码吗？该账号会立即退出。',
+    add_account: '添加账号', password_once: '{user} 的密码（只显示这一次，请交给本人）：',
+    account_added: '已添加账号 {user}', account_disabled: '已停用账号 {user}', account_enabled: '已启用账号 {user}',
+    password_done: '已为 {user} 重设密码', role_admin_done: '{user} 现在是管理员', role_nurse_done: '{user} 现在是护士', staff_log: '账号修改记录',
+    acct: { account_added: '添加账号', account_disabled: '停用', account_enabled: '启用', password_reset: '重设密码', role_changed: '修改角色' }
   },
   en: {
     app_title: 'Pingan · Nurse station',
@@ -161,7 +181,9 @@ window.I18N = {
       unavailable: 'The gateway cannot do this right now, try again shortly', network: 'Cannot reach the gateway',
       internal: 'Internal error of the gateway', method_not_allowed: 'Not supported', throttled: 'Too many attempts',
       bad_credentials: 'Wrong user name or password', unsupported_media_type: 'Malformed request', invalid_name: 'Invalid name',
-      weak_password: 'Password too short', other: 'The gateway answered with an error (HTTP {status})'
+      weak_password: 'Password too short', forbidden: 'This needs an admin account', user_exists: 'This user name is taken',
+      unknown_user: 'No such account', last_admin: 'At least one enabled admin account must remain', unknown_resident: 'No such resident',
+      invalid_escalation: 'Escalation not valid (check the contacts and times)', other: 'The gateway answered with an error (HTTP {status})'
     },
     note_escalated: 'nobody acknowledged; escalated to level {n}', note_latched: 'condition cleared; kept until acknowledged',
     note_cleared: 'condition cleared', note_cancelled: 'cancelled by the resident',
@@ -188,6 +210,24 @@ window.I18N = {
     none_open: 'No open alerts', none_events: 'Nothing happened this shift', none_devices: 'None', no_handovers: 'No handovers yet',
     closed_by: 'Closed by', trigger_col: 'How',
     outcome: { open: 'nobody acknowledged', acknowledged: 'acknowledged, in progress', resolved: 'resolved', cancelled: 'cancelled by resident', cleared: 'cleared by itself' },
-    trigger: { shift_end: 'made at the end of the shift', on_demand: 'handed over on demand' }
+    trigger: { shift_end: 'made at the end of the shift', on_demand: 'handed over on demand' },
+    tab_care: 'Care records', tab_staff: 'Staff accounts',
+    care_hint: "Change residents' care flags and how alerts escalate: in force at once, recorded with who changed them. The site file's setting no longer applies until it is reset.",
+    care_flags_col: 'Care flags', state_col: 'State', care_changed: 'changed on the dashboard', care_site: 'as in the site file',
+    save: 'Save', reset_site: 'Reset to the site file', care_saved: 'Care flags of {who} saved', care_reset_done: 'Care flags of {who} reset to the site file',
+    esc_title: 'Escalation', esc_hint: 'Whom each level tells, and how long nobody may acknowledge before the next level.',
+    esc_none: 'No escalation: alerts show on the dashboard only', esc_all_kinds: 'every alert kind', esc_saved: 'Escalation saved',
+    esc_reset_done: 'Escalation reset to the site file', esc_changed: 'changed the escalation', level_col: 'Level', contacts_col: 'Contacts told',
+    timeout_col: 'Escalate after', timeout_ph: 'e.g. 5m', last_level: 'last level', add_level: 'Add a level',
+    remove_level: 'Remove level', care_log: 'Care-record changes', no_changes: 'No changes yet', subject: 'About', change: 'Change',
+    none_flags: 'none', reset_done: 'reset to the site file',
+    staff_hint: 'Add and disable staff accounts, set new passwords, choose the role (nurse or admin). A disabled account is logged out at once.',
+    role_col: 'Role', role: { nurse: 'nurse', admin: 'admin' }, enabled: 'enabled', disabled: 'disabled', password_set: 'Password set',
+    make_admin: 'Make admin', make_nurse: 'Make nurse', enable: 'Enable', disable: 'Disable', new_password: 'New password',
+    confirm_disable: 'Disable account {user}? It is logged out at once.', confirm_password: 'Make a new password for {user}? The account is logged out at once.',
+    add_account: 'Add account', password_once: 'Password of {user} (shown once; give it to the person):',
+    account_added: 'Account {user} added', account_disabled: 'Account {user} disabled', account_enabled: 'Account {user} enabled',
+    password_done: 'New password for {user}', role_admin_done: '{user} is now admin', role_nurse_done: '{user} is now nurse', staff_log: 'Account changes',
+    acct: { account_added: 'account added', account_disabled: 'disabled', account_enabled: 'enabled', password_reset: 'new password', role_changed: 'role changed' }
   }
 };

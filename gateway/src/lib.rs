@@ -6,12 +6,14 @@
 //!   errors; [`clock`]: where the running gateway reads the time; [`log_limit`]: repeated problems
 //!   logged at a low rate; [`metrics`]: the Prometheus families the service records into;
 //!   [`health`]: the health report and which of its facts need a person; [`rate_limit`]: token
-//!   buckets by key; [`fd_limit`]: the open-file limit and the connection caps that fit in it.
+//!   buckets by key; [`fd_limit`]: the open-file limit and the connection caps that fit in it; [`shared`]: values
+//!   swapped whole while tasks read them (the facility, escalation policies).
 //! - floor 1 — [`alert`]: alert vocabulary, audit, escalation policies and the pure alert engine.
 //! - floor 2 — [`facility`]: residents, rooms and device bindings; [`store`]: the sled store
 //!   (the only module that sees sled).
 //! - floor 3 — [`analytics`]: the pure rules; [`report`]: the pure reports (response times per
-//!   shift, the shift handover).
+//!   shift, the shift handover); [`care`]: care records (care flags, escalation)
+//!   changed while the gateway runs, kept as an overlay over the site file.
 //! - floor 4 — [`pipeline`]: the pure pipeline built once from the config, used by the service,
 //!   `pingan replay` and the benches; [`mqtt`]: topics, payloads, commands, the embedded broker,
 //!   links.
@@ -24,6 +26,7 @@
 
 pub mod alert;
 pub mod analytics;
+pub mod care;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -37,5 +40,6 @@ pub mod pipeline;
 pub mod rate_limit;
 pub mod report;
 pub mod service;
+pub mod shared;
 pub mod store;
 pub mod web;

@@ -38,7 +38,7 @@ fn main() -> ExitCode {
             Command::Analyze(args) => analyze::run(args),
             Command::Replay(args) => replay::run(&args),
             Command::Score(args) => score::run(args),
-            Command::User(args) => match user::run(args, &mut std::io::stdout()) {
+            Command::User(args) => match user::run(args, &mut std::io::stdout()).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("pingan user: {e}");

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use pingan_gateway::alert::{Actor, Via};
+use pingan_gateway::alert::{Actor, Role, Via};
 use pingan_gateway::web::Backend;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -396,4 +396,164 @@ async fn the_dashboard_is_embedded_with_etags_and_fits_the_page_budget() {
     let spec = s.get("/api/v1/openapi.yaml", None).await;
     assert_eq!(spec.status, 200);
     assert!(String::from_utf8_lossy(&spec.body).contains("/api/v1/alerts/{id}/ack"));
+}
+
+#[tokio::test]
+async fn care_records_and_accounts_are_for_admins_only_and_account_changes_are_audited() {
+    let s = Server::start().await;
+    // The server's first account is an admin; a second one made a nurse.
+    let accounts = s.backend.accounts();
+    pingan_gateway::web::add_user_as(&accounts, "wang", PASSWORD, Role::Nurse).unwrap();
+    let nurse = s.login_as("wang", PASSWORD).await;
+    assert_eq!(
+        s.get("/api/v1/me", Some(&nurse)).await.json()["role"],
+        "nurse"
+    );
+    for r in [
+        s.get("/api/v1/care", Some(&nurse)).await,
+        s.get("/api/v1/accounts", Some(&nurse)).await,
+        s.post("/api/v1/care/residents/R1", &nurse, r#"{"care_flags": []}"#)
+            .await,
+        s.post("/api/v1/accounts", &nurse, r#"{"user": "x"}"#).await,
+        s.post("/api/v1/accounts/li.na/disable", &nurse, "{}").await,
+    ] {
+        assert_eq!(r.status, 403);
+        assert_eq!(r.json()["code"], "forbidden");
+    }
+    let admin = s.login().await;
+    assert_eq!(
+        s.get("/api/v1/me", Some(&admin)).await.json()["role"],
+        "admin"
+    );
+    // This backend keeps no care records: a typed 503, not a panic.
+    let r = s.get("/api/v1/care", Some(&admin)).await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (503, "unavailable".into())
+    );
+    // Without the CSRF header an admin's change is refused like any POST.
+    let r = request(
+        s.addr,
+        "POST",
+        "/api/v1/accounts",
+        &[
+            ("Cookie", &admin.cookie),
+            ("Content-Type", "application/json"),
+        ],
+        br#"{"user": "zhao"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.json()["code"], "csrf");
+    let r = s
+        .post(
+            "/api/v1/accounts",
+            &admin,
+            r#"{"user": "zhao", "note": "night shift"}"#,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let added = r.json();
+    assert_eq!(added["account"]["role"], "nurse");
+    assert_eq!(added["password"].as_str().map(str::len), Some(19));
+    let r = s
+        .post("/api/v1/accounts", &admin, r#"{"user": "zhao"}"#)
+        .await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (409, "user_exists".into())
+    );
+    let r = s.post("/api/v1/accounts/wang/disable", &admin, "{}").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        s.get("/api/v1/me", Some(&nurse)).await.status,
+        401,
+        "the session ended"
+    );
+    let r = s
+        .post(
+            "/api/v1/accounts/li.na/role",
+            &admin,
+            r#"{"role": "nurse"}"#,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (409, "last_admin".into())
+    );
+    let r = s.post("/api/v1/accounts/nobody/enable", &admin, "{}").await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (404, "unknown_user".into())
+    );
+    let r = s.post("/api/v1/accounts/wang/fly", &admin, "{}").await;
+    assert_eq!(r.status, 404);
+    let actions = s.get("/api/v1/actions", Some(&admin)).await.json();
+    let got: Vec<(String, String, String)> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let f = |k: &str| a[k].as_str().unwrap_or_default().to_owned();
+            (
+                f("action"),
+                a["subject"]["id"].as_str().unwrap_or_default().to_owned(),
+                f("by"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("account_disabled".into(), "wang".into(), "li.na".into()),
+            ("account_added".into(), "zhao".into(), "li.na".into()),
+        ]
+    );
+    assert_eq!(actions[1]["note"], "night shift");
+}
+
+#[tokio::test]
+async fn a_disabled_accounts_open_event_stream_ends_without_another_alert() {
+    let s = Server::start().await;
+    let accounts = s.backend.accounts();
+    pingan_gateway::web::add_user_as(&accounts, "wang", PASSWORD, Role::Nurse).unwrap();
+    let nurse = s.login_as("wang", PASSWORD).await;
+    let admin = s.login().await;
+    let mut stream = TcpStream::connect(s.addr).await.expect("connect");
+    stream
+        .write_all(&request_bytes(
+            "GET",
+            "/api/v1/events",
+            &[("Cookie", &nurse.cookie)],
+            b"",
+        ))
+        .await
+        .expect("write");
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut chunk).await.expect("read");
+        assert!(n > 0, "stream closed");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let r = s.post("/api/v1/accounts/wang/disable", &admin, "{}").await;
+    assert_eq!(r.status, 200);
+    let id = s.sos("R9").id.to_string();
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if buf.ends_with(b"0\r\n\r\n") {
+                return;
+            }
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream ended");
+    assert!(
+        !String::from_utf8_lossy(&buf).contains(&id),
+        "no alert after the account was disabled"
+    );
 }

@@ -226,3 +226,110 @@ fn every_page_and_action_follows_the_chosen_language_in_headless_chromium() {
         "{result}"
     );
 }
+
+/// The admin's pages (care records, staff accounts) in Chinese and English (tests/browser/
+/// admin.mjs): every action with its toast in the chosen language; the changes reach the
+/// gateway (the password the page showed logs in, the audit names the admin) and a nurse sees
+/// neither page.
+#[test]
+fn the_admin_pages_and_their_actions_follow_the_chosen_language_in_headless_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mqtt, http) = (free_port(), free_port());
+    let extra = "[[contacts]]\nid = \"nurse\"\nname = \"Duty nurse\"\n\n\
+        [[contacts]]\nid = \"head\"\nname = \"Head nurse\"\n\n\
+        [[escalation.policies]]\nname = \"default\"\n\n\
+        [[escalation.policies.levels]]\ncontacts = [\"nurse\"]\n";
+    let config = site_config(dir.path(), mqtt, http, 2, "", extra);
+    let data = dir.path().join("data");
+    add_user(&data, "boss", "admin passphrase");
+    add_user(&data, "li", "nurse passphrase");
+    let log = dir.path().join("gw.log");
+    let _gw = pingan(&["run", "--config", config.to_str().unwrap()], &log);
+    assert!(wait_for_port(http, Duration::from_secs(20)));
+    let artifacts = repo_root().join("tests/browser/artifacts");
+    let (ok, out, err) = node(
+        "admin.mjs",
+        &[
+            ("PINGAN_URL", format!("http://127.0.0.1:{http}/")),
+            ("PINGAN_ADMIN", "boss".to_owned()),
+            ("PINGAN_ADMIN_PASSWORD", "admin passphrase".to_owned()),
+            ("PINGAN_NURSE", "li".to_owned()),
+            ("PINGAN_NURSE_PASSWORD", "nurse passphrase".to_owned()),
+            ("PINGAN_ARTIFACTS", format!("{}/", artifacts.display())),
+        ],
+    );
+    assert!(
+        ok,
+        "browser test failed:\n{out}\n{err}\ngateway log:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    let result: serde_json::Value = out
+        .lines()
+        .find_map(|l| l.strip_prefix("ADMIN_RESULT "))
+        .map(|j| serde_json::from_str(j).unwrap())
+        .expect("ADMIN_RESULT line");
+    eprintln!("ADMIN_RESULT {result}");
+    let pages = result["pages"].as_array().unwrap();
+    for lang in ["zh-CN", "en"] {
+        for p in [
+            "care",
+            "care after save",
+            "escalation saved",
+            "staff",
+            "disable confirmation",
+            "staff after changes",
+            "staff after switching",
+        ] {
+            assert!(
+                pages.iter().any(|x| x == &format!("{lang}:{p}")),
+                "{lang}:{p} not checked"
+            );
+        }
+    }
+    assert!(pages.iter().any(|x| x == "en:nurse without admin pages"));
+    let toasts = result["toasts"].as_array().unwrap();
+    for t in [
+        "Care flags of Resident 0 saved",
+        "已保存 Resident 0 的护理标记",
+        "Escalation saved",
+        "报警升级已保存",
+        "night-zh is now nurse",
+    ] {
+        assert!(toasts.iter().any(|x| x == t), "no toast {t:?}: {result}");
+    }
+    // The passwords the page showed log in; the audit has the admin's changes.
+    let boss = pingan_tests::http::Session::login(http, "boss", "admin passphrase");
+    for a in result["accounts"].as_array().unwrap() {
+        pingan_tests::http::Session::login(
+            http,
+            a["user"].as_str().unwrap(),
+            a["password"].as_str().unwrap(),
+        );
+    }
+    let actions = boss.get("/api/v1/actions?limit=100").json();
+    let acts: Vec<(String, String)> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["action"].as_str().unwrap().to_owned(),
+                a["by"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for want in [
+        "care_flags",
+        "escalation",
+        "account_added",
+        "account_disabled",
+        "account_enabled",
+        "password_reset",
+        "role_changed",
+    ] {
+        assert!(
+            acts.iter().any(|(a, by)| a == want && by == "boss"),
+            "no {want} by boss in {acts:?}"
+        );
+    }
+}

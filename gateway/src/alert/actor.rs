@@ -61,6 +61,37 @@ fn is_invisible_format(c: char) -> bool {
     )
 }
 
+/// What a staff account may do on the dashboard. Stored and sent as its snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Alerts, floor, devices, reports, handovers.
+    Nurse,
+    /// Also care records and staff accounts.
+    Admin,
+}
+
+impl Role {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Nurse => "nurse",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "nurse" => Ok(Self::Nurse),
+            "admin" => Ok(Self::Admin),
+            other => Err(format!("unknown role {other:?}: expected nurse or admin")),
+        }
+    }
+}
+
 /// Who acts on an alert.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {

@@ -1,11 +1,14 @@
 //! The audit trail's vocabulary: what happened to an alert, who did it and through what; and
-//! [`ActionRecord`]s, people's acts on things other than alerts (a device command today).
+//! [`ActionRecord`]s, people's acts on things other than alerts: device commands, care-record
+//! changes and staff-account changes.
 
 use pingan_drivers::{DeviceId, Timestamp};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
+use super::actor::Role;
 use super::types::Alert;
+use crate::config::{CareFlag, EscalationPolicy};
 
 /// What happened to an alert. Stored and published as its snake_case name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -111,10 +114,15 @@ pub struct AlertTrail {
 pub enum ActionSubject {
     /// A device.
     Device(DeviceId),
+    /// A resident's care record (by pseudonymous id).
+    Resident(String),
+    /// The site's escalation policies.
+    Escalation,
+    /// A staff account (by user name).
+    Account(String),
 }
 
-/// What a person did. A closed list: a new kind of act is a new variant (care-record and account
-/// changes will be).
+/// What a person did. A closed list: a new kind of act is a new variant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Act {
@@ -123,10 +131,48 @@ pub enum Act {
         /// The profile command's name (`silence`, `reset`).
         command: String,
     },
+    /// Changed a resident's care flags (`reset`: back to the site file's).
+    CareFlags {
+        /// The flags in force before.
+        before: Vec<CareFlag>,
+        /// The flags in force after.
+        after: Vec<CareFlag>,
+        /// The stored change was removed, so the site file's flags apply again.
+        #[serde(default)]
+        reset: bool,
+    },
+    /// Changed the escalation policies (`reset`: back to the site file's).
+    Escalation {
+        /// The policies in force before.
+        before: Vec<EscalationPolicy>,
+        /// The policies in force after.
+        after: Vec<EscalationPolicy>,
+        /// The stored change was removed, so the site file's policies apply again.
+        #[serde(default)]
+        reset: bool,
+    },
+    /// Added a staff account.
+    AccountAdded {
+        /// Its role.
+        role: Role,
+    },
+    /// Disabled an account (its sessions ended at once).
+    AccountDisabled,
+    /// Enabled a disabled account again.
+    AccountEnabled,
+    /// Set a new password (the account's sessions ended).
+    PasswordReset,
+    /// Changed an account's role.
+    RoleChanged {
+        /// The role before.
+        before: Role,
+        /// The role after.
+        after: Role,
+    },
 }
 
 /// One person's act on something other than an alert, with its outcome: the audit of device
-/// commands (tree `actions`, docs/STORAGE.md).
+/// commands, care-record and account changes (tree `actions`, docs/STORAGE.md).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionRecord {
     /// When the act finished (the gateway's clock).

@@ -3,7 +3,6 @@
 //! edges (see `crate::service`), which makes every rule here table-testable and replayable.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::time::Duration;
 
 use pingan_drivers::Timestamp;
@@ -13,6 +12,7 @@ use super::actor::{Actor, PersonError};
 use super::audit::{AuditAction, AuditEntry, Via};
 use super::policy::Policies;
 use super::types::{Alert, AlertKind, AlertState, Event, Priority, Subject};
+use crate::shared::Shared;
 
 /// What the engine asks the edges to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,7 +60,9 @@ pub struct EngineSettings {
 #[derive(Debug)]
 pub struct Engine {
     settings: EngineSettings,
-    policies: Arc<Policies>,
+    /// Read anew at each raise and escalation: an escalation change applies to open alerts at
+    /// their next level.
+    policies: Shared<Policies>,
     open: HashMap<Ulid, Alert>,
     by_key: HashMap<(Subject, AlertKind), Ulid>,
     /// Cleared conditions waiting out the debounce: alert id → resolve time.
@@ -69,10 +71,10 @@ pub struct Engine {
 
 impl Engine {
     /// An engine with no alerts.
-    pub fn new(settings: EngineSettings, policies: Arc<Policies>) -> Self {
+    pub fn new(settings: EngineSettings, policies: impl Into<Shared<Policies>>) -> Self {
         Self {
             settings,
-            policies,
+            policies: policies.into(),
             open: HashMap::new(),
             by_key: HashMap::new(),
             clearing: HashMap::new(),
@@ -104,6 +106,7 @@ impl Engine {
             }
             let timeout = self
                 .policies
+                .get()
                 .levels(a.kind)
                 .get(a.escalation_level as usize)
                 .and_then(|l| l.timeout);
@@ -183,7 +186,8 @@ impl Engine {
 
     fn raise(&mut self, ev: Event, id: Ulid) -> Vec<Output> {
         let now = ev.at;
-        let levels = self.policies.levels(ev.kind);
+        let policies = self.policies.get();
+        let levels = policies.levels(ev.kind);
         let resident = match &ev.subject {
             Subject::Resident(r) => Some(r.clone()),
             _ => None,
@@ -230,7 +234,7 @@ impl Engine {
             .map(|l| l.contacts.clone())
             .unwrap_or_default();
         if alert.green_channel {
-            contacts.extend(self.policies.green_channel().iter().cloned());
+            contacts.extend(policies.green_channel().iter().cloned());
         }
         if !contacts.is_empty() {
             // A hospital that is both in the first level and in the green channel is told once.
@@ -244,7 +248,7 @@ impl Engine {
     }
 
     fn repeat(&mut self, id: Ulid, ev: Event) -> Vec<Output> {
-        let green = self.policies.green_channel().to_vec();
+        let green = self.policies.get().green_channel().to_vec();
         let Some(a) = self.open.get_mut(&id) else {
             return Vec::new();
         };
@@ -347,10 +351,11 @@ impl Engine {
     }
 
     fn escalate(&mut self, id: Ulid, now: Timestamp) -> Vec<Output> {
+        let policies = self.policies.get();
         let Some(a) = self.open.get_mut(&id) else {
             return Vec::new();
         };
-        let levels = self.policies.levels(a.kind);
+        let levels = policies.levels(a.kind);
         let next = a.escalation_level as usize + 1;
         let Some(level) = levels.get(next) else {
             a.escalate_at = None;

@@ -9,7 +9,7 @@ pub mod id;
 pub mod policy;
 pub mod types;
 
-pub use actor::{Actor, MAX_PERSON, PersonError, check_person};
+pub use actor::{Actor, MAX_PERSON, PersonError, Role, check_person};
 pub use audit::{Act, ActionRecord, ActionSubject, AlertTrail, AuditAction, AuditEntry, Via};
 pub use engine::{CommandError, Engine, EngineSettings, Output};
 pub use id::{AlertIdError, parse_alert_id};

@@ -15,7 +15,7 @@ pub mod news2;
 mod sos;
 pub mod supervision;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 mod vitals;
 mod wandering;
 

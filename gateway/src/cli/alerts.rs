@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Subcommand;
@@ -196,7 +195,7 @@ async fn offline(
     by: &str,
     note: Option<&str>,
 ) -> Result<(), String> {
-    let policies = Arc::new(Policies::default());
+    let policies = crate::shared::Shared::new(Policies::default());
     let mut engine = Engine::new(
         EngineSettings {
             cancel_window: Duration::ZERO,
@@ -220,7 +219,7 @@ async fn offline(
     let topics = Topics::new(&site);
     let site = EffectsSite {
         policies,
-        facility: Arc::new(Facility::default()),
+        facility: crate::shared::Shared::new(Facility::default()),
         contacts: BTreeMap::new(),
         topics,
         locale,

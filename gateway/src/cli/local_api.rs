@@ -1,7 +1,8 @@
 //! Asking the running gateway: while it runs it holds the database, so tools on the same machine
 //! read through its REST API instead. The gateway leaves its dashboard address (`pingan-http`)
 //! and a tool token (`pingan-api-token`, readable by its user only) in its data directory at
-//! every start; this is a minimal HTTP/1.1 GET over a TCP socket with that token.
+//! every start; this is a minimal HTTP/1.1 client (GET, and POST of a JSON body) over a TCP
+//! socket with that token.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
@@ -57,6 +58,47 @@ pub(crate) async fn get(addr: SocketAddr, token: &str, path: &str) -> Result<Ans
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
          Accept: application/json\r\nConnection: close\r\n\r\n"
     );
+    exchange(addr, request).await
+}
+
+/// `POST path` with the tool token and a JSON body.
+pub(crate) async fn post(
+    addr: SocketAddr,
+    token: &str,
+    path: &str,
+    body: &serde_json::Value,
+) -> Result<Answer, String> {
+    let body = body.to_string();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Accept: application/json\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    exchange(addr, request).await
+}
+
+/// The `error` of a refusal, else the body as text.
+pub(crate) fn error_of(answer: &Answer) -> String {
+    serde_json::from_slice::<serde_json::Value>(&answer.body)
+        .ok()
+        .and_then(|v| v["error"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| String::from_utf8_lossy(&answer.body).into_owned())
+}
+
+/// `s` for a URL path segment or query value: unreserved bytes as they are, others as `%XX`.
+pub(crate) fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn exchange(addr: SocketAddr, request: String) -> Result<Answer, String> {
     let exchange = async {
         let mut s = TcpStream::connect(addr).await?;
         s.write_all(request.as_bytes()).await?;

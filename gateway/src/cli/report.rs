@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use pingan_drivers::Timestamp;
 
 use super::alerts::{Location, data_dir};
-use super::local_api;
+use super::local_api::{self, encode};
 use crate::alert::Locale;
 use crate::config::Config;
 use crate::report::csv::{priority_label, render, shift_label};
@@ -126,18 +126,6 @@ async fn remote(args: &ReportArgs, dir: &Path) -> Result<ResponseReport, String>
     }
     serde_json::from_slice(&answer.body)
         .map_err(|e| format!("unreadable report from the gateway: {e}"))
-}
-
-/// Percent-encodes a query value.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Columns of the table: label (zh, en) and the figure.

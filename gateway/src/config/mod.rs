@@ -95,6 +95,12 @@ impl Config {
         Self::parse(DEFAULT_CONFIG, "<default>").expect("the built-in default config is valid")
     }
 
+    /// What is wrong with a config changed after parsing (care records applied), as (key path,
+    /// what was expected); empty when it is valid.
+    pub fn problems(&self) -> Vec<(String, String)> {
+        validate::check(self)
+    }
+
     /// The site's time zone.
     pub fn timezone(&self) -> chrono_tz::Tz {
         self.site.timezone.0

@@ -430,7 +430,7 @@ pub struct EscalationConfig {
 }
 
 /// One escalation policy.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EscalationPolicy {
     /// Name for logs and the dashboard.
@@ -443,7 +443,7 @@ pub struct EscalationPolicy {
 }
 
 /// One level of a policy.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EscalationLevel {
     /// Contacts told at this level (all at once).

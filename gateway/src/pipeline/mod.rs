@@ -11,6 +11,8 @@
 //!
 //! Nothing here does I/O; time comes in as a value.
 
+#[cfg(test)]
+mod care_tests;
 mod processor;
 pub mod replay;
 mod site;

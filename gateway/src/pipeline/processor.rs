@@ -10,13 +10,15 @@ use super::site::Site;
 use crate::alert::{AlertKind, Event, Priority, Subject};
 use crate::analytics::{Analytics, Context, Finding, Normalized};
 use crate::config::Config;
-use crate::facility::Facility;
+use crate::facility::{Binding, Facility};
+use crate::shared::Shared;
 
 /// Normalization and analytics for one site.
 #[derive(Debug)]
 pub struct Processor {
     config: Arc<Config>,
-    facility: Arc<Facility>,
+    /// Read anew for each reading and tick: care-record changes apply at once.
+    facility: Shared<Facility>,
     analytics: Analytics,
     unknown: HashSet<DeviceId>,
 }
@@ -42,20 +44,21 @@ impl Processor {
     }
 
     /// What the facility knows about a device.
-    pub fn binding(&self, device: &DeviceId) -> Option<&crate::facility::Binding> {
-        self.facility.device(device)
+    pub fn binding(&self, device: &DeviceId) -> Option<Binding> {
+        self.facility.get().device(device).cloned()
     }
 
     /// Normalizes one reading and runs analytics on it.
     pub fn on_reading(&mut self, reading: Reading) -> Processed {
-        let Some(binding) = self.facility.shared_device(&reading.device).cloned() else {
+        let facility: Arc<Facility> = self.facility.get();
+        let Some(binding) = facility.shared_device(&reading.device).cloned() else {
             let first = self.unknown.insert(reading.device.clone());
             return Processed::Unknown { first };
         };
         let n = Normalized { reading, binding };
         // Field borrows, disjoint from the rules' mutable borrow.
         let ctx = Context {
-            facility: &self.facility,
+            facility: &facility,
             timezone: self.config.timezone(),
             config: &self.config.analytics,
         };
@@ -71,7 +74,8 @@ impl Processor {
         detail: &str,
         at: Timestamp,
     ) -> Vec<Finding> {
-        let Some(binding) = self.facility.device(device) else {
+        let facility = self.facility.get();
+        let Some(binding) = facility.device(device) else {
             return Vec::new();
         };
         let subject = Subject::Device(device.clone());
@@ -91,8 +95,9 @@ impl Processor {
 
     /// Advances analytics timers.
     pub fn on_tick(&mut self, now: Timestamp) -> Vec<Finding> {
+        let facility = self.facility.get();
         let ctx = Context {
-            facility: &self.facility,
+            facility: &facility,
             timezone: self.config.timezone(),
             config: &self.config.analytics,
         };

@@ -6,23 +6,24 @@ use std::sync::Arc;
 use crate::alert::{Engine, EngineSettings, Policies};
 use crate::config::Config;
 use crate::facility::Facility;
+use crate::shared::Shared;
 
 /// The site as every part sees it: the validated config and what is resolved from it.
 #[derive(Debug, Clone)]
 pub struct Site {
     /// The validated config.
     pub config: Arc<Config>,
-    /// Residents, rooms and device bindings.
-    pub facility: Arc<Facility>,
-    /// Escalation levels per alert kind.
-    pub policies: Arc<Policies>,
+    /// Residents, rooms and device bindings; swapped when a care record changes.
+    pub facility: Shared<Facility>,
+    /// Escalation levels per alert kind; swapped when the escalation changes.
+    pub policies: Shared<Policies>,
 }
 
 impl Site {
     /// Resolves a validated config.
     pub fn new(config: Config) -> Self {
-        let facility = Arc::new(Facility::from_config(&config));
-        let policies = Arc::new(Policies::from_config(&config));
+        let facility = Shared::new(Facility::from_config(&config));
+        let policies = Shared::new(Policies::from_config(&config));
         Self {
             config: Arc::new(config),
             facility,

@@ -30,6 +30,7 @@ use crate::config::analytics::News2Freshness;
 use crate::config::{CareFlag, Config, LinkId};
 use crate::facility::Facility;
 use crate::mqtt::command::Action;
+use crate::shared::Shared;
 use crate::store::{Accounts, Store};
 use crate::web::backend::{
     AlertDetail, Backend, BackendError, DeviceView, News2View, ResidentView, StatusView, UplinkView,
@@ -43,7 +44,7 @@ const DEVICE_ANSWER: std::time::Duration = std::time::Duration::from_secs(30);
 #[derive(Debug)]
 pub struct GatewayBackend {
     pub(crate) config: Arc<Config>,
-    pub(crate) facility: Arc<Facility>,
+    pub(crate) facility: Shared<Facility>,
     pub(crate) live: Arc<Live>,
     pub(crate) board: Arc<AlertBoard>,
     pub(crate) store: Store,
@@ -62,6 +63,7 @@ pub struct GatewayBackend {
     pub(super) handover_requests: mpsc::Sender<HandoverRequest>,
     pub(crate) setup: ReportSetup,
     pub(crate) tool_token: Option<String>,
+    pub(crate) care: Arc<crate::care::CareRecords>,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> BackendError {
@@ -145,8 +147,8 @@ impl Backend for GatewayBackend {
     }
 
     fn residents(&self) -> Vec<ResidentView> {
-        let mut v: Vec<ResidentView> = self
-            .facility
+        let facility = self.facility.get();
+        let mut v: Vec<ResidentView> = facility
             .residents()
             .map(|r| {
                 let live = self.live.resident(&r.id).unwrap_or_default();
@@ -173,7 +175,7 @@ impl Backend for GatewayBackend {
 
     fn devices(&self) -> Vec<DeviceView> {
         self.live
-            .device_views(&self.facility, &self.device_commands)
+            .device_views(&self.facility.get(), &self.device_commands)
     }
 
     fn status(&self) -> StatusView {
@@ -309,6 +311,14 @@ impl Backend for GatewayBackend {
         self.store
             .actions(device.as_ref(), limit)
             .map_err(unavailable)
+    }
+
+    fn record_action(&self, record: ActionRecord) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(async move { self.store.record_action(&record).await.map_err(unavailable) })
+    }
+
+    fn care(&self) -> Option<&crate::care::CareRecords> {
+        Some(&self.care)
     }
 
     fn tool_token(&self) -> Option<String> {

@@ -18,6 +18,7 @@ use crate::config::{Contact, LinkId, Locale};
 use crate::facility::Facility;
 use crate::mqtt::referral::{self, ReferralInput};
 use crate::mqtt::{Topics, payload};
+use crate::shared::Shared;
 use crate::store::{Outbox, OutboxEntry, Store, StoreError, StoredReading};
 
 /// One link's outbox and what it receives.
@@ -34,9 +35,9 @@ pub struct Target {
 #[derive(Debug, Clone)]
 pub struct EffectsSite {
     /// Escalation levels (whom a snapshot names in `notify`).
-    pub policies: Arc<Policies>,
+    pub policies: Shared<Policies>,
     /// Residents, for referral packets.
-    pub facility: Arc<Facility>,
+    pub facility: Shared<Facility>,
     /// Contacts by id.
     pub contacts: BTreeMap<String, Contact>,
     /// Topic names.
@@ -181,6 +182,7 @@ impl Effects {
     fn current_contacts(&self, a: &Alert) -> Vec<String> {
         self.site
             .policies
+            .get()
             .levels(a.kind)
             .get(a.escalation_level as usize)
             .map(|l| l.contacts.clone())
@@ -202,10 +204,8 @@ impl Effects {
         let target = self.targets.get(&link)?;
         let topics = &self.site.topics;
         let (topic, body) = if contact.green_channel {
-            let resident = alert
-                .resident
-                .as_deref()
-                .and_then(|r| self.site.facility.resident(r));
+            let facility = self.site.facility.get();
+            let resident = alert.resident.as_deref().and_then(|r| facility.resident(r));
             // A referral goes out even when the store cannot be read: without vitals then.
             let vitals = self.recent_vitals(alert, now).unwrap_or_default();
             let packet = referral::build(&ReferralInput {
@@ -240,6 +240,7 @@ impl Effects {
             Some(r) => self
                 .site
                 .facility
+                .get()
                 .devices()
                 .filter(|d| d.resident.as_deref() == Some(r))
                 .map(|d| d.device.clone())

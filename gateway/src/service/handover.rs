@@ -25,6 +25,7 @@ use crate::facility::Facility;
 use crate::mqtt::{Topics, payload};
 use crate::report::handover::{self, DeviceState, HandoverInput, Trigger};
 use crate::report::{Handover, ReportSetup};
+use crate::shared::Shared;
 use crate::store::{Outbox, OutboxEntry, Store, StoreError};
 
 /// Longest sleep between looks at the wall clock.
@@ -51,7 +52,7 @@ pub(super) struct HandoverSources {
     /// Alert trails.
     pub store: Store,
     /// The devices.
-    pub facility: Arc<Facility>,
+    pub facility: Shared<Facility>,
     /// Their live state.
     pub live: Arc<Live>,
     /// Their commands (for the device views).
@@ -76,7 +77,7 @@ impl HandoverSources {
         let trails = self.store.trails(shift.start, shift.end, true)?;
         let devices: Vec<DeviceState> = self
             .live
-            .device_views(&self.facility, &self.commands)
+            .device_views(&self.facility.get(), &self.commands)
             .iter()
             .map(DeviceState::from)
             .collect();

@@ -68,6 +68,7 @@ use crate::metrics::Metrics;
 use crate::mqtt::{Topics, broker, tls};
 use crate::pipeline::Site;
 use crate::report::ReportSetup;
+use crate::shared::Shared;
 use crate::store::Store;
 
 /// How to start.
@@ -176,8 +177,8 @@ pub struct Gateway {
     pub links: Vec<LinkInfo>,
     /// The config it runs.
     pub config: Arc<Config>,
-    /// The facility.
-    pub facility: Arc<Facility>,
+    /// The facility (with the care records applied; swapped when they change).
+    pub facility: Shared<Facility>,
     /// Unix ms of the pipeline's last turn (watchdog).
     pub heartbeat: Arc<AtomicI64>,
     /// False while the local link has been down for 30 s (watchdog; see `link_watch`).
@@ -202,6 +203,17 @@ impl Gateway {
         let site = Site::new(opts.config);
         let config = site.config.clone();
         let store = open_store(&config)?;
+        // The care records changed on the dashboard, laid over the site file before any task
+        // reads the facility or the policies.
+        let care = Arc::new(
+            crate::care::CareRecords::open(
+                config.clone(),
+                store.clone(),
+                site.facility.clone(),
+                site.policies.clone(),
+            )
+            .await?,
+        );
         let embedded = broker::start(
             config.mqtt.bind,
             config.mqtt.max_connections,
@@ -389,6 +401,7 @@ impl Gateway {
             handover_requests,
             setup,
             tool_token,
+            care,
         });
         let http_stop = tasks.token(Part::Http);
         tasks.spawn(Part::Http, async move {

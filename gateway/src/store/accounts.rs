@@ -6,6 +6,7 @@ use pingan_drivers::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::error::StoreError;
+use crate::alert::Role;
 
 /// Tree of staff accounts: user name → [`UserRecord`].
 pub const USERS_TREE: &str = "web/users";
@@ -20,6 +21,17 @@ pub struct UserRecord {
     pub phc: String,
     /// When the password was set.
     pub set_at: Timestamp,
+    /// What the account may do. Accounts stored before roles existed have none and read as
+    /// admin: they were all made at the box by whoever runs it (docs/STORAGE.md).
+    #[serde(default = "legacy_role")]
+    pub role: Role,
+    /// A disabled account cannot log in and has no sessions.
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+fn legacy_role() -> Role {
+    Role::Admin
 }
 
 /// A stored session.
@@ -87,6 +99,20 @@ impl Accounts {
             .is_ok();
         self.users.flush().map_err(db_err)?;
         Ok(added)
+    }
+
+    /// Every account, by name.
+    pub fn users(&self) -> Result<Vec<(String, UserRecord)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.users.iter() {
+            let (k, v) = item.map_err(db_err)?;
+            let record = serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                what: "user",
+                detail: e.to_string(),
+            })?;
+            out.push((String::from_utf8_lossy(&k).into_owned(), record));
+        }
+        Ok(out)
     }
 
     /// Creates or replaces an account.

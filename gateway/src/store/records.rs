@@ -1,8 +1,10 @@
 //! Records people leave besides alert changes, in their own trees (docs/STORAGE.md):
 //!
 //! - `actions`: [`ActionRecord`]s — a person's act on something other than an alert (a device
-//!   command; care-record and account changes will join), key = sled `generate_id` u64 BE, so
-//!   the tree is in the order the acts finished, across restarts.
+//!   command, a care-record or account change), key = sled `generate_id` u64 BE, so the tree is
+//!   in the order the acts finished, across restarts.
+//! - `care`: the care-record overlay (key `overlay`) as JSON: what people changed over the site
+//!   file. The store does not know its type (the `care` module does).
 //! - `handovers`: shift handovers as JSON, key = the time it was made (i64 BE, sign flipped) +
 //!   `generate_id` u64 BE. The store does not know the handover's type: it keeps what it is given.
 //!
@@ -18,6 +20,8 @@ use crate::alert::{ActionRecord, ActionSubject};
 
 /// Tree of people's acts.
 pub const ACTIONS_TREE: &str = "actions";
+/// Tree of the care-record overlay.
+pub const CARE_TREE: &str = "care";
 /// Tree of shift handovers.
 pub const HANDOVERS_TREE: &str = "handovers";
 
@@ -61,12 +65,43 @@ impl Store {
             let keep = match (device, &record.subject) {
                 (None, _) => true,
                 (Some(d), ActionSubject::Device(s)) => d == s,
+                (Some(_), _) => false,
             };
             if keep {
                 out.push(record);
             }
         }
         Ok(out)
+    }
+
+    /// The stored care-record overlay, if any.
+    pub fn care_overlay<T: DeserializeOwned>(&self) -> Result<Option<T>, StoreError> {
+        let tree = self.db.open_tree(CARE_TREE).map_err(|e| self.err(e))?;
+        match tree.get("overlay").map_err(|e| self.err(e))? {
+            None => Ok(None),
+            Some(v) => decode(&v, "care overlay").map(Some),
+        }
+    }
+
+    /// Replaces the care-record overlay and records the act that changed it, with one flush:
+    /// the change and its audit are on disk together before the dashboard is told.
+    pub async fn put_care_overlay<T: Serialize>(
+        &self,
+        overlay: &T,
+        record: &ActionRecord,
+    ) -> Result<(), StoreError> {
+        let tree = self.db.open_tree(CARE_TREE).map_err(|e| self.err(e))?;
+        tree.insert("overlay", encode("care overlay", overlay)?)
+            .map_err(|e| self.err(e))?;
+        self.record_action(record).await
+    }
+
+    /// Replaces the care-record overlay without an act (a resident gone from the site file).
+    pub async fn put_care_overlay_only<T: Serialize>(&self, overlay: &T) -> Result<(), StoreError> {
+        let tree = self.db.open_tree(CARE_TREE).map_err(|e| self.err(e))?;
+        tree.insert("overlay", encode("care overlay", overlay)?)
+            .map_err(|e| self.err(e))?;
+        self.flush().await
     }
 
     /// Keeps a handover made at `made_at` and flushes it.

@@ -18,22 +18,26 @@ use super::error::ApiError;
 use super::listener::PeerAddr;
 use super::request::{self, MAX_BODY};
 use super::session::{self, Session};
-use crate::alert::{Alert, AlertState};
+use crate::alert::{Alert, AlertState, Role};
 
 /// What `/login` and `/me` return: the account, the CSRF token for POSTs, and the server's
 /// clock so the dashboard's countdowns do not depend on the station PC's clock.
 #[derive(Debug, Serialize)]
 pub(crate) struct Me {
     user: String,
+    /// `nurse` or `admin`: the dashboard shows the admin's pages to admins only (the API checks
+    /// again on every request).
+    role: Role,
     csrf: String,
     expires_at: Timestamp,
     now: Timestamp,
 }
 
 impl Me {
-    fn new(s: SessionRecord, now: Timestamp) -> Self {
+    fn new(s: SessionRecord, role: Role, now: Timestamp) -> Self {
         Self {
             user: s.user,
+            role,
             csrf: s.csrf,
             expires_at: s.expires_at,
             now,
@@ -69,8 +73,9 @@ pub(crate) async fn login(
         .login(&l.user, &l.password, peer, now, &clock)
         .await?;
     let now = st.backend.now();
+    let role = st.auth.role_of(&record.user)?.unwrap_or(Role::Nurse);
     with_cookie(
-        Json(Me::new(record, now)).into_response(),
+        Json(Me::new(record, role, now)).into_response(),
         &session::set_cookie(&token),
     )
 }
@@ -83,8 +88,10 @@ pub(crate) async fn logout(State(st): State<AppState>, s: Session) -> Result<Res
     )
 }
 
-pub(crate) async fn me(State(st): State<AppState>, s: Session) -> Json<Me> {
-    Json(Me::new(s.record, st.backend.now()))
+pub(crate) async fn me(State(st): State<AppState>, s: Session) -> Result<Json<Me>, ApiError> {
+    // A disabled account has no sessions; one that lost its record meanwhile is a nurse.
+    let role = st.auth.role_of(&s.record.user)?.unwrap_or(Role::Nurse);
+    Ok(Json(Me::new(s.record, role, st.backend.now())))
 }
 
 pub(crate) async fn alerts(

@@ -14,6 +14,7 @@ const APP_JS: &str = include_str!("../../assets/app.js");
 const I18N_JS: &str = include_str!("../../assets/i18n.js");
 const DEVICES_JS: &str = include_str!("../../assets/devices.js");
 const SHIFT_JS: &str = include_str!("../../assets/shift.js");
+const ADMIN_JS: &str = include_str!("../../assets/admin.js");
 const APP_CSS: &str = include_str!("../../assets/app.css");
 /// The OpenAPI description of the REST API.
 pub(crate) const OPENAPI: &str = include_str!("../../../docs/openapi.yaml");
@@ -44,6 +45,7 @@ struct Assets {
     i18n_js: Asset,
     devices_js: Asset,
     shift_js: Asset,
+    admin_js: Asset,
     app_css: Asset,
     openapi: Asset,
 }
@@ -62,6 +64,7 @@ fn assets() -> &'static Assets {
             LONG,
         );
         let shift_js = Asset::new(SHIFT_JS.to_owned(), "text/javascript; charset=utf-8", LONG);
+        let admin_js = Asset::new(ADMIN_JS.to_owned(), "text/javascript; charset=utf-8", LONG);
         let app_css = Asset::new(APP_CSS.to_owned(), "text/css; charset=utf-8", LONG);
         let version = |a: &Asset| a.etag.trim_matches('"').to_owned();
         let index = INDEX
@@ -69,6 +72,7 @@ fn assets() -> &'static Assets {
             .replace("{{i18n_js}}", &version(&i18n_js))
             .replace("{{devices_js}}", &version(&devices_js))
             .replace("{{shift_js}}", &version(&shift_js))
+            .replace("{{admin_js}}", &version(&admin_js))
             .replace("{{app_css}}", &version(&app_css));
         Assets {
             index: Asset::new(index, "text/html; charset=utf-8", REVALIDATE),
@@ -76,6 +80,7 @@ fn assets() -> &'static Assets {
             i18n_js,
             devices_js,
             shift_js,
+            admin_js,
             app_css,
             openapi: Asset::new(
                 OPENAPI.to_owned(),
@@ -100,6 +105,9 @@ pub(crate) async fn devices_js(headers: HeaderMap) -> Response {
 }
 pub(crate) async fn shift_js(headers: HeaderMap) -> Response {
     serve(&assets().shift_js, &headers)
+}
+pub(crate) async fn admin_js(headers: HeaderMap) -> Response {
+    serve(&assets().admin_js, &headers)
 }
 pub(crate) async fn app_css(headers: HeaderMap) -> Response {
     serve(&assets().app_css, &headers)
@@ -164,6 +172,7 @@ pub fn page_weight() -> usize {
         &a.i18n_js,
         &a.devices_js,
         &a.shift_js,
+        &a.admin_js,
         &a.app_css,
     ]
     .iter()

@@ -9,8 +9,10 @@
 //! Logins are throttled per source address and per user name before any password is verified
 //! (`throttle`); failures and refusals are logged with the source address.
 //!
-//! There is no default account: staff are added with `pingan user add NAME`; `pingan demo`
-//! creates a demo account with a random password ([`create_demo_user`]).
+//! There is no default account: staff are added with `pingan user add NAME` (or by an admin on
+//! the dashboard, `staff`); `pingan demo` creates a demo admin account with a random password
+//! ([`create_demo_user`]). An account is a nurse or an admin ([`Role`]); the first account of a
+//! site is an admin, later ones nurses unless said otherwise. A disabled account cannot log in.
 
 use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -22,6 +24,7 @@ use pingan_drivers::Timestamp;
 use rand::{Rng, RngCore};
 
 use super::throttle::{Gate, Throttle};
+use crate::alert::Role;
 use crate::log_limit::{LogLimit, Verdict};
 use crate::store::StoreError;
 pub(crate) use crate::store::{Accounts, SessionRecord, UserRecord};
@@ -47,6 +50,12 @@ pub enum AuthError {
     /// `add_user` for a name that exists.
     #[error("user {0:?} exists already")]
     UserExists(String),
+    /// No account with this name.
+    #[error("no user {0:?}")]
+    UnknownUser(String),
+    /// The change would leave the site without an enabled admin account.
+    #[error("the site must keep at least one enabled admin account")]
+    LastAdmin,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -72,10 +81,23 @@ pub(crate) enum LoginError {
     Auth(#[from] AuthError),
 }
 
-/// Adds a staff account. Fails if the name exists.
-pub fn add_user(accounts: &Accounts, name: &str, password: &str) -> Result<(), AuthError> {
+/// Adds a staff account with the role for a new account ([`default_role`]). Fails if the name
+/// exists.
+pub fn add_user(accounts: &Accounts, name: &str, password: &str) -> Result<Role, AuthError> {
+    let role = default_role(accounts)?;
+    add_user_as(accounts, name, password, role)?;
+    Ok(role)
+}
+
+/// Adds a staff account with `role`. Fails if the name exists.
+pub fn add_user_as(
+    accounts: &Accounts,
+    name: &str,
+    password: &str,
+    role: Role,
+) -> Result<(), AuthError> {
     let name = check_name(name)?;
-    let record = hash_record(password)?;
+    let record = hash_record(password, role)?;
     if accounts.add_user(name, &record)? {
         Ok(())
     } else {
@@ -83,19 +105,39 @@ pub fn add_user(accounts: &Accounts, name: &str, password: &str) -> Result<(), A
     }
 }
 
-/// Sets the password of an account, creating it if needed, and ends its open sessions.
+/// The role of a new account when none is given: admin while the site has no enabled admin (the
+/// first account), nurse after.
+pub fn default_role(accounts: &Accounts) -> Result<Role, AuthError> {
+    let has_admin = accounts
+        .users()?
+        .iter()
+        .any(|(_, u)| u.role == Role::Admin && !u.disabled);
+    Ok(if has_admin { Role::Nurse } else { Role::Admin })
+}
+
+/// Sets the password of an account, creating it if needed (with [`default_role`]), and ends its
+/// open sessions. An existing account keeps its role and whether it is disabled.
 pub fn set_password(accounts: &Accounts, name: &str, password: &str) -> Result<(), AuthError> {
     let name = check_name(name)?;
-    let record = hash_record(password)?;
+    let old = accounts.user(name)?;
+    let role = match &old {
+        Some(u) => u.role,
+        None => default_role(accounts)?,
+    };
+    let mut record = hash_record(password, role)?;
+    record.disabled = old.is_some_and(|u| u.disabled);
     accounts.remove_sessions(|s| s.user == name)?;
     accounts.put_user(name, &record)?;
     Ok(())
 }
 
-/// Creates (or resets) the demo account with a fresh random password: returns (name, password).
+/// Creates (or resets) the demo account, an enabled admin, with a fresh random password: returns
+/// (name, password).
 pub fn create_demo_user(accounts: &Accounts) -> Result<(String, String), AuthError> {
     let password = generate_password();
-    set_password(accounts, DEMO_USER, &password)?;
+    let record = hash_record(&password, Role::Admin)?;
+    accounts.remove_sessions(|s| s.user == DEMO_USER)?;
+    accounts.put_user(DEMO_USER, &record)?;
     Ok((DEMO_USER.to_owned(), password))
 }
 
@@ -131,7 +173,7 @@ pub(crate) fn check_name(name: &str) -> Result<&str, AuthError> {
     }
 }
 
-fn hash_record(password: &str) -> Result<UserRecord, AuthError> {
+pub(crate) fn hash_record(password: &str, role: Role) -> Result<UserRecord, AuthError> {
     let n = password.chars().count();
     if n < MIN_PASSWORD {
         return Err(AuthError::WeakPassword(format!(
@@ -151,6 +193,8 @@ fn hash_record(password: &str) -> Result<UserRecord, AuthError> {
     Ok(UserRecord {
         phc,
         set_at: Timestamp::now(),
+        role,
+        disabled: false,
     })
 }
 
@@ -238,6 +282,20 @@ impl Auth {
             refused_log: Mutex::new(LogLimit::new(Duration::from_secs(10))),
             verifying: tokio::sync::Semaphore::new(MAX_VERIFYING),
         }
+    }
+
+    /// The accounts this dashboard logs in against.
+    pub(crate) fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    /// The role of an enabled account; `None` for an unknown or disabled one.
+    pub(crate) fn role_of(&self, name: &str) -> Result<Option<Role>, AuthError> {
+        Ok(self
+            .accounts
+            .user(name)?
+            .filter(|u| !u.disabled)
+            .map(|u| u.role))
     }
 
     fn throttle(&self) -> MutexGuard<'_, Throttle> {
@@ -367,6 +425,8 @@ impl Attempt<'_> {
             .accounts
             .user(self.user)
             .map_err(AuthError::from)?
+            // A disabled account is refused like an unknown name, after the same work.
+            .filter(|u| !u.disabled)
             .map(|u| u.phc);
         let known = stored.is_some();
         let phc = stored.unwrap_or_else(|| dummy_phc().to_owned());
@@ -395,153 +455,4 @@ impl Drop for Attempt<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const PEER: Peer = Peer(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
-
-    fn db() -> Accounts {
-        crate::store::Store::temporary()
-            .unwrap()
-            .accounts()
-            .unwrap()
-    }
-
-    #[test]
-    fn stored_password_is_an_argon2id_hash_not_the_password() {
-        let db = db();
-        add_user(&db, "li.na", "correct horse").unwrap();
-        let rec = db.user("li.na").unwrap().unwrap();
-        assert!(rec.phc.starts_with("$argon2id$"));
-        assert!(
-            !serde_json::to_string(&rec)
-                .unwrap()
-                .contains("correct horse")
-        );
-        assert!(verify(&rec.phc, "correct horse"));
-        assert!(!verify(&rec.phc, "wrong horse"));
-    }
-
-    #[test]
-    fn adding_an_existing_user_fails_and_keeps_the_old_password() {
-        let db = db();
-        add_user(&db, "li", "password-1").unwrap();
-        assert!(matches!(
-            add_user(&db, "li", "password-2"),
-            Err(AuthError::UserExists(_))
-        ));
-    }
-
-    #[test]
-    fn short_passwords_and_bad_names_are_refused() {
-        let db = db();
-        assert!(matches!(
-            add_user(&db, "li", "short"),
-            Err(AuthError::WeakPassword(_))
-        ));
-        for name in ["", " li", "li\n", &"x".repeat(65)] {
-            assert!(matches!(
-                add_user(&db, name, "long enough"),
-                Err(AuthError::InvalidName(_))
-            ));
-        }
-    }
-
-    #[test]
-    fn demo_user_gets_a_new_random_password_each_time() {
-        let db = db();
-        let (n1, p1) = create_demo_user(&db).unwrap();
-        let (n2, p2) = create_demo_user(&db).unwrap();
-        assert_eq!(n1, DEMO_USER);
-        assert_eq!(n1, n2);
-        assert_ne!(p1, p2);
-        assert_eq!(p1.len(), 19);
-    }
-
-    #[tokio::test]
-    async fn login_opens_a_session_that_expires() {
-        let db = db();
-        add_user(&db, "li", "password-1").unwrap();
-        let auth = Auth::new(db.clone());
-        let t0 = Timestamp(1_700_000_000_000);
-        let (token, rec) = auth
-            .login("li", "password-1", PEER, t0, &|| t0)
-            .await
-            .unwrap();
-        assert!(is_token(&token));
-        assert!(is_token(&rec.csrf));
-        assert_eq!(auth.session(&token, t0).unwrap(), Some(rec));
-        assert_eq!(auth.session(&token, t0.plus(SESSION_TTL)).unwrap(), None);
-    }
-
-    #[tokio::test]
-    async fn the_database_holds_the_tokens_hash_which_does_not_log_in() {
-        let db = db();
-        add_user(&db, "li", "password-1").unwrap();
-        let auth = Auth::new(db.clone());
-        let t0 = Timestamp(1_700_000_000_000);
-        let (token, _) = auth
-            .login("li", "password-1", PEER, t0, &|| t0)
-            .await
-            .unwrap();
-        let keys = db.session_keys().unwrap();
-        assert_eq!(keys, vec![session_key(&token).to_vec()]);
-        assert!(!keys.iter().any(|k| k == token.as_bytes()));
-        let stolen: String = keys[0].iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(auth.session(&stolen, t0).unwrap(), None);
-        assert!(auth.session(&token, t0).unwrap().is_some());
-    }
-
-    #[tokio::test]
-    async fn sessions_stored_under_raw_tokens_are_removed_at_start() {
-        let db = db();
-        let old = random_token();
-        let rec = SessionRecord {
-            user: "li".into(),
-            csrf: random_token(),
-            created_at: Timestamp(0),
-            expires_at: Timestamp(i64::MAX),
-        };
-        db.put_session(old.as_bytes(), &rec).unwrap();
-        let auth = Auth::new(db.clone());
-        assert!(db.session_keys().unwrap().is_empty());
-        assert_eq!(auth.session(&old, Timestamp(1)).unwrap(), None);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn repeated_wrong_passwords_slow_the_address_but_not_the_nurse_elsewhere() {
-        use super::super::throttle::{ADDR_FREE, USER_MAX_DELAY};
-        let db = db();
-        add_user(&db, "li", "password-1").unwrap();
-        let auth = Auth::new(db.clone());
-        let t0 = Timestamp(1_700_000_000_000);
-        for _ in 0..ADDR_FREE {
-            assert!(matches!(
-                auth.login("li", "nope-nope", PEER, t0, &|| t0).await,
-                Err(LoginError::BadCredentials)
-            ));
-        }
-        assert!(matches!(
-            auth.login("li", "password-1", PEER, t0, &|| t0).await,
-            Err(LoginError::Throttled { .. })
-        ));
-        let station = Peer(IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 7)));
-        let started = tokio::time::Instant::now();
-        assert!(
-            auth.login("li", "password-1", station, t0, &|| t0)
-                .await
-                .is_ok()
-        );
-        assert!(
-            started.elapsed() <= USER_MAX_DELAY,
-            "held at most the user's maximum"
-        );
-    }
-
-    #[test]
-    fn constant_time_eq_compares_content_and_length() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
-    }
-}
+mod tests;

@@ -239,8 +239,15 @@ pub trait Backend: Send + Sync + 'static {
         device: Option<DeviceId>,
         limit: usize,
     ) -> Result<Vec<ActionRecord>, BackendError>;
-    /// A secret that lets tools on this machine (`pingan report`) read reports without a
-    /// session; `None` when there is none.
+    /// Records a person's act (a staff-account change) in the audit, on disk before it returns.
+    fn record_action(&self, record: ActionRecord) -> BoxFuture<'_, Result<(), BackendError>>;
+    /// The care records changed while the gateway runs (`None`: this backend keeps none; the
+    /// care endpoints answer 503).
+    fn care(&self) -> Option<&crate::care::CareRecords> {
+        None
+    }
+    /// A secret that lets tools on this machine (`pingan report`, `pingan user`) ask the running
+    /// gateway without a session; `None` when there is none.
     fn tool_token(&self) -> Option<String> {
         None
     }

@@ -7,6 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::alert::CommandError;
+use crate::care::CareError;
 
 use super::auth::{AuthError, LoginError};
 use super::backend::BackendError;
@@ -17,6 +18,9 @@ pub enum ApiError {
     /// No valid session cookie.
     #[error("not logged in")]
     Unauthorized,
+    /// The account may not do this (care records and staff accounts need an admin).
+    #[error("this needs an admin account")]
+    Forbidden,
     /// A POST without the session's `X-CSRF-Token` header.
     #[error("missing or wrong X-CSRF-Token header")]
     Csrf,
@@ -53,6 +57,9 @@ pub enum ApiError {
     /// The gateway could not do it (no such device or command, a stopped part, storage).
     #[error(transparent)]
     Backend(#[from] BackendError),
+    /// A care-record change was refused.
+    #[error(transparent)]
+    Care(#[from] CareError),
 }
 
 impl From<LoginError> for ApiError {
@@ -70,7 +77,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Unauthorized | Self::BadCredentials => StatusCode::UNAUTHORIZED,
-            Self::Csrf => StatusCode::FORBIDDEN,
+            Self::Csrf | Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -85,9 +92,14 @@ impl ApiError {
             Self::Auth(AuthError::InvalidName(_) | AuthError::WeakPassword(_)) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            Self::Auth(AuthError::UserExists(_) | AuthError::LastAdmin) => StatusCode::CONFLICT,
+            Self::Auth(AuthError::UnknownUser(_)) => StatusCode::NOT_FOUND,
             Self::Auth(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Backend(BackendError::NotFound(_)) => StatusCode::NOT_FOUND,
             Self::Backend(BackendError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Care(CareError::UnknownResident(_)) => StatusCode::NOT_FOUND,
+            Self::Care(CareError::InvalidEscalation(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Care(CareError::Store(_)) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -96,6 +108,7 @@ impl ApiError {
         match self {
             Self::Unauthorized => "unauthorized",
             Self::Csrf => "csrf",
+            Self::Forbidden => "forbidden",
             Self::BadCredentials => "bad_credentials",
             Self::Throttled { .. } => "throttled",
             Self::BadRequest(_) => "bad_request",
@@ -109,8 +122,15 @@ impl ApiError {
             Self::Command(CommandError::InvalidPerson(_)) => "invalid_person",
             Self::Auth(AuthError::InvalidName(_)) => "invalid_name",
             Self::Auth(AuthError::WeakPassword(_)) => "weak_password",
+            Self::Auth(AuthError::UserExists(_)) => "user_exists",
+            Self::Auth(AuthError::UnknownUser(_)) => "unknown_user",
+            Self::Auth(AuthError::LastAdmin) => "last_admin",
             Self::Auth(_) => "internal",
-            Self::Backend(BackendError::Unavailable(_)) => "unavailable",
+            Self::Backend(BackendError::Unavailable(_)) | Self::Care(CareError::Store(_)) => {
+                "unavailable"
+            }
+            Self::Care(CareError::UnknownResident(_)) => "unknown_resident",
+            Self::Care(CareError::InvalidEscalation(_)) => "invalid_escalation",
         }
     }
 }

@@ -343,6 +343,13 @@ impl Backend for MemoryBackend {
         })
     }
 
+    fn record_action(&self, record: ActionRecord) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(async move {
+            self.lock().actions.push(record);
+            Ok(())
+        })
+    }
+
     fn actions(
         &self,
         device: Option<DeviceId>,
@@ -355,6 +362,7 @@ impl Backend for MemoryBackend {
             .filter(|r| match (&device, &r.subject) {
                 (None, _) => true,
                 (Some(d), ActionSubject::Device(s)) => d == s,
+                (Some(_), _) => false,
             })
             .take(limit)
             .cloned()

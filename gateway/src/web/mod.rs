@@ -4,6 +4,8 @@
 //! - [`auth`]: staff accounts (argon2id) and sessions over the store's accounts; [`add_user`],
 //!   [`create_demo_user`].
 //! - `api`: REST handlers under `/api/v1`; `events`: Server-Sent Events of alert changes.
+//! - `admin`: care records and staff accounts, for admins (and `pingan user` with the tool
+//!   token); [`staff`]: the account rules (last admin, sessions ended on disable).
 //! - `reports`: the response report (JSON, CSV) and shift handovers; `devices`: device
 //!   commands and their records; [`tool`]: read access to reports for `pingan report`.
 //! - `session`: the session extractor (cookie + CSRF header); `throttle`: login limits per
@@ -18,6 +20,7 @@
 //! engine path as MQTT commands; device commands to [`Backend::device_command`], the same device
 //! task as MQTT device commands.
 
+mod admin;
 mod api;
 mod assets;
 pub mod auth;
@@ -30,6 +33,7 @@ pub mod memory;
 mod reports;
 mod request;
 mod session;
+pub mod staff;
 mod throttle;
 pub mod tool;
 
@@ -41,7 +45,10 @@ use axum::routing::{get, post};
 use tokio_util::sync::CancellationToken;
 
 pub use assets::page_weight;
-pub use auth::{AuthError, add_user, create_demo_user, generate_password, set_password};
+pub use auth::{
+    AuthError, add_user, add_user_as, create_demo_user, default_role, generate_password,
+    set_password,
+};
 pub use backend::Backend;
 pub use error::ApiError;
 pub use listener::Limits;
@@ -101,6 +108,13 @@ fn router_with_shutdown(backend: Arc<dyn Backend>, shutdown: CancellationToken) 
             get(reports::handover_preview).post(reports::handover_now),
         )
         .route("/handovers", get(reports::handovers))
+        .route("/care", get(admin::care_view))
+        .route("/care/residents/{id}", post(admin::set_flags))
+        .route("/care/residents/{id}/reset", post(admin::reset_flags))
+        .route("/care/escalation", post(admin::set_escalation))
+        .route("/care/escalation/reset", post(admin::reset_escalation))
+        .route("/accounts", get(admin::accounts).post(admin::add_account))
+        .route("/accounts/{user}/{action}", post(admin::account_action))
         .route("/events", get(events::events))
         .route("/openapi.yaml", get(assets::openapi));
     Router::new()
@@ -109,6 +123,7 @@ fn router_with_shutdown(backend: Arc<dyn Backend>, shutdown: CancellationToken) 
         .route("/i18n.js", get(assets::i18n_js))
         .route("/devices.js", get(assets::devices_js))
         .route("/shift.js", get(assets::shift_js))
+        .route("/admin.js", get(assets::admin_js))
         .route("/app.css", get(assets::app_css))
         .route("/healthz", get(api::health))
         .nest("/api/v1", api)

@@ -2,7 +2,8 @@
 //! the database, so it asks the running gateway instead, with the secret the gateway writes to
 //! `pingan-api-token` in its data directory (readable by its own user only) at every start.
 //!
-//! The token reads reports and nothing else (the [`Reader`] extractor of the report route): who
+//! The token reads reports (the [`Reader`] extractor of the report route) and manages staff
+//! accounts (`admin::Manager`, for `pingan user`), nothing else: who
 //! can read the data directory can read the database anyway once the gateway stops, so the
 //! token grants nothing that file access does not.
 

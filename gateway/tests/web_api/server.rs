@@ -139,7 +139,11 @@ impl Server {
     }
 
     pub(crate) async fn login(&self) -> Login {
-        let r = self.try_login(USER, PASSWORD).await;
+        self.login_as(USER, PASSWORD).await
+    }
+
+    pub(crate) async fn login_as(&self, user: &str, password: &str) -> Login {
+        let r = self.try_login(user, password).await;
         assert_eq!(r.status, 200, "{:?}", String::from_utf8_lossy(&r.body));
         let set = r.header("set-cookie").expect("a session cookie").to_owned();
         Login {

@@ -44,7 +44,7 @@ fn rig(store: Store, at: Timestamp) -> Rig {
         setup: ReportSetup::from_config(&config),
         site: "home".into(),
         store: store.clone(),
-        facility: Arc::new(Facility::from_config(&config)),
+        facility: crate::shared::Shared::new(Facility::from_config(&config)),
         live: Arc::default(),
         commands: DeviceCommands::default(),
         clock: shared,
