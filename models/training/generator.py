@@ -8,7 +8,7 @@ device drops) are built from an impact velocity: the descent's acceleration defi
 that velocity and the impact pulse's impulse cancels it, so momentum balances by construction and
 the impact peak follows from the contact duration (peak = v * pi / (2 * D * g)).
 
-The sensor model then rotates f into the device frame, adds scale error, bias and noise, low-pass
+The sensor model (sensor.py) then rotates f into the device frame, adds scale error, bias and noise, low-pass
 filters to the device's bandwidth, samples at the device rate with timing jitter and clock drift,
 quantizes and clips to the device range. `resample` brings it back to the model rate (linear
 interpolation, the same algorithm as the Rust resampler).
@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-SIM_HZ = 200.0
-MODEL_HZ = 50.0
+# The sensor model (and the rates it shares with the simulator) lives in sensor.py; re-exported
+# here because the training scripts use the generator as one namespace (gen.sense, gen.SIM_HZ).
+from sensor import MODEL_HZ, SIM_HZ, Device, random_device, resample, sense  # noqa: F401
+
 G = 9.80665
 
 FALL_TYPES = ["forward", "backward", "lateral", "syncope", "from_bed", "from_chair"]
@@ -606,106 +608,3 @@ def daily_stream(rng: np.random.Generator, placement: str, hours: float) -> Trac
         else:
             negative(tr, ev)
     return tr
-
-
-# ----------------------------------------------------------------------------- sensor model
-
-
-@dataclass
-class Device:
-    hz: float
-    range_g: float
-    noise_g: float
-    bias: np.ndarray
-    scale: np.ndarray
-    drift: float
-    jitter: float
-    bits: int
-
-
-def random_device(rng: np.random.Generator) -> Device:
-    return Device(
-        hz=float(rng.choice([25.0, 50.0, 50.0, 100.0])),
-        range_g=float(rng.choice([4.0, 8.0, 8.0, 16.0])),
-        noise_g=rng.uniform(0.003, 0.02),
-        bias=rng.normal(0, 0.03, size=3),
-        scale=1 + rng.normal(0, 0.02, size=3),
-        drift=rng.normal(0, 0.005),
-        jitter=rng.uniform(0.0, 0.15),
-        bits=int(rng.choice([10, 12, 16])),
-    )
-
-
-def sense(tr: Trace, dev: Device) -> tuple[np.ndarray, np.ndarray]:
-    """Device samples: (timestamps in s [N], acceleration in g [N,3]) from a simulated trace."""
-    rng = tr.rng
-    lin, rs = tr.world()
-    f_world = lin + np.array([0, 0, 1.0])
-    f_sensor = np.einsum("tji,tj->ti", rs, f_world)  # R^T f
-    # anti-aliasing: the sensor's digital low-pass at about its output data rate / 2
-    width = max(1, int(round(SIM_HZ / dev.hz)))
-    if width > 1:
-        ker = np.ones(width) / width
-        f_sensor = np.stack([np.convolve(f_sensor[:, k], ker, mode="same") for k in range(3)], axis=1)
-    duration = len(f_sensor) / SIM_HZ
-    period = (1 + dev.drift) / dev.hz
-    n = int(duration / period) - 1
-    ts = np.arange(n) * period + rng.normal(0, dev.jitter * period, size=n).clip(-0.45 * period, 0.45 * period)
-    ts = np.clip(ts, 0, duration - 1 / SIM_HZ)
-    sim_t = np.arange(len(f_sensor)) / SIM_HZ
-    out = np.stack([np.interp(ts, sim_t, f_sensor[:, k]) for k in range(3)], axis=1)
-    out = out * dev.scale + dev.bias + rng.normal(0, dev.noise_g, size=out.shape)
-    lsb = 2 * dev.range_g / (2**dev.bits)
-    out = np.round(out / lsb) * lsb
-    out = np.clip(out, -dev.range_g, dev.range_g)
-    # the receiver stamps samples at the nominal rate: reported times carry drift, not jitter
-    t_reported = np.arange(n) / dev.hz
-    return t_reported, out.astype(np.float32)
-
-
-def resample(t: np.ndarray, acc: np.ndarray, hz: float = MODEL_HZ) -> np.ndarray:
-    """Linear interpolation onto a uniform grid starting at t[0] (the Rust resampler's algorithm)."""
-    n = int(np.floor((t[-1] - t[0]) * hz + 1e-9)) + 1
-    grid = t[0] + np.arange(n) / hz
-    return np.stack([np.interp(grid, t, acc[:, k]) for k in range(3)], axis=1).astype(np.float32)
-
-
-def physics_checks(rng: np.random.Generator, n_per_kind: int = 20) -> dict:
-    """World-frame checks of the simulator: |a| at rest, free-fall minima, impact peaks, momentum."""
-    out: dict = {}
-    rest = []
-    for p in PLACEMENTS:
-        tr = new_trace(rng, p, "upright")
-        still(tr, 10.0)
-        lin, rs = tr.world()
-        rest.append(np.linalg.norm(lin + [0, 0, 1.0], axis=1))
-    rest = np.concatenate(rest)
-    out["rest_magnitude_g"] = {"mean": float(rest.mean()), "min": float(rest.min()), "max": float(rest.max())}
-    per_kind = {}
-    for kind in FALL_TYPES + ["sit_down_hard", "jump", "stumble_recovered", "device_drop"]:
-        mins, peaks, resid, dur_ff = [], [], [], []
-        for _ in range(n_per_kind):
-            if kind in FALL_TYPES:
-                tr, t_imp = fall_trace(rng, "waist", kind, post_s=5.0)
-            else:
-                tr = negative_trace(rng, "waist", kind)
-                t_imp = next(t for k, t in tr.events if k == kind)
-            lin, _ = tr.world()
-            mag = np.linalg.norm(lin + [0, 0, 1.0], axis=1)
-            i = int(t_imp * SIM_HZ)
-            lo, hi = max(0, i - int(2.5 * SIM_HZ)), min(len(mag), i + int(0.5 * SIM_HZ))
-            mins.append(float(mag[lo:i].min()))
-            peaks.append(float(mag[i - 5 : hi].max()))
-            dur_ff.append(float((mag[lo:i] < 0.6).sum() / SIM_HZ))
-            # momentum: over each descent + impact, the vertical acceleration integrates to the
-            # velocity change (zero for a body that ends at rest)
-            for _, a, b, dv in tr.world_checks:
-                resid.append(float(abs(lin[a:b, 2].sum() / SIM_HZ * G - dv)))
-        per_kind[kind] = {
-            "min_magnitude_before_impact_g": [round(float(np.percentile(mins, q)), 3) for q in (5, 50, 95)],
-            "peak_magnitude_g": [round(float(np.percentile(peaks, q)), 3) for q in (5, 50, 95)],
-            "time_below_0.6g_s": [round(float(np.percentile(dur_ff, q)), 3) for q in (5, 50, 95)],
-            "vertical_velocity_residual_m_s_max": round(float(max(resid)), 3),
-        }
-    out["events"] = per_kind
-    return out
