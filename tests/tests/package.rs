@@ -281,15 +281,46 @@ fn assert_service_user() {
     );
 }
 
+/// A resident wearing a simulated wristband, appended to the shipped config.
+const WEARER: &str = r#"
+[[drivers]]
+id = "sim"
+driver = "sim"
+
+[[floors]]
+id = "1F"
+
+[[rooms]]
+id = "101"
+floor = "1F"
+beds = ["101-A"]
+
+[[residents]]
+id = "R1"
+name = "Resident"
+birth_year = 1940
+sex = "female"
+room = "101"
+bed = "101-A"
+
+[[devices]]
+id = "w1"
+model = "wristband"
+driver = "sim"
+resident = "R1"
+"#;
+
 /// The installed gateway as `pingan` on the installed paths (config read through the group,
 /// database in /var/lib/pingan); only the ports move to free ones, since CI runs other tests,
 /// and maybe a broker, at the same time. It must map the packaged runtime and stop cleanly.
 fn assert_gateway_runs_as_pingan(work: &Path, lib: &str) {
     let shipped = std::fs::read_to_string("/etc/pingan/gateway.toml").unwrap();
     let (mqtt, http) = (free_port(), free_port());
+    // One resident with a wristband: the runtime is loaded only for a site with wearables.
     let config = shipped
         .replace("127.0.0.1:1883", &format!("127.0.0.1:{mqtt}"))
-        .replace("127.0.0.1:8080", &format!("127.0.0.1:{http}"));
+        .replace("127.0.0.1:8080", &format!("127.0.0.1:{http}"))
+        + WEARER;
     assert!(
         config.contains(&format!(":{mqtt}\"")) && config.contains(&format!(":{http}\"")),
         "the default config no longer binds 127.0.0.1:1883 and :8080"
