@@ -367,6 +367,23 @@ pub fn stored_alerts(data_dir: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The stored alert of `kind` about the gateway part `subject_id` (e.g. `"storage"`,
+/// `"uplink:x"`) in a stopped gateway's store. Technical alerts raised as the gateway starts can
+/// go out before a test's subscriber connects (alerts are not retained): the store is where they
+/// must be.
+pub fn stored_technical(data_dir: &Path, subject_id: &str) -> serde_json::Value {
+    let alerts = stored_alerts(data_dir);
+    alerts
+        .iter()
+        .find(|a| {
+            a["kind"] == "technical"
+                && a["subject"]["type"] == "gateway"
+                && a["subject"]["id"] == subject_id
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("no technical alert about {subject_id} in {alerts:#?}"))
+}
+
 /// Publishes one QoS 1 message on the broker at 127.0.0.1:`port` with `mosquitto_pub`.
 pub fn mosquitto_pub(port: u16, topic: &str, body: &str) {
     let ok = Command::new("mosquitto_pub")

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use pingan_tests::{
-    Subscriber, free_port, pingan, pingan_output, repo_root, stored_alerts, topic_json,
+    Subscriber, free_port, pingan, pingan_output, repo_root, stored_technical, topic_json,
     wait_for_port, write,
 };
 
@@ -224,11 +224,7 @@ fn without_the_onnx_runtime_fall_detection_is_a_technical_alert_and_sos_still_wo
     // connect (alerts are not retained): the store is where it must be.
     gw.signal("TERM");
     assert_eq!(gw.wait_exit(Duration::from_secs(60)), Some(0), "clean stop");
-    let alerts = stored_alerts(&data);
-    let technical = alerts
-        .iter()
-        .find(|a| a["kind"] == "technical" && a["subject"].to_string().contains("fall-detection"))
-        .unwrap_or_else(|| panic!("a technical alert for fall detection in {alerts:#?}"));
+    let technical = stored_technical(&data, "fall-detection");
     let detail = technical["detail"].as_str().unwrap();
     assert!(detail.contains("fall detection unavailable"), "{technical}");
     assert!(
