@@ -4,22 +4,17 @@
 
 use super::{Config, DeviceModel};
 
-/// Wearables carry the accelerometer the fall model reads.
-fn feeds_fall_model(model: DeviceModel) -> bool {
-    matches!(model, DeviceModel::Wristband | DeviceModel::Pendant)
-}
-
 impl Config {
     /// Whether some device streams motion the fall model scores (wristbands, pendants).
     pub fn needs_fall_model(&self) -> bool {
-        self.devices.iter().any(|d| feeds_fall_model(d.model))
+        self.devices.iter().any(|d| d.model.is_wearable())
     }
 
     /// Whether some resident's device feeds the daily-pattern anomaly model (bed occupancy and
     /// motion of a resident: `analytics::anomaly`).
     pub fn needs_anomaly_model(&self) -> bool {
         self.devices.iter().any(|d| {
-            d.resident.is_some() && (feeds_fall_model(d.model) || d.model == DeviceModel::BedMat)
+            d.resident.is_some() && (d.model.is_wearable() || d.model == DeviceModel::BedMat)
         })
     }
 }

@@ -6,7 +6,6 @@ use pingan_drivers::DriverConfig;
 
 use super::model::Config;
 use super::vocab::AlertKind;
-use super::vocab::DeviceModel;
 
 type Problems = Vec<(String, String)>;
 
@@ -252,8 +251,7 @@ fn devices(
                 "expected a duration above zero".into(),
             ));
         }
-        let wearable = matches!(d.model, DeviceModel::Wristband | DeviceModel::Pendant);
-        if wearable && d.resident.is_none() {
+        if d.model.is_wearable() && d.resident.is_none() {
             p.push((
                 at("resident"),
                 "a wearable must be bound to the resident who wears it".into(),

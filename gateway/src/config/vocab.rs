@@ -159,6 +159,12 @@ pub enum DeviceModel {
 }
 
 impl DeviceModel {
+    /// Worn by a resident (wristbands, pendants): bound to a person, and the accelerometer the
+    /// fall model reads.
+    pub fn is_wearable(self) -> bool {
+        matches!(self, Self::Wristband | Self::Pendant)
+    }
+
     /// What the facility simulator plays for this model; `None` for models it cannot play.
     pub fn sim_model(self) -> Option<SimModel> {
         Some(match self {

@@ -44,8 +44,8 @@ impl Processor {
     }
 
     /// What the facility knows about a device.
-    pub fn binding(&self, device: &DeviceId) -> Option<Binding> {
-        self.facility.get().device(device).cloned()
+    pub fn binding(&self, device: &DeviceId) -> Option<Arc<Binding>> {
+        self.facility.get().shared_device(device).cloned()
     }
 
     /// Normalizes one reading and runs analytics on it.

@@ -50,7 +50,7 @@ impl FallInput {
         if !matches!(reading.measurement, Measurement::Motion { .. }) {
             return;
         }
-        if !matches!(binding.model, DeviceModel::Wristband | DeviceModel::Pendant) {
+        if !binding.model.is_wearable() {
             return;
         }
         let batch = MotionBatch {

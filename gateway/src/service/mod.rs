@@ -322,6 +322,8 @@ impl Gateway {
             .iter()
             .map(|l| (l.id.clone(), l.outbox.clone()))
             .collect();
+        // The ONNX Runtime is loaded only for a site with wearables (issue 14).
+        let fall_needed = site.config.needs_fall_model();
         let core = core::start(
             core::CoreInputs {
                 site: site.clone(),
@@ -333,8 +335,7 @@ impl Gateway {
                 telemetry: plan.telemetry,
                 watched,
                 alerts,
-                // The ONNX Runtime is loaded only for a site with wearables (issue 14).
-                fall_detection: site.config.needs_fall_model(),
+                fall_detection: fall_needed,
                 problems,
             },
             &mut tasks,
@@ -369,6 +370,7 @@ impl Gateway {
             store: store.clone(),
             links: links.clone(),
             fall_detection: core.fall_available,
+            fall_needed,
             started: Instant::now(),
             started_at: clock.now(),
             clock: clock.clone(),

@@ -33,6 +33,8 @@ pub struct StatusSources {
     pub(super) store: Store,
     pub(super) links: Vec<LinkInfo>,
     pub(super) fall_detection: bool,
+    /// The site has wearables (decided once at start, like whether the model was loaded).
+    pub(super) fall_needed: bool,
     pub(super) started: Instant,
     pub(super) started_at: Timestamp,
     pub(super) clock: SharedClock,
@@ -131,7 +133,7 @@ impl StatusSources {
             },
             models: ModelsHealth {
                 fall_detection: self.fall_detection,
-                fall_needed: self.config.needs_fall_model(),
+                fall_needed: self.fall_needed,
             },
             open_alerts: self.board.open_count() as u64,
             pipeline_idle_s: secs_between(Timestamp(self.heartbeat.load(Ordering::Relaxed)), now),
