@@ -10,6 +10,9 @@ use pingan_gateway::cli::{
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Run { .. } | Command::Demo(_)) {
+        pingan_gateway::cli::memory::one_arena();
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rumqttd=off,rumqttc=warn"));
     tracing_subscriber::fmt()

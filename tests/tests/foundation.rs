@@ -30,6 +30,17 @@ fn demo_sos_reaches_mosquitto_sub_and_sigterm_shuts_down_cleanly() {
         wait_for_port(mqtt, Duration::from_secs(20)),
         "embedded broker did not listen"
     );
+    // The same process (the PID the test started) runs with one malloc arena (cli/memory.rs),
+    // unless the environment chose otherwise.
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        let environ = std::fs::read(format!("/proc/{}/environ", gw.pid())).unwrap();
+        assert!(
+            environ
+                .split(|b| *b == 0)
+                .any(|v| v == b"MALLOC_ARENA_MAX=1"),
+            "pingan demo re-executed itself with MALLOC_ARENA_MAX=1"
+        );
+    }
     let sub = Subscriber::mosquitto_sub(
         mqtt,
         &["pingan/demo-home/alerts/#", "pingan/demo-home/status"],

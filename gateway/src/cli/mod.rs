@@ -5,6 +5,7 @@ pub mod analyze;
 pub mod check;
 pub mod decode;
 mod local_api;
+pub mod memory;
 pub mod modbus;
 pub mod mosquitto;
 pub mod replay;

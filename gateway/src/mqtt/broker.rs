@@ -8,11 +8,13 @@
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rumqttd::{Config, ConnectionSettings, RouterConfig, ServerSettings};
 
 use super::guard::{Guard, GuardSettings};
+use super::interest::Interest;
 
 /// Router slots beyond the guard's cap: the router counts a closed connection until it has
 /// processed its disconnect, and in-process links take slots too. It must never be full while
@@ -31,6 +33,9 @@ pub struct EmbeddedBroker {
     pub max_connections: usize,
     /// The gateway's in-process link to the router.
     pub local: LocalEndpoints,
+    /// What the broker's clients subscribe to (the pipeline publishes readings only where
+    /// someone listens).
+    pub interest: Arc<Interest>,
 }
 
 /// The gateway's in-process connection to the embedded broker's router.
@@ -166,12 +171,14 @@ pub async fn start(
         return Err(BrokerError::NotReady(addr));
     }
     let guard = Guard::new(GuardSettings::new(cap, reserved));
-    tokio::spawn(super::front::run(public, internal, guard));
+    let interest = Arc::new(Interest::default());
+    tokio::spawn(super::front::run(public, internal, guard, interest.clone()));
     Ok(EmbeddedBroker {
         public: public_addr,
         internal,
         max_connections: cap,
         local: LocalEndpoints { tx, rx },
+        interest,
     })
 }
 

@@ -6,7 +6,8 @@
 //! [`CONNECT_TIMEOUT`] (idle sockets are closed, not kept) → the guard's verdict (a refusal is
 //! answered with a CONNACK by the front itself) → connect to rumqttd, forward the CONNECT and
 //! wait for rumqttd's CONNACK before anything else, so rumqttd never sees a client vanish
-//! mid-handshake → copy bytes both ways until either side closes.
+//! mid-handshake → copy bytes both ways until either side closes, reading the client's
+//! SUBSCRIBE and UNSUBSCRIBE packets on the way (`mqtt::interest`: who listens to what).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -18,6 +19,8 @@ use tokio::time::{Instant, timeout};
 
 use super::connect_packet::{self, Connect, MAX_CONNECT};
 use super::guard::{Guard, Refusal};
+use super::interest::{Interest, Subscriber};
+use super::subscribe_packet::Scanner;
 use crate::log_limit::{LogLimit, Verdict};
 
 /// A client must send CONNECT this soon after connecting.
@@ -33,6 +36,7 @@ struct Shared {
     guard: Mutex<Guard>,
     refused: Mutex<LogLimit>,
     upstream: SocketAddr,
+    interest: Arc<Interest>,
 }
 
 impl Shared {
@@ -73,11 +77,18 @@ impl Drop for Handshake {
 }
 
 /// Serves `listener` until the process ends, proxying admitted clients to `upstream`.
-pub async fn run(listener: TcpListener, upstream: SocketAddr, guard: Guard) {
+/// Every client's subscriptions are read on the way into `interest`.
+pub async fn run(
+    listener: TcpListener,
+    upstream: SocketAddr,
+    guard: Guard,
+    interest: Arc<Interest>,
+) {
     let shared = Arc::new(Shared {
         guard: Mutex::new(guard),
         refused: Mutex::new(LogLimit::new(LOG_PERIOD)),
         upstream,
+        interest,
     });
     let mut accept_errors = LogLimit::new(LOG_PERIOD);
     loop {
@@ -144,7 +155,43 @@ async fn serve(mut client: TcpStream, peer: SocketAddr, slot: Slot) {
     if !matches!(answered, Ok(Ok(_))) || client.write_all(&connack).await.is_err() {
         return;
     }
-    let _ = tokio::io::copy_bidirectional(&mut client, &mut broker).await;
+    let subscriber = shared.interest.open();
+    // A client may send its SUBSCRIBE right behind the CONNECT, in the bytes already forwarded.
+    let mut scanner = Scanner::default();
+    for change in scanner.feed(&first) {
+        subscriber.apply(change);
+    }
+    let (mut from_client, mut to_client) = client.into_split();
+    let (mut from_broker, mut to_broker) = broker.into_split();
+    // Either direction ending ends the connection: the other side is closed with it (a client
+    // that half-closes after DISCONNECT expects nothing more; rumqttd's last bytes were copied).
+    tokio::select! {
+        _ = tokio::io::copy(&mut from_broker, &mut to_client) => {}
+        () = client_to_broker(&mut from_client, &mut to_broker, scanner, &subscriber) => {}
+    }
+}
+
+/// Copies the client's packets to rumqttd, reading its subscriptions on the way.
+async fn client_to_broker(
+    from: &mut tokio::net::tcp::OwnedReadHalf,
+    to: &mut tokio::net::tcp::OwnedWriteHalf,
+    mut scanner: Scanner,
+    subscriber: &Subscriber,
+) {
+    let mut buf = vec![0u8; 8192];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        let Some(chunk) = buf.get(..n) else { return };
+        for change in scanner.feed(chunk) {
+            subscriber.apply(change);
+        }
+        if to.write_all(chunk).await.is_err() {
+            return;
+        }
+    }
 }
 
 /// Reads until a whole CONNECT is there: (the CONNECT, every byte read so far). `None` for

@@ -63,18 +63,35 @@ pub fn alert(a: &Alert, locale: Locale, notify: &[String]) -> Value {
     })
 }
 
-/// A reading as published on the local broker (and downsampled on uplinks).
-pub fn reading(r: &Reading, binding: &Binding) -> Value {
-    let mut v = serde_json::to_value(&r.measurement).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut v {
-        m.insert("v".into(), json!(VERSION));
-        m.insert("device".into(), json!(r.device));
-        m.insert("at".into(), json!(rfc3339(r.at)));
-        m.insert("at_ms".into(), json!(r.at.millis()));
-        m.insert("resident".into(), json!(binding.resident));
-        m.insert("room".into(), json!(binding.location.room));
-    }
-    v
+/// A reading as published on the local broker (and spliced into uplink batches).
+///
+/// Serialized straight from a borrowed struct: it is the per-reading hot path, so no
+/// intermediate JSON map (the measurement's fields, `kind` first, follow the common ones).
+#[derive(serde::Serialize)]
+struct ReadingPayload<'a> {
+    v: u32,
+    device: &'a DeviceId,
+    at: String,
+    at_ms: i64,
+    resident: &'a Option<String>,
+    room: &'a Option<String>,
+    #[serde(flatten)]
+    measurement: &'a pingan_drivers::Measurement,
+}
+
+/// The JSON text of a reading (see [`ReadingPayload`]; docs/schema/reading.schema.json).
+pub fn reading_json(r: &Reading, binding: &Binding) -> Vec<u8> {
+    let p = ReadingPayload {
+        v: VERSION,
+        device: &r.device,
+        at: rfc3339(r.at),
+        at_ms: r.at.millis(),
+        resident: &binding.resident,
+        room: &binding.location.room,
+        measurement: &r.measurement,
+    };
+    // Serializing plain fields of owned types cannot fail; an empty object would be a bug.
+    serde_json::to_vec(&p).unwrap_or_else(|_| b"{}".to_vec())
 }
 
 /// The retained gateway status.

@@ -16,6 +16,7 @@ use super::effects::Target;
 use super::pipeline::TelemetryOut;
 use crate::config::{CommandIdentity, Config, LinkId, UplinkConfig};
 use crate::mqtt::broker::LocalEndpoints;
+use crate::mqtt::interest::Interest;
 use crate::mqtt::link::{
     LinkEvent, LinkSettings, LinkStats, LinkTask, LocalLinkTask, TelemetryMsg,
 };
@@ -124,6 +125,7 @@ impl LinkPlan {
         topics: &Topics,
         now: Timestamp,
         local: LocalEndpoints,
+        interest: Arc<Interest>,
     ) -> Result<Self, StoreError> {
         let mut plan = Self::default();
         let local = Connect::Local {
@@ -140,7 +142,7 @@ impl LinkPlan {
             LinkId::local(),
             local,
             true,
-            Some(config.mqtt.readings_min_interval),
+            Some((config.mqtt.readings_min_interval, Some(interest))),
         )?;
         // Only the box reaches the loopback broker: its commands name their person in the body.
         plan.command_links
@@ -154,7 +156,8 @@ impl LinkPlan {
                     }
                     let id = settings.id.clone();
                     let every = u.telemetry_interval;
-                    plan.add(store, id, Connect::Uplink(settings), u.alerts, every)?;
+                    let telemetry = every.map(|e| (e, None));
+                    plan.add(store, id, Connect::Uplink(settings), u.alerts, telemetry)?;
                 }
                 Err(why) => {
                     tracing::error!(uplink = %u.id, error = %why, "uplink left out");
@@ -171,14 +174,17 @@ impl LinkPlan {
         id: LinkId,
         connect: Connect,
         all_alerts: bool,
-        telemetry_interval: Option<Duration>,
+        telemetry: Option<(Duration, Option<Arc<Interest>>)>,
     ) -> Result<(), StoreError> {
         let outbox = store.outbox(&id)?;
         let stats = Arc::new(LinkStats::default());
         let (tx, rx) = mpsc::channel(4096);
-        if let Some(interval) = telemetry_interval {
-            self.telemetry
-                .push(TelemetryOut::new(interval, tx, stats.clone()));
+        if let Some((interval, interest)) = telemetry {
+            let out = TelemetryOut::new(interval, tx, stats.clone());
+            self.telemetry.push(match interest {
+                Some(i) => out.only_for_listeners(i),
+                None => out,
+            });
         }
         self.targets.insert(
             id.clone(),

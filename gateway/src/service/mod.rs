@@ -232,7 +232,14 @@ impl Gateway {
         let devices = DeviceTask::builder();
         let inbound = InboundTask::builder();
 
-        let plan = LinkPlan::new(&config, &store, &topics, clock.now(), embedded.local)?;
+        let plan = LinkPlan::new(
+            &config,
+            &store,
+            &topics,
+            clock.now(),
+            embedded.local,
+            embedded.interest,
+        )?;
         let links = plan.infos();
         record_links(&store, &plan);
         let local_outbox = plan.targets.get(&LinkId::local()).map(|t| t.outbox.clone());

@@ -15,6 +15,7 @@ use super::live::{Counters, Live};
 use crate::analytics::Finding;
 use crate::clock::SharedClock;
 use crate::mqtt::Topics;
+use crate::mqtt::interest::Interest;
 use crate::mqtt::link::{LinkStats, Telemetry, TelemetryMsg, offer_telemetry};
 use crate::mqtt::payload;
 use crate::pipeline::{Processed, Processor};
@@ -29,6 +30,34 @@ pub(super) struct TelemetryOut {
     /// The link's counters.
     pub stats: Arc<LinkStats>,
     last: HashMap<(DeviceId, &'static str), Timestamp>,
+    /// The local broker only: readings go out only where someone subscribes.
+    listeners: Option<Listeners>,
+}
+
+/// Which devices' local reading topics some client of the embedded broker listens to,
+/// recomputed per device when the subscriptions change (an atomic load per reading otherwise).
+#[derive(Debug)]
+pub(super) struct Listeners {
+    interest: Arc<Interest>,
+    generation: u64,
+    wanted: HashMap<DeviceId, bool>,
+}
+
+impl Listeners {
+    fn wants(&mut self, device: &DeviceId, topic: &str) -> bool {
+        // Read first: a change while matching shows as a new generation next time.
+        let g = self.interest.generation();
+        if g != self.generation {
+            self.wanted.clear();
+            self.generation = g;
+        }
+        if let Some(w) = self.wanted.get(device) {
+            return *w;
+        }
+        let w = self.interest.wants(topic);
+        self.wanted.insert(device.clone(), w);
+        w
+    }
 }
 
 impl TelemetryOut {
@@ -43,7 +72,19 @@ impl TelemetryOut {
             tx,
             stats,
             last: HashMap::new(),
+            listeners: None,
         }
+    }
+
+    /// Publishes a device's readings only while a client of the embedded broker subscribes to
+    /// a filter matching its topic.
+    pub(super) fn only_for_listeners(mut self, interest: Arc<Interest>) -> Self {
+        self.listeners = Some(Listeners {
+            interest,
+            generation: u64::MAX,
+            wanted: HashMap::new(),
+        });
+        self
     }
 
     /// Whether this reading is due (critical readings always are).
@@ -178,11 +219,18 @@ impl PipelineTask {
                 // Serialized once, whichever links want it.
                 let mut msg: Option<Telemetry> = None;
                 for out in &mut self.telemetry {
+                    if let Some(l) = &mut out.listeners {
+                        let topic =
+                            reading_topic(&mut self.reading_topics, &self.topics, &r.device);
+                        if !l.wants(&r.device, &topic) {
+                            continue;
+                        }
+                    }
                     if out.due(r) {
                         let t = msg.get_or_insert_with(|| Telemetry {
                             topic: reading_topic(&mut self.reading_topics, &self.topics, &r.device),
                             group: n.binding.driver.clone(),
-                            body: Bytes::from(payload::reading(r, &n.binding).to_string()),
+                            body: Bytes::from(payload::reading_json(r, &n.binding)),
                         });
                         offer_telemetry(&out.tx, &out.stats, TelemetryMsg::Item(t.clone()));
                     }
@@ -244,6 +292,66 @@ driver = "sim"
 resident = "R2"
 "#;
 
+    fn task(
+        config: Config,
+        live: &Arc<Live>,
+        store_tx: mpsc::Sender<Reading>,
+        findings: mpsc::Sender<Finding>,
+        telemetry: Vec<TelemetryOut>,
+    ) -> PipelineTask {
+        let site = crate::pipeline::Site::new(config);
+        PipelineTask {
+            processor: crate::pipeline::Pipeline::for_site(&site).into_parts().0,
+            live: live.clone(),
+            store_tx,
+            findings,
+            fall: super::super::fall::FallInput::disabled(),
+            telemetry,
+            topics: Topics::new("t"),
+            heartbeat: Arc::new(AtomicI64::new(0)),
+            clock: crate::clock::SystemClock::shared(),
+            reading_topics: HashMap::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn local_readings_go_out_only_while_someone_subscribes() {
+        let config = Config::parse(CONFIG, "t.toml").unwrap();
+        let live = Arc::new(Live::default());
+        let (store_tx, _store_rx) = mpsc::channel(64);
+        let (findings_tx, _findings) = mpsc::channel(64);
+        let (ttx, mut trx) = mpsc::channel(64);
+        let interest = Arc::new(Interest::default());
+        let local = TelemetryOut::new(Duration::ZERO, ttx, Arc::new(LinkStats::default()))
+            .only_for_listeners(interest.clone());
+        let mut task = task(config, &live, store_tx, findings_tx, vec![local]);
+        let hr = |dev: &str, t: i64| {
+            Reading::new(dev, Timestamp(t), Measurement::HeartRate { bpm: 70.0 })
+        };
+        let topics = |trx: &mut mpsc::Receiver<TelemetryMsg>| {
+            let mut out = Vec::new();
+            while let Ok(TelemetryMsg::Item(t)) = trx.try_recv() {
+                out.push(t.topic.to_string());
+            }
+            out
+        };
+        task.on_reading(hr("w1", 1));
+        assert!(
+            topics(&mut trx).is_empty(),
+            "nobody listens: nothing published"
+        );
+        let client = interest.open();
+        client.apply(crate::mqtt::subscribe_packet::Change::Subscribe(vec![
+            "pingan/t/readings/w1".into(),
+        ]));
+        task.on_reading(hr("w1", 2));
+        task.on_reading(hr("w2", 3));
+        assert_eq!(topics(&mut trx), ["pingan/t/readings/w1"]);
+        drop(client);
+        task.on_reading(hr("w1", 4));
+        assert!(topics(&mut trx).is_empty(), "the listener left");
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn unknown_and_flooding_devices_do_not_stall_another_residents_sos() {
         let config = Config::parse(CONFIG, "t.toml").unwrap();
@@ -254,19 +362,13 @@ resident = "R2"
         let (findings_tx, mut findings) = mpsc::channel(8);
         let (ttx, _trx) = mpsc::channel(4);
         let stats = Arc::new(LinkStats::default());
-        let site = crate::pipeline::Site::new(config);
-        let task = PipelineTask {
-            processor: crate::pipeline::Pipeline::for_site(&site).into_parts().0,
-            live: live.clone(),
+        let task = task(
+            config,
+            &live,
             store_tx,
-            findings: findings_tx,
-            fall: super::super::fall::FallInput::disabled(),
-            telemetry: vec![TelemetryOut::new(Duration::ZERO, ttx, stats.clone())],
-            topics: Topics::new("t"),
-            heartbeat: Arc::new(AtomicI64::new(0)),
-            clock: crate::clock::SystemClock::shared(),
-            reading_topics: HashMap::new(),
-        };
+            findings_tx,
+            vec![TelemetryOut::new(Duration::ZERO, ttx, stats.clone())],
+        );
         tokio::spawn(task.run(rx));
         let flood = |dev: &'static str, sink: ReadingSink| async move {
             for i in 0..20_000 {

@@ -80,7 +80,8 @@ impl Store {
         let config = sled::Config::new()
             .path(dir)
             .cache_capacity(64 << 20)
-            .flush_every_ms(Some(500));
+            // The writer gathers readings for up to 1 s: one sync per batch (docs/STORAGE.md).
+            .flush_every_ms(Some(1000));
         let store = Self::open_with(config, dir)?;
         private::tighten(dir);
         Ok(store)

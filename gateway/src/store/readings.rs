@@ -12,7 +12,7 @@ const SWEEP_STEP: usize = 512;
 
 impl Store {
     /// Writes a batch of readings, one chunk per device (more when the device's readings span
-    /// over an hour). Not flushed: telemetry rides sled's 500 ms flusher. A reading sent twice is
+    /// over an hour). Not flushed: telemetry rides sled's 1 s flusher. A reading sent twice is
     /// stored twice.
     ///
     /// Chunks are separate inserts, not one atomic sled batch: `apply_batch` costs ~120 µs per
