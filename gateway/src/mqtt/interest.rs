@@ -14,8 +14,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::subscribe_packet::Change;
 
-/// Filters kept per connection; more make the connection "interested in everything".
-pub const MAX_FILTERS: usize = 256;
+/// Filters kept per connection; more make the connection "interested in everything". Small on
+/// purpose: a change makes the pipeline match each device's topic against every filter again, so
+/// the total (connections × filters) bounds what a client churning subscriptions can cost.
+pub const MAX_FILTERS: usize = 32;
 
 #[derive(Debug, Default)]
 struct Conn {

@@ -90,8 +90,13 @@ pub fn reading_json(r: &Reading, binding: &Binding) -> Vec<u8> {
         room: &binding.location.room,
         measurement: &r.measurement,
     };
+    // Most readings fit: one allocation instead of a few doublings.
+    let mut out = Vec::with_capacity(256);
     // Serializing plain fields of owned types cannot fail; an empty object would be a bug.
-    serde_json::to_vec(&p).unwrap_or_else(|_| b"{}".to_vec())
+    match serde_json::to_writer(&mut out, &p) {
+        Ok(()) => out,
+        Err(_) => b"{}".to_vec(),
+    }
 }
 
 /// The retained gateway status.
