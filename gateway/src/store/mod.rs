@@ -79,7 +79,9 @@ impl Store {
         })?;
         let config = sled::Config::new()
             .path(dir)
-            .cache_capacity(64 << 20)
+            // The page cache fills with whatever was written or read last and stays full: on a
+            // 1 GB box it is the gateway's largest long-run allocation (docs/STORAGE.md).
+            .cache_capacity(16 << 20)
             // The writer gathers readings for up to 1 s: one sync per batch (docs/STORAGE.md).
             .flush_every_ms(Some(1000));
         let store = Self::open_with(config, dir)?;
