@@ -83,7 +83,8 @@ pub fn parse(buf: &[u8]) -> Result<Option<Connect>, ConnectError> {
 }
 
 /// The MQTT variable-length integer at the start of `b`: (value, bytes used), `None` when cut.
-fn remaining_length(b: &[u8]) -> Result<Option<(usize, usize)>, ConnectError> {
+/// Also read by `mqtt::subscribe_packet` for every packet's fixed header.
+pub(crate) fn remaining_length(b: &[u8]) -> Result<Option<(usize, usize)>, ConnectError> {
     let mut value = 0usize;
     for i in 0..4 {
         let Some(&byte) = b.get(i) else {
@@ -97,7 +98,8 @@ fn remaining_length(b: &[u8]) -> Result<Option<(usize, usize)>, ConnectError> {
     Err(ConnectError::Length)
 }
 
-struct Reader<'a>(&'a [u8]);
+/// Reads a packet's fields front to back (also used by `mqtt::subscribe_packet`).
+pub(crate) struct Reader<'a>(pub(crate) &'a [u8]);
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], ConnectError> {
@@ -110,11 +112,11 @@ impl<'a> Reader<'a> {
         self.take(n, what).map(|_| ())
     }
 
-    fn byte(&mut self, what: &'static str) -> Result<u8, ConnectError> {
+    pub(crate) fn byte(&mut self, what: &'static str) -> Result<u8, ConnectError> {
         Ok(self.take(1, what)?.first().copied().unwrap_or_default())
     }
 
-    fn u16(&mut self, what: &'static str) -> Result<u16, ConnectError> {
+    pub(crate) fn u16(&mut self, what: &'static str) -> Result<u16, ConnectError> {
         let b = self.take(2, what)?;
         Ok(u16::from_be_bytes([
             b.first().copied().unwrap_or_default(),
@@ -122,7 +124,7 @@ impl<'a> Reader<'a> {
         ]))
     }
 
-    fn string(&mut self, what: &'static str) -> Result<&'a [u8], ConnectError> {
+    pub(crate) fn string(&mut self, what: &'static str) -> Result<&'a [u8], ConnectError> {
         let n = self.u16(what)?;
         self.take(usize::from(n), what)
     }
@@ -132,6 +134,26 @@ impl<'a> Reader<'a> {
 /// unavailable, 5 not authorised.
 pub fn connack(code: u8) -> [u8; 4] {
     [0x20, 0x02, 0x00, code]
+}
+
+/// A packet: `first` (type and flags), the remaining length, `body` (for tests of the parsers).
+#[cfg(test)]
+pub(crate) fn frame(first: u8, body: &[u8]) -> Vec<u8> {
+    let mut p = vec![first];
+    let mut n = body.len();
+    loop {
+        let mut b = u8::try_from(n % 128).unwrap_or_default();
+        n /= 128;
+        if n > 0 {
+            b |= 0x80;
+        }
+        p.push(b);
+        if n == 0 {
+            break;
+        }
+    }
+    p.extend_from_slice(body);
+    p
 }
 
 #[cfg(test)]
@@ -154,21 +176,7 @@ mod tests {
         body.extend(keep_alive.to_be_bytes());
         body.extend((id.len() as u16).to_be_bytes());
         body.extend(id.as_bytes());
-        let mut p = vec![0x10];
-        let mut n = body.len();
-        loop {
-            let mut b = (n % 128) as u8;
-            n /= 128;
-            if n > 0 {
-                b |= 0x80;
-            }
-            p.push(b);
-            if n == 0 {
-                break;
-            }
-        }
-        p.extend(body);
-        p
+        frame(0x10, &body)
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! connection: a malformed packet is rumqttd's to refuse; the scanner then stops reading and says
 //! "everything" so nothing is held back from a client it misunderstood.
 
+use super::connect_packet::{Reader, remaining_length};
+
 /// A SUBSCRIBE or UNSUBSCRIBE larger than this is not parsed (taken as interest in everything).
 pub const MAX_SCANNED: usize = 64 * 1024;
 
@@ -22,9 +24,10 @@ pub enum Change {
 const SUBSCRIBE: u8 = 0x82;
 const UNSUBSCRIBE: u8 = 0xA2;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 enum State {
     /// Reading a fixed header (type byte, then 1–4 remaining-length bytes).
+    #[default]
     Header,
     /// Inside a packet's body: `left` bytes to go; kept when it is a (un)subscribe.
     Body { kind: u8, left: usize, keep: bool },
@@ -33,21 +36,11 @@ enum State {
 }
 
 /// The incremental scanner of one connection (client → broker direction).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Scanner {
     state: State,
     header: Vec<u8>,
     body: Vec<u8>,
-}
-
-impl Default for Scanner {
-    fn default() -> Self {
-        Self {
-            state: State::Header,
-            header: Vec::with_capacity(5),
-            body: Vec::new(),
-        }
-    }
 }
 
 impl Scanner {
@@ -60,13 +53,13 @@ impl Scanner {
                 State::Header => {
                     self.header.push(bytes[0]);
                     bytes = &bytes[1..];
-                    match remaining_length(&self.header) {
-                        Length::Incomplete => {}
-                        Length::Malformed => {
+                    match remaining_length(self.header.get(1..).unwrap_or_default()) {
+                        Ok(None) => {}
+                        Err(_) => {
                             self.state = State::Lost;
                             out.push(Change::Everything);
                         }
-                        Length::Done(left) => {
+                        Ok(Some((left, _))) => {
                             let kind = self.header[0];
                             self.header.clear();
                             let wanted = kind == SUBSCRIBE || kind == UNSUBSCRIBE;
@@ -74,7 +67,6 @@ impl Scanner {
                                 out.push(Change::Everything);
                             }
                             let keep = wanted && left <= MAX_SCANNED;
-                            self.body.clear();
                             self.state = State::Body { kind, left, keep };
                             if left == 0 {
                                 self.finish(&mut out);
@@ -114,37 +106,18 @@ impl Scanner {
     }
 }
 
-enum Length {
-    Incomplete,
-    Malformed,
-    Done(usize),
-}
-
-/// The remaining length of a fixed header `[type, len…]` (MQTT 3.1.1 §2.2.3).
-fn remaining_length(header: &[u8]) -> Length {
-    let mut value = 0usize;
-    for (i, b) in header.iter().skip(1).enumerate() {
-        value |= usize::from(b & 0x7F) << (7 * i);
-        if b & 0x80 == 0 {
-            return Length::Done(value);
-        }
-        if i == 3 {
-            return Length::Malformed;
-        }
-    }
-    Length::Incomplete
-}
-
 /// The topic filters of a SUBSCRIBE (each followed by a QoS byte) or UNSUBSCRIBE body, after its
 /// packet id. `None` when malformed.
 fn filters(body: &[u8], with_qos: bool) -> Option<Vec<String>> {
-    let mut rest = body.get(2..)?;
+    let mut r = Reader(body);
+    r.u16("packet id").ok()?;
     let mut out = Vec::new();
-    while !rest.is_empty() {
-        let len = usize::from(u16::from_be_bytes([*rest.first()?, *rest.get(1)?]));
-        let name = rest.get(2..2 + len)?;
+    while !r.0.is_empty() {
+        let name = r.string("topic filter").ok()?;
         out.push(std::str::from_utf8(name).ok()?.to_owned());
-        rest = rest.get(2 + len + usize::from(with_qos)..)?;
+        if with_qos {
+            r.byte("requested QoS").ok()?;
+        }
     }
     (!out.is_empty()).then_some(out)
 }
@@ -152,6 +125,7 @@ fn filters(body: &[u8], with_qos: bool) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mqtt::connect_packet::frame;
     use proptest::prelude::*;
 
     fn subscribe(id: u16, filters: &[&str]) -> Vec<u8> {
@@ -167,31 +141,15 @@ mod tests {
                 body.push(0);
             }
         }
-        let mut out = vec![kind];
-        let mut n = body.len();
-        loop {
-            let mut b = u8::try_from(n % 128).unwrap();
-            n /= 128;
-            if n > 0 {
-                b |= 0x80;
-            }
-            out.push(b);
-            if n == 0 {
-                break;
-            }
-        }
-        out.extend(body);
-        out
+        frame(kind, &body)
     }
 
     /// A QoS 0 PUBLISH: topic length, topic, payload.
     fn publish(topic: &str, payload: usize) -> Vec<u8> {
-        let len = 2 + topic.len() + payload;
-        let mut out = vec![0x30, u8::try_from(len).unwrap()];
-        out.extend_from_slice(&u16::try_from(topic.len()).unwrap().to_be_bytes());
-        out.extend_from_slice(topic.as_bytes());
-        out.extend(std::iter::repeat_n(7u8, payload));
-        out
+        let mut body = u16::try_from(topic.len()).unwrap().to_be_bytes().to_vec();
+        body.extend_from_slice(topic.as_bytes());
+        body.extend(std::iter::repeat_n(7u8, payload));
+        frame(0x30, &body)
     }
 
     #[test]

@@ -44,7 +44,8 @@ pub(super) struct Listeners {
 }
 
 impl Listeners {
-    fn wants(&mut self, device: &DeviceId, topic: &str) -> bool {
+    /// `topic` is built only when the answer is not cached (a new device or new subscriptions).
+    fn wants(&mut self, device: &DeviceId, topic: impl FnOnce() -> Arc<str>) -> bool {
         // Read first: a change while matching shows as a new generation next time.
         let g = self.interest.generation();
         if g != self.generation {
@@ -54,7 +55,7 @@ impl Listeners {
         if let Some(w) = self.wanted.get(device) {
             return *w;
         }
-        let w = self.interest.wants(topic);
+        let w = self.interest.wants(&topic());
         self.wanted.insert(device.clone(), w);
         w
     }
@@ -221,8 +222,8 @@ impl PipelineTask {
                 for out in &mut self.telemetry {
                     if let Some(l) = &mut out.listeners {
                         let topic =
-                            reading_topic(&mut self.reading_topics, &self.topics, &r.device);
-                        if !l.wants(&r.device, &topic) {
+                            || reading_topic(&mut self.reading_topics, &self.topics, &r.device);
+                        if !l.wants(&r.device, topic) {
                             continue;
                         }
                     }
