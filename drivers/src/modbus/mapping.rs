@@ -10,7 +10,7 @@
 //! - `health.fault` points are not measurements; they are returned as faults for the health
 //!   tracker.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use super::plan::PointValues;
@@ -29,12 +29,19 @@ pub struct Mapped {
     pub faults: Vec<String>,
 }
 
-/// Per-device mapping state: previous button levels and last sent states.
+/// Per-device mapping state: previous button levels and last sent states. A mapper serves one
+/// profile: which device each point maps to is worked out on the first poll.
 #[derive(Debug)]
 pub struct Mapper {
     device: DeviceId,
     channels: HashMap<String, DeviceId>,
     refresh: Duration,
+    /// Per profile point, its device's index in `slots`. Resolved once, because a name look-up
+    /// and a tree insert per point and poll were a tenth of a Modbus site's CPU
+    /// (docs/BENCHMARKS.md).
+    route: Vec<usize>,
+    /// The devices the points map to, sorted: readings come out in this order.
+    slots: Vec<DeviceId>,
     buttons: HashMap<usize, bool>,
     states: HashMap<(DeviceId, &'static str), (Measurement, Timestamp)>,
 }
@@ -67,26 +74,49 @@ impl Mapper {
             device,
             channels,
             refresh,
+            route: Vec::new(),
+            slots: Vec::new(),
             buttons: HashMap::new(),
             states: HashMap::new(),
         }
     }
 
+    /// Resolves each point's device (once per profile).
+    fn resolve(&mut self, profile: &Profile) {
+        if self.route.len() == profile.points.len() {
+            return;
+        }
+        let devices: Vec<&DeviceId> = profile
+            .points
+            .iter()
+            .map(|p| self.channels.get(&p.name).unwrap_or(&self.device))
+            .collect();
+        let mut slots: Vec<DeviceId> = devices.iter().map(|d| (*d).clone()).collect();
+        slots.sort();
+        slots.dedup();
+        self.route = devices
+            .iter()
+            .map(|d| slots.binary_search(d).unwrap_or_default())
+            .collect();
+        self.slots = slots;
+    }
+
     /// Maps one poll's values. Points that were not read this time are skipped.
     pub fn map(&mut self, profile: &Profile, values: &PointValues, now: Timestamp) -> Mapped {
+        self.resolve(profile);
         let mut out = Mapped::default();
-        let mut acc: BTreeMap<DeviceId, Accum> = BTreeMap::new();
+        let mut acc: Vec<Option<Accum>> = (0..self.slots.len()).map(|_| None).collect();
         for (i, p) in profile.points.iter().enumerate() {
             let (Some(target), Some(value)) = (p.maps_to, values.get(i)) else {
                 continue;
             };
-            let device = self.channels.get(&p.name).unwrap_or(&self.device).clone();
+            let slot = self.route[i];
             let num = value
                 .as_number()
                 .filter(|n| n.is_finite())
                 .map(|n| n as f32);
             let on = value.as_bool();
-            let a = acc.entry(device.clone()).or_default();
+            let a = acc[slot].get_or_insert_with(Accum::default);
             match target {
                 Target::Temperature => a.temperature = num,
                 Target::Humidity => a.humidity = num,
@@ -114,7 +144,7 @@ impl Mapper {
                             ButtonKind::Cancel
                         };
                         out.readings.push(Reading::new(
-                            device,
+                            self.slots[slot].clone(),
                             now,
                             Measurement::Button { button },
                         ));
@@ -122,8 +152,11 @@ impl Mapper {
                 }
             }
         }
-        for (device, a) in acc {
-            self.emit(&device, a, now, &mut out.readings);
+        for (slot, a) in acc.into_iter().enumerate() {
+            if let Some(a) = a {
+                let device = self.slots[slot].clone();
+                self.emit(&device, a, now, &mut out.readings);
+            }
         }
         out
     }

@@ -191,7 +191,13 @@ impl Live {
         let Ok(mut residents) = self.residents.lock() else {
             return;
         };
-        let live = residents.entry(resident.to_owned()).or_default();
+        // Looked up before inserting: an owned key per reading was an allocation on the hot path.
+        if !residents.contains_key(resident) {
+            residents.insert(resident.to_owned(), ResidentLive::default());
+        }
+        let Some(live) = residents.get_mut(resident) else {
+            return;
+        };
         let m = &mut live.measured;
         let at = r.at;
         let sample = |value: f32| Some(Sample { value, at });
