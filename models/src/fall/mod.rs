@@ -24,7 +24,7 @@ mod worker;
 
 pub use confirm::{
     Aftermath, ConfirmedFall, ConfirmerConfig, FallConfirmer, MAX_DECISION_S, MIN_EVIDENCE_S,
-    WAIST_THRESHOLDS, WRIST_THRESHOLDS,
+    SecondStageRule, WAIST_THRESHOLDS, WRIST_THRESHOLDS,
 };
 pub use detector::{FallDetector, MODEL_BYTES};
 pub use offline::{

@@ -9,6 +9,8 @@
 //! raw log-odds). A sample goes left when `x[feature] <= threshold` (NaN: `missing_left`), as in
 //! scikit-learn. The probability is the logistic of `baseline` + the sum of the leaves reached.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 
 use super::aftermath::FEATURE_NAMES;
@@ -57,8 +59,8 @@ struct File {
 /// The second stage of both placements.
 #[derive(Debug, Clone)]
 pub struct SecondStage {
-    wrist: Forest,
-    waist: Forest,
+    wrist: Arc<Forest>,
+    waist: Arc<Forest>,
 }
 
 impl Tree {
@@ -159,13 +161,13 @@ impl SecondStage {
             }
         }
         Ok(Self {
-            wrist: f.wrist,
-            waist: f.waist,
+            wrist: Arc::new(f.wrist),
+            waist: Arc::new(f.waist),
         })
     }
 
     /// The ensemble of a placement.
-    pub fn forest(&self, placement: Placement) -> &Forest {
+    pub fn forest(&self, placement: Placement) -> &Arc<Forest> {
         match placement {
             Placement::Wrist => &self.wrist,
             Placement::Waist => &self.waist,
