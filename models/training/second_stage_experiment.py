@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedGroupKFold
 
 import cv
 import model as mdl
@@ -46,6 +47,17 @@ def label(streams, alarms):
             if sp.start - 1e-6 <= a.t <= end + 1e-6:
                 rows.append((s.placement, s.group, (a.stream, sp.trial.file), sp.trial.is_fall, a.features))
     return rows
+
+
+def oof(clf, X, y, g) -> np.ndarray:
+    """Out-of-subject probabilities (a split whose training part has one class predicts it)."""
+    out = np.zeros(len(y))
+    for tr, te in StratifiedGroupKFold(4, shuffle=True, random_state=SEED).split(X, y, g):
+        if len(set(y[tr])) < 2:
+            out[te] = float(y[tr][0])
+        else:
+            out[te] = clone(clf).fit(X[tr], y[tr]).predict_proba(X[te])[:, 1]
+    return out
 
 
 def pick_threshold(p_oof, y, keys, hours, budget) -> float:
@@ -127,8 +139,7 @@ def trees(per_fold, p, budget) -> dict:
         X, y = np.array([r[4] for r in tr]), np.array([int(r[3]) for r in tr])
         g = np.array([r[1] for r in tr])
         clf = HistGradientBoostingClassifier(random_state=SEED, **HGB)
-        p_oof = cross_val_predict(clf, X, y, groups=g, cv=StratifiedGroupKFold(4, shuffle=True, random_state=SEED),
-                                  method="predict_proba")[:, 1]
+        p_oof = oof(clf, X, y, g)
         hours = sum(sp.end - sp.start for s in tr_streams if s.placement == p for sp in s.spans
                     if not sp.trial.is_fall) / 3600
         th = pick_threshold(p_oof, y, [r[2] for r in tr], hours, budget)
