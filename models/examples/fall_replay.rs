@@ -7,7 +7,10 @@
 //! - CONFIGS.json: `{"wrist": [ConfirmerConfig, …], "waist": [ConfirmerConfig, …]}`
 //! - RECORDINGS.bin, little-endian, repeated: u32 id, u8 placement (0 wrist, 1 waist), u32 n,
 //!   n × f64 time (s), n × 3 × f32 acceleration (g)
-//! - stdout: one line per confirmed fall, `id config t score aftermath`, then `done <recordings>`
+//! - stdout: one line per confirmed fall, `id config t score aftermath`, then `done <recordings>`;
+//!   with `FALL_REPLAY_FEATURES=1` in the environment each line goes on with the candidate's
+//!   second-stage features (`pingan_models::fall::aftermath::FEATURE_NAMES`, in order), the
+//!   training data of the second stage (models/training/second_stage.py)
 //!
 //! `fall_replay --defaults` prints the built-in configurations in the same JSON shape.
 
@@ -53,6 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut detector = FallDetector::from_bytes(&runtime, &std::fs::read(model)?)?;
     let mut buf = Vec::new();
     std::fs::File::open(recordings)?.read_to_end(&mut buf)?;
+    let with_features = std::env::var("FALL_REPLAY_FEATURES").is_ok_and(|v| v == "1");
     let mut out = BufWriter::new(std::io::stdout().lock());
     let (mut pos, mut count) = (0usize, 0usize);
     while pos < buf.len() {
@@ -83,13 +87,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for (k, falls) in analysis.falls.iter().enumerate() {
             for f in falls {
                 let aftermath = serde_json::to_string(&f.aftermath)?;
-                writeln!(
+                write!(
                     out,
                     "{id} {k} {:.3} {:.5} {}",
                     f.t,
                     f.score,
                     aftermath.trim_matches('"')
                 )?;
+                if with_features {
+                    for v in f.features {
+                        write!(out, " {v:.6}")?;
+                    }
+                }
+                writeln!(out)?;
             }
         }
         count += 1;

@@ -10,6 +10,7 @@ alarms elsewhere (the 0.5 s joins) count for nothing. Rates are per hour of ADL 
 from __future__ import annotations
 
 import json
+import os
 import struct
 import subprocess
 import tempfile
@@ -45,21 +46,25 @@ class Alarm:
     t: float
     score: float
     aftermath: str
+    features: tuple[float, ...] = ()  # the candidate's second-stage features (aftermath.py order)
 
 
-def run(model: Path, configs: dict, streams: list[rd.Stream], binary: Path = REPLAY) -> list[Alarm]:
-    """Replays every stream with each configuration of its placement."""
+def run(model: Path, configs: dict, streams: list[rd.Stream], binary: Path = REPLAY,
+        features: bool = False) -> list[Alarm]:
+    """Replays every stream with each configuration of its placement (with `features`, each
+    alarm also carries its candidate's second-stage features)."""
     with tempfile.TemporaryDirectory() as d:
         rec, cfg = Path(d) / "rec.bin", Path(d) / "cfg.json"
         write_recordings(streams, rec)
         cfg.write_text(json.dumps(configs))
-        r = subprocess.run([str(binary), str(model), str(cfg), str(rec)], capture_output=True, text=True)
+        env = {**os.environ, "FALL_REPLAY_FEATURES": "1" if features else "0"}
+        r = subprocess.run([str(binary), str(model), str(cfg), str(rec)], capture_output=True, text=True, env=env)
         if r.returncode != 0 or not r.stdout.rstrip().endswith(f"done {len(streams)}"):
             raise SystemExit(f"fall_replay failed ({r.returncode}): {r.stderr[-2000:]}")
     alarms = []
     for line in r.stdout.splitlines()[:-1]:
-        i, k, t, s, a = line.split()
-        alarms.append(Alarm(int(i), int(k), float(t), float(s), a))
+        i, k, t, s, a, *f = line.split()
+        alarms.append(Alarm(int(i), int(k), float(t), float(s), a, tuple(map(float, f))))
     return alarms
 
 

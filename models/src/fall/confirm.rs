@@ -16,9 +16,12 @@
 //! The cancel window, priorities and escalation are the gateway's.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::aftermath::{self, FEATURE_NAMES};
+use super::second_stage::Forest;
 use super::spec::{IMPACT_SEGMENT, MODEL_HZ, Placement};
 
 /// The decision comes at the latest this long after the impact (s).
@@ -130,6 +133,22 @@ pub struct ConfirmedFall {
     pub evidence_hz: f32,
     /// Accelerometer samples (g) around the fall, for the dashboard's plot.
     pub evidence: Vec<[f32; 3]>,
+    /// The candidate's second-stage features ([`aftermath::features`]), for training and
+    /// diagnosis; not part of any payload.
+    #[serde(skip)]
+    pub features: [f64; FEATURE_NAMES.len()],
+    /// The second stage's probability of a fall, when one is in force.
+    #[serde(skip)]
+    pub confirm_probability: Option<f64>,
+}
+
+/// A learned second stage in force: the forest of the placement and the probability it must reach.
+#[derive(Debug, Clone)]
+pub struct SecondStageRule {
+    /// The placement's boosted trees.
+    pub forest: Arc<Forest>,
+    /// Minimum probability to raise the alarm (chosen on training folds).
+    pub threshold: f64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -145,6 +164,7 @@ pub struct FallConfirmer {
     history: VecDeque<(f64, [f32; 3])>,
     pending: Vec<Candidate>,
     last_confirmed: Option<f64>,
+    second: Option<SecondStageRule>,
 }
 
 /// Seconds of evidence kept before the impact.
@@ -159,6 +179,17 @@ impl FallConfirmer {
             history: VecDeque::new(),
             pending: Vec::new(),
             last_confirmed: None,
+            second: None,
+        }
+    }
+
+    /// A confirmer whose decision is the second stage's: a candidate (score at least the lower
+    /// threshold of `cfg`) is a fall when the forest's probability reaches `rule.threshold`; the
+    /// aftermath rules then only say whether the person stayed down (the alert's priority).
+    pub fn with_second_stage(cfg: ConfirmerConfig, rule: SecondStageRule) -> Self {
+        Self {
+            second: Some(rule),
+            ..Self::new(cfg)
         }
     }
 
@@ -280,11 +311,21 @@ impl FallConfirmer {
         } else {
             Aftermath::Recovered
         };
-        let needed = match aftermath {
-            Aftermath::Down => cfg.threshold,
-            Aftermath::Recovered | Aftermath::Unknown => cfg.recovered_threshold,
+        let pre_samples: Vec<[f32; 3]> = in_range(c.t - 3.0, c.t - 1.0).map(|(_, s)| *s).collect();
+        let impact: Vec<[f32; 3]> = in_range(c.t - 0.5, c.t + 0.5).map(|(_, s)| *s).collect();
+        let features = aftermath::features(c.score, &pre_samples, &impact, &after);
+        let confirm_probability = self.second.as_ref().map(|r| r.forest.predict(&features));
+        let raise = match (&self.second, confirm_probability) {
+            (Some(r), Some(p)) => p >= r.threshold,
+            _ => {
+                c.score
+                    >= match aftermath {
+                        Aftermath::Down => cfg.threshold,
+                        Aftermath::Recovered | Aftermath::Unknown => cfg.recovered_threshold,
+                    }
+            }
         };
-        if c.score < needed {
+        if !raise {
             return None;
         }
         let evidence: Vec<(f64, [f32; 3])> =
@@ -302,6 +343,8 @@ impl FallConfirmer {
             evidence_start: evidence.first().map_or(c.t, |(t, _)| *t),
             evidence_hz: MODEL_HZ,
             evidence: evidence.into_iter().map(|(_, s)| s).collect(),
+            features,
+            confirm_probability,
         })
     }
 }

@@ -289,3 +289,44 @@ fn too_little_aftermath_needs_the_higher_threshold() {
     assert_eq!(falls.len(), 1);
     assert_eq!(falls[0].aftermath, Aftermath::Unknown);
 }
+
+/// A second stage that believes a fall when at least half the aftermath's stretches are quiet.
+fn quiet_stump() -> SecondStageRule {
+    let names = serde_json::to_string(&FEATURE_NAMES).unwrap();
+    let forest = r#"{"baseline":0.0,"trees":[{"feature":[3,-1,-1],"threshold":[0.5,0,0],
+        "left":[1,0,0],"right":[2,0,0],"missing_left":[false,false,false],"value":[0,-3.0,3.0]}]}"#;
+    let json = format!(
+        r#"{{"format":"{}","features":{names},"wrist":{forest},"waist":{forest}}}"#,
+        crate::fall::SECOND_STAGE_FORMAT
+    );
+    let s = crate::fall::SecondStage::from_json(&json).unwrap();
+    SecondStageRule {
+        forest: s.forest(Placement::Waist).clone(),
+        threshold: 0.8,
+    }
+}
+
+#[test]
+fn with_a_second_stage_the_trees_decide_and_the_aftermath_sets_the_priority() {
+    use Aftermath::{Down, Recovered};
+    // (case, motion after the impact, expected report); every candidate scores 0.6 ≥ 0.5
+    let table: [(&str, After, Option<Aftermath>); 4] = [
+        ("lying still", lying_still, Some(Down)),
+        (
+            "sitting down hard, then still",
+            sitting_still,
+            Some(Recovered),
+        ),
+        ("getting up at once", getting_up_at_once, None),
+        ("walking upright", walking_upright, None),
+    ];
+    for (case, after, want) in table {
+        let mut c = FallConfirmer::with_second_stage(config(Placement::Waist), quiet_stump());
+        let mut out = feed(&mut c, 30.0, 8.0, 0.6, after);
+        out.extend(c.finish());
+        assert_eq!(out.iter().map(|f| f.aftermath).next(), want, "{case}");
+        if let Some(f) = out.first() {
+            assert!(f.confirm_probability.unwrap() >= 0.8, "{case}");
+        }
+    }
+}

@@ -11,18 +11,20 @@
 //! inside the ONNX graph, so Python training and Rust inference share one implementation. It was
 //! trained on real recordings (models/MODEL_CARD.md, models/training/).
 
+pub mod aftermath;
 mod confirm;
 mod detector;
 mod offline;
 mod pipeline;
 mod resample;
+mod second_stage;
 mod spec;
 mod window;
 mod worker;
 
 pub use confirm::{
     Aftermath, ConfirmedFall, ConfirmerConfig, FallConfirmer, MAX_DECISION_S, MIN_EVIDENCE_S,
-    WAIST_THRESHOLDS, WRIST_THRESHOLDS,
+    SecondStageRule, WAIST_THRESHOLDS, WRIST_THRESHOLDS,
 };
 pub use detector::{FallDetector, MODEL_BYTES};
 pub use offline::{
@@ -30,6 +32,7 @@ pub use offline::{
 };
 pub use pipeline::FallPipeline;
 pub use resample::{Resampler, resample_irregular};
+pub use second_stage::{FORMAT as SECOND_STAGE_FORMAT, Forest, SecondStage, SecondStageError};
 pub use spec::{HOP, IMPACT_SEGMENT, MODEL_HZ, Placement, WINDOW};
 pub use window::Windower;
 pub use worker::{InferenceWorker, MAX_BATCH};
