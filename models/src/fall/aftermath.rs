@@ -63,7 +63,8 @@ fn mean_vector(s: &[[f32; 3]]) -> Option<[f64; 3]> {
     Some(sum.map(|x| x / n))
 }
 
-fn angle_deg(a: [f64; 3], b: [f64; 3]) -> f64 {
+/// The angle between two mean gravity vectors; also the confirmation rules' orientation change.
+pub(super) fn angle_deg(a: [f64; 3], b: [f64; 3]) -> f64 {
     let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
     let na = a.iter().map(|x| x * x).sum::<f64>().sqrt();
     let nb = b.iter().map(|x| x * x).sum::<f64>().sqrt();

@@ -297,7 +297,8 @@ impl FallConfirmer {
             .collect();
         let post = mean_vector(after.iter().copied());
         let angle = match (pre, post) {
-            (Some(a), Some(b)) => angle_deg(a, b),
+            #[allow(clippy::cast_possible_truncation)]
+            (Some(a), Some(b)) => aftermath::angle_deg(a.map(f64::from), b.map(f64::from)) as f32,
             _ => 0.0,
         };
         let activity = magnitude_std(&after);
@@ -314,15 +315,17 @@ impl FallConfirmer {
         let pre_samples: Vec<[f32; 3]> = in_range(c.t - 3.0, c.t - 1.0).map(|(_, s)| *s).collect();
         let impact: Vec<[f32; 3]> = in_range(c.t - 0.5, c.t + 0.5).map(|(_, s)| *s).collect();
         let features = aftermath::features(c.score, &pre_samples, &impact, &after);
-        let confirm_probability = self.second.as_ref().map(|r| r.forest.predict(&features));
-        let raise = match (&self.second, confirm_probability) {
-            (Some(r), Some(p)) => p >= r.threshold,
-            _ => {
-                c.score
-                    >= match aftermath {
-                        Aftermath::Down => cfg.threshold,
-                        Aftermath::Recovered | Aftermath::Unknown => cfg.recovered_threshold,
-                    }
+        let (raise, confirm_probability) = match &self.second {
+            Some(r) => {
+                let p = r.forest.predict(&features);
+                (p >= r.threshold, Some(p))
+            }
+            None => {
+                let needed = match aftermath {
+                    Aftermath::Down => cfg.threshold,
+                    Aftermath::Recovered | Aftermath::Unknown => cfg.recovered_threshold,
+                };
+                (c.score >= needed, None)
             }
         };
         if !raise {
@@ -364,16 +367,6 @@ fn mean_vector(samples: impl Iterator<Item = [f32; 3]>) -> Option<[f32; 3]> {
     let n = f64::from(n);
     #[allow(clippy::cast_possible_truncation)]
     Some(sum.map(|v| (v / n) as f32))
-}
-
-fn angle_deg(a: [f32; 3], b: [f32; 3]) -> f32 {
-    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
-    let na = a.iter().map(|x| x * x).sum::<f32>().sqrt();
-    let nb = b.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if na < 1e-6 || nb < 1e-6 {
-        return 0.0;
-    }
-    (dot / (na * nb)).clamp(-1.0, 1.0).acos().to_degrees()
 }
 
 fn magnitude_std(samples: &[[f32; 3]]) -> f32 {
