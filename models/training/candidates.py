@@ -134,6 +134,21 @@ def count(rp: Replay, placement: str, alarm_idx: np.ndarray, old_only: bool = Fa
             "false_alarms_per_hour": round(fa / hours, 3) if hours > 0 else None}
 
 
+def hits(rp: Replay, placement: str, alarm_idx: np.ndarray) -> list[int]:
+    """Alarms per trial of `placement` (in replay order, as `trials` lists them), for paired
+    comparisons over subjects."""
+    n: dict[int, int] = {}
+    for i in alarm_idx:
+        n[int(rp.span[i])] = n.get(int(rp.span[i]), 0) + 1
+    return [n.get(k, 0) for k, s in enumerate(rp.spans) if s.placement == placement]
+
+
+def trials(rp: Replay, placement: str) -> list[list]:
+    """[subject group, is_fall, ADL hours (0 for falls), older person's ADL] per trial of `placement`."""
+    return [[s.group, int(s.is_fall), 0.0 if s.is_fall else round(s.hours, 6), int(s.age_group == "old" and not s.is_fall)]
+            for s in rp.spans if s.placement == placement]
+
+
 def merge(counts: list[dict]) -> dict:
     """Pooled figures of several folds' counts."""
     f = sum(c["falls"] for c in counts)

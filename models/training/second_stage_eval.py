@@ -122,7 +122,9 @@ def second_stage(train_reps: dict, test: dict, rule: dict, log) -> dict:
         rth = rule[p]
         r = {"baseline": {m: cand.count(rp, p, np.flatnonzero(rp.config == 0)) for m, rp in test.items()},
              "baseline_old_adl": {m: cand.count(rp, p, np.flatnonzero(rp.config == 0), old_only=True)
-                               for m, rp in test.items()}}
+                               for m, rp in test.items()},
+             "trials": {m: cand.trials(rp, p) for m, rp in test.items()},
+             "baseline_hits": {m: cand.hits(rp, p, np.flatnonzero(rp.config == 0)) for m, rp in test.items()}}
         for lv in LEVELS:
             level = rth["threshold"] if lv == "rules" else min(0.5, rth["threshold"])
             X, y, fo, mo, _ = table(train_reps, p, level)
@@ -155,6 +157,9 @@ def second_stage(train_reps: dict, test: dict, rule: dict, log) -> dict:
                                      for m, rp in test.items()}
                         c["test_old_adl"] = {m: cand.count(rp, p, test_idx[m][p_test[m] >= c["threshold"]],
                                                            old_only=True) for m, rp in test.items()}
+                        if b == "matched":
+                            c["hits"] = {m: cand.hits(rp, p, test_idx[m][p_test[m] >= c["threshold"]])
+                                         for m, rp in test.items()}
                     k["budgets"][str(b)] = ch
                 r[lv][kind] = k
         res[p] = r

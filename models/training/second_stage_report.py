@@ -1,17 +1,24 @@
 """Markdown tables of second_stage_eval.py's JSON (pooled over the test folds), for docs/BENCHMARKS.md.
 
-usage: second_stage_report.py [FILE]   (default /tmp/second_stage_eval.json)
+usage: second_stage_report.py [FILE] [--summary OUT]   (FILE default /tmp/second_stage_eval.json)
+--summary writes the compact figures model_card.py renders (models/fall_second_stage.json): the
+rules against the pre-specified second stage (PRIMARY: second_stage_experiment.py's trees on every
+candidate ≥ 0.5, threshold on the median inner fold at the rules' own false-alarm rate).
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime
 import json
-import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from candidates import merge
 
+PRIMARY = ("wide", "trees", "median")
 KIND_NAMES = {"trees": "trees (100 × 15 leaves)", "shallow_mono": "shallow monotonic (30 × depth 2)",
               "logistic": "logistic regression"}
 PARTS = {"subjects": "held-out subjects (5 folds)", "umafall_to_smartfallmm": "trained on UMAFall, tested on SmartFallMM",
@@ -98,6 +105,58 @@ def diagnostics(result: dict, p: str = "waist", lv: str = "rules", kind: str = "
     return lines
 
 
+def paired(result: dict, part: str, p: str, mode: str, lv: str, kind: str, how: str = "median",
+           reps: int = 2000, seed: int = 20261202) -> dict:
+    """Second stage minus rules on the same trials, with 95 % intervals from a bootstrap over
+    subjects (each subject's trials resampled together)."""
+    per: dict = {}
+    for f in folds_of(result, part):
+        r = f[p]
+        var = r[lv][kind]["budgets"]["matched"][how]["hits"][mode]
+        for (g, fall, hours, _), a, b in zip(r["trials"][mode], r["baseline_hits"][mode], var):
+            v = per.setdefault(g, np.zeros(6))  # falls, detected rules / 2nd, ADL h, FA rules / 2nd
+            if fall:
+                v[:3] += [1, a > 0, b > 0]
+            else:
+                v[3:] += [hours, a, b]
+    M = np.stack(list(per.values()))
+
+    def stats(m):
+        return (m[:, 2].sum() - m[:, 1].sum()) / m[:, 0].sum(), (m[:, 5].sum() - m[:, 4].sum()) / m[:, 3].sum()
+
+    rng = np.random.default_rng(seed)
+    boot = np.array([stats(M[rng.integers(0, len(M), len(M))]) for _ in range(reps)])
+    ds, dfa = stats(M)
+    lo, hi = np.percentile(boot, [2.5, 97.5], axis=0)
+    return {"d_sensitivity": round(float(ds), 3), "d_sensitivity_ci": [round(float(lo[0]), 3), round(float(hi[0]), 3)],
+            "d_fa_per_hour": round(float(dfa), 3), "d_fa_per_hour_ci": [round(float(lo[1]), 3), round(float(hi[1]), 3)],
+            "subjects": len(M)}
+
+
+def paired_table(result: dict, part: str = "subjects", variants=(("wide", "trees"), ("wide", "shallow_mono"),
+                                                                    ("rules", "trees"))) -> list[str]:
+    lines = ["| placement | replay | decision | Δ sensitivity (95 % CI) | Δ false alarms / h (95 % CI) | folds better / worse |",
+             "|---|---|---|---|---|---|"]
+    for p in ("wrist", "waist"):
+        for mode in ("held", "recorded"):
+            for lv, kind in variants:
+                d = paired(result, part, p, mode, lv, kind)
+                better = worse = 0
+                for f in folds_of(result, part):
+                    a, b = f[p]["baseline"][mode], f[p][lv][kind]["budgets"]["matched"]["median"]["test"][mode]
+                    if (b["detected"], -b["false_alarms"]) > (a["detected"], -a["false_alarms"]) and \
+                            b["detected"] >= a["detected"] and b["false_alarms"] <= a["false_alarms"]:
+                        better += 1
+                    elif b["detected"] <= a["detected"] and b["false_alarms"] >= a["false_alarms"] and \
+                            (b["detected"], b["false_alarms"]) != (a["detected"], a["false_alarms"]):
+                        worse += 1
+                lines.append(f"| {p} | {mode} | {kind}, {lv} candidates | {100 * d['d_sensitivity']:+.1f} pp "
+                             f"({100 * d['d_sensitivity_ci'][0]:+.1f} … {100 * d['d_sensitivity_ci'][1]:+.1f}) "
+                             f"| {d['d_fa_per_hour']:+.2f} ({d['d_fa_per_hour_ci'][0]:+.2f} … {d['d_fa_per_hour_ci'][1]:+.2f}) "
+                             f"| {better} / {worse} |")
+    return lines
+
+
 def check(result: dict) -> list[str]:
     """The rules re-derived from the candidates must equal the rules' own replay."""
     out = []
@@ -114,21 +173,61 @@ def check(result: dict) -> list[str]:
     return out
 
 
+def summary(result: dict) -> dict:
+    """Rules against PRIMARY per evaluation, placement and replay; paired deltas on held-out subjects;
+    `ship` only when PRIMARY has more falls at no more false alarms in every held-out-subjects cell."""
+    lv, kind, how = PRIMARY
+    rows, beats = [], {}
+    for part, name in PARTS.items():
+        if part != "subjects" and part not in result.get("datasets", {}):
+            continue
+        folds = folds_of(result, part)
+        for p in ("wrist", "waist"):
+            for mode in ("held", "recorded"):
+                c = [f[p][lv][kind]["budgets"]["matched"][how] for f in folds]
+                row = {"evaluation": name, "placement": p, "replay": mode,
+                       "rules": merge([f[p]["baseline"][mode] for f in folds]),
+                       "rules_old_adl": merge([f[p]["baseline_old_adl"][mode] for f in folds]),
+                       "second_stage": merge([x["test"][mode] for x in c]),
+                       "second_stage_old_adl": merge([x["test_old_adl"][mode] for x in c])}
+                if part == "subjects":
+                    row["paired"] = paired(result, part, p, mode, lv, kind, how)
+                    a, b = row["rules"], row["second_stage"]
+                    beats[f"{p} {mode}"] = b["detected"] > a["detected"] and b["false_alarms"] <= a["false_alarms"]
+                rows.append(row)
+    waist = [f["waist"][lv] for f in folds_of(result, "subjects")]
+    return {"date": datetime.date.today().isoformat(),
+            "command": "second_stage_eval.py --data DIR --part all; second_stage_report.py --summary models/fall_second_stage.json",
+            "primary": {"candidates": "score ≥ 0.5", "model": KIND_NAMES[kind],
+                                                          "threshold": "median inner fold, rules' false-alarm rate"},
+            "rows": rows, "beats_rules": beats, "ship": all(beats.values()),
+            "waist_training_candidates": [[w["train_candidates"], w["train_false"]] for w in waist]}
+
+
 def main() -> int:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.gettempdir()) / "second_stage_eval.json"
-    result = json.loads(path.read_text())
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("file", nargs="?", type=Path, default=Path(tempfile.gettempdir()) / "second_stage_eval.json")
+    ap.add_argument("--summary", type=Path, help="write the model card's compact figures here")
+    args = ap.parse_args()
+    result = json.loads(args.file.read_text())
+    if args.summary:
+        args.summary.write_text(json.dumps(summary(result), indent=1, ensure_ascii=False) + "\n")
+        return 0
     print("\n".join(main_table(result)))
     print()
     print("\n".join(choice_table(result)))
     print()
     for p in ("waist", "wrist"):
-        print(f"{p}:")
-        print("\n".join(diagnostics(result, p)))
-        print()
+        for lv in ("rules", "wide"):
+            print(f"{p}, trees on {lv} candidates:")
+            print("\n".join(diagnostics(result, p, lv)))
+            print()
+    print("\n".join(paired_table(result)))
+    print()
     bad = check(result)
     print("rules from candidates vs replay:", "identical" if not bad else "; ".join(bad))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())
