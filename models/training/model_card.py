@@ -338,7 +338,8 @@ TEMPLATE_LIMITS = """## Known limits (why the targets are missed)
   activity on held-out subjects). Arm work (putting on a jacket, sweeping, clapping, raising
   hands) gives wrist signals that 4 s of window features do not tell from a fall's impact, and at
   the wrist the aftermath cannot tell lying from standing or sitting still. What would help: more
-  real wrist falls, a longer context than 4 s, and an aftermath model learned from data.
+  real wrist falls and recorded activities, and a longer context than 4 s (an aftermath model
+  learned from these data gave no reliable gain: Second stage, above).
 - **Waist/hip: close on people, not across datasets.** On held-out subjects about 89 % of falls
   with the lying period, about 1.3 false alarms per hour, none on older people's activities. The
   thresholds do not carry over between datasets: chosen on SmartFallMM's ±2 g hip sensor they are
