@@ -8,9 +8,25 @@ use serde::{Deserialize, Serialize};
 /// A device's identifier as configured for the site (e.g. `"w-101a"` for a wristband).
 ///
 /// Cheap to clone: readings carry it at high rates.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct DeviceId(Arc<str>);
+
+/// Equal when the text is; clones of one id (every reading of a configured device carries a
+/// clone of the id its driver was given) compare by pointer without reading the text. The
+/// per-device maps on the reading path compare ids at every look-up (docs/BENCHMARKS.md).
+impl PartialEq for DeviceId {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+/// The text's hash, as `PartialEq` compares the text.
+impl std::hash::Hash for DeviceId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
 
 impl DeviceId {
     /// Wraps a configured device id.
@@ -205,6 +221,22 @@ impl Reading {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn device_ids_are_equal_by_text_whether_or_not_they_share_it() {
+        use std::collections::HashMap;
+        let a = DeviceId::new("bed-3");
+        let (same, other_copy, other) = (a.clone(), DeviceId::new("bed-3"), DeviceId::new("bed-4"));
+        assert!(a == same && a == other_copy && a != other);
+        let mut m = HashMap::new();
+        m.insert(a, 1);
+        assert_eq!(
+            m.get(&other_copy),
+            Some(&1),
+            "an id read from elsewhere finds the entry"
+        );
+        assert_eq!(m.get(&other), None);
+    }
 
     #[test]
     fn reading_json_is_flat_with_kind_tag() {

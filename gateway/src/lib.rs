@@ -6,7 +6,8 @@
 //!   errors; [`clock`]: where the running gateway reads the time; [`log_limit`]: repeated problems
 //!   logged at a low rate; [`metrics`]: the Prometheus families the service records into;
 //!   [`health`]: the health report and which of its facts need a person; [`rate_limit`]: token
-//!   buckets by key; [`fd_limit`]: the open-file limit and the connection caps that fit in it; [`shared`]: values
+//!   buckets by key; [`fd_limit`]: the open-file limit and the connection caps that fit in it; [`cold_pages`]:
+//!   memory start-up touched, given back; [`shared`]: values
 //!   swapped whole while tasks read them (the facility, escalation policies).
 //! - floor 1 — [`alert`]: alert vocabulary, audit, escalation policies and the pure alert engine.
 //! - floor 2 — [`facility`]: residents, rooms and device bindings; [`store`]: the sled store
@@ -29,6 +30,7 @@ pub mod analytics;
 pub mod care;
 pub mod cli;
 pub mod clock;
+pub mod cold_pages;
 pub mod config;
 pub mod facility;
 pub mod fd_limit;

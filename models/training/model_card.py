@@ -128,7 +128,7 @@ def targets(ev: dict) -> list[str]:
 def second_stage(ss: dict) -> list[str]:
     """The learned second stage against the rules on the same folds and candidates, and whether it is on."""
     out = [f"## Second stage (learned confirmation): measured, {'on' if ss['ship'] else 'off'}\n",
-           f"`models/training/second_stage_eval.py --data DIR` ({ss['date']}; docs/BENCHMARKS.md has every variant): "
+           f"`models/training/second_stage_eval.py --data DIR` ({ss['date']}; docs/BENCHMARKS_FALL.md has every variant): "
            "the trees of `models/src/fall/second_stage.rs` over the 14 aftermath features of every candidate "
            f"({ss['primary']['candidates']}), in the protocol above: the same folds, first-stage models and "
            "candidates as the rules; learned from the training folds' out-of-fold candidates only; its probability "

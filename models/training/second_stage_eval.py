@@ -2,7 +2,7 @@
 same folds, first-stage models and candidates.
 
 usage: second_stage_eval.py --data DIR [--cache DIR] [--out FILE] [--part subjects|datasets|all]
-(through the training venv, OMP_NUM_THREADS=1, fall_replay built; see docs/BENCHMARKS.md)
+(through the training venv, OMP_NUM_THREADS=1, fall_replay built; see docs/BENCHMARKS_FALL.md)
 
 - First stage exactly as evaluate.py: the same folds, seeds and models, the rules' thresholds of
   each test fold read from models/fall_evaluation.json (chosen there on the training folds only).

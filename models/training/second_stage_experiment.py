@@ -1,6 +1,6 @@
 """A quick, exploratory measure of the learned second stage against the rule-based confirmation on
 the same candidates (NOT the model card's protocol: 2 folds of subjects, held streams only).
-Superseded by second_stage_eval.py (the model card's folds and rules; docs/BENCHMARKS.md).
+Superseded by second_stage_eval.py (the model card's folds and rules; docs/BENCHMARKS_FALL.md).
 
 usage: second_stage_experiment.py --data DIR [--out FILE]   (OMP_NUM_THREADS=1, nice)
 

@@ -1,4 +1,4 @@
-"""Markdown tables of second_stage_eval.py's JSON (pooled over the test folds), for docs/BENCHMARKS.md.
+"""Markdown tables of second_stage_eval.py's JSON (pooled over the test folds), for docs/BENCHMARKS_FALL.md.
 
 usage: second_stage_report.py [FILE] [--summary OUT]   (FILE default /tmp/second_stage_eval.json)
 --summary writes the compact figures model_card.py renders (models/fall_second_stage.json): the

@@ -152,6 +152,10 @@ pub(super) async fn start(inputs: CoreInputs, tasks: &mut Tasks) -> Result<Core,
     let housekeeping_stop = tasks.token(Part::Housekeeping);
     tasks.spawn(
         Part::Housekeeping,
+        super::release::run(housekeeping_stop.clone()),
+    );
+    tasks.spawn(
+        Part::Housekeeping,
         housekeeping::run(
             store.clone(),
             housekeeping::Budget {

@@ -30,6 +30,7 @@ mod link_watch;
 mod links;
 pub mod live;
 mod pipeline;
+mod release;
 pub mod status;
 mod task;
 mod writer;

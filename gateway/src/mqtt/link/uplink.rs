@@ -24,6 +24,9 @@ use crate::config::{LinkId, UplinkUrl};
 use crate::log_limit::Verdict;
 use crate::store::{Outbox, OutboxEntry};
 
+/// Most telemetry messages taken from the queue in one turn of the link's loop.
+const DRAIN_MAX: usize = 1024;
+
 /// One link's task: its connection settings, the outbox it drains, and where it reports.
 #[derive(Debug)]
 pub struct LinkTask {
@@ -155,22 +158,36 @@ impl LinkTask {
                 }
                 () = outbox.woken(), if state.ready_to_send().is_some() => {}
                 msg = telemetry.recv(), if telemetry_open => {
-                    match msg {
-                        Some(TelemetryMsg::Item(t)) => {
-                            flush_at.get_or_insert_with(|| Instant::now() + batch_every);
-                            if let Some(b) = batcher.add(t, Timestamp::now()) {
-                                publish_batch(&client, &stats, state.connected(), b);
+                    // One wake-up takes what is queued (a poll's readings), not one reading per
+                    // turn of this loop: every turn polls the connection afresh, which cost more
+                    // than batching the reading. Bounded, so the outbox is looked at in between.
+                    let mut next = msg;
+                    for _ in 0..DRAIN_MAX {
+                        match next {
+                            Some(TelemetryMsg::Item(t)) => {
+                                flush_at.get_or_insert_with(|| Instant::now() + batch_every);
+                                if let Some(b) = batcher.add(t, Timestamp::now()) {
+                                    publish_batch(&client, &stats, state.connected(), b);
+                                }
+                            }
+                            Some(TelemetryMsg::PollEnd(group)) => {
+                                if let Some(b) = batcher.take_group(&group, Timestamp::now()) {
+                                    publish_batch(&client, &stats, state.connected(), b);
+                                }
+                                if batcher.is_empty() {
+                                    flush_at = None;
+                                }
+                            }
+                            None => {
+                                telemetry_open = false;
+                                break;
                             }
                         }
-                        Some(TelemetryMsg::PollEnd(group)) => {
-                            if let Some(b) = batcher.take_group(&group, Timestamp::now()) {
-                                publish_batch(&client, &stats, state.connected(), b);
-                            }
-                            if batcher.is_empty() {
-                                flush_at = None;
-                            }
-                        }
-                        None => telemetry_open = false,
+                        next = match telemetry.try_recv() {
+                            Ok(m) => Some(m),
+                            Err(mpsc::error::TryRecvError::Empty) => break,
+                            Err(mpsc::error::TryRecvError::Disconnected) => None,
+                        };
                     }
                 }
                 () = sleep_until(flush_at), if flush_at.is_some() => {

@@ -1,0 +1,29 @@
+//! When the running gateway gives back the memory start-up touched ([`crate::cold_pages`]): five
+//! seconds after start-up (the store recovered, the fall model loaded, the first polls and links
+//! under way), once more after a minute (first connections, the first fall windows scored), then
+//! every ten minutes, so that code run once since (a report, a reconnection) does not stay counted
+//! either. Code the steady state runs faults back in from the page cache at the next
+//! poll, a few hundred minor faults.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+/// The first releases, counted from start-up.
+const FIRST: [Duration; 2] = [Duration::from_secs(5), Duration::from_secs(55)];
+/// Later releases.
+const EVERY: Duration = Duration::from_secs(600);
+
+/// Releases until `stop`.
+pub(super) async fn run(stop: CancellationToken) {
+    for wait in FIRST.into_iter().chain(std::iter::repeat(EVERY)) {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(wait) => {}
+        }
+        // Reading smaps and trimming the heap take a few milliseconds: off the async workers.
+        if let Ok(done) = tokio::task::spawn_blocking(crate::cold_pages::release).await {
+            tracing::debug!(%done, "start-up memory given back");
+        }
+    }
+}
