@@ -14,6 +14,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("health", 0),
     ("rate_limit", 0),
     ("fd_limit", 0),
+    ("cold_pages", 0),
     ("shared", 0),
     ("alert", 1),
     ("facility", 2),
