@@ -90,7 +90,6 @@ impl AnomalyModel {
             reason: e.to_string(),
         };
         let session = Session::builder(&env)
-            .and_then(crate::runtime::lean)
             .map_err(load_err)?
             .with_intra_threads(1)
             .map_err(|e| load_err(e.into()))?
@@ -107,7 +106,6 @@ impl AnomalyModel {
             reason: e.to_string(),
         };
         let session = Session::builder(&env)
-            .and_then(crate::runtime::lean)
             .map_err(load_err)?
             // One day per resident per day: a single thread is plenty and leaves the cores free.
             .with_intra_threads(1)

@@ -55,24 +55,6 @@ impl Runtime {
 // The library can be loaded once per process; later calls reuse it.
 static LOADED: Mutex<Option<Runtime>> = Mutex::new(None);
 
-/// Applies the memory settings every Pingan session uses: no CPU arena and no memory pattern.
-///
-/// Both models run on batches of varying size (the inference thread takes whatever windows
-/// queued, 1 to 256). ONNX Runtime's arena keeps the largest batch's tensors for the process's
-/// life, and a memory pattern is planned and kept per input shape; the models' tensors are a few
-/// hundred KiB, which plain `malloc` serves as fast, and freed memory goes back to the system
-/// (docs/BENCHMARKS.md, memory of `pingan demo`).
-///
-/// # Errors
-/// When ONNX Runtime rejects an option.
-pub(crate) fn lean(
-    builder: ort::session::builder::SessionBuilder,
-) -> Result<ort::session::builder::SessionBuilder, ort::Error> {
-    let cpu = ort::ep::CPU::default().with_arena_allocator(false).build();
-    let builder = builder.with_execution_providers([cpu])?;
-    Ok(builder.with_memory_pattern(false)?)
-}
-
 /// Finds and loads ONNX Runtime (see the module docs for the search order).
 ///
 /// # Errors

@@ -33,7 +33,7 @@ impl FallDetector {
     /// # Errors
     /// [`ModelError::Ort`] when ONNX Runtime rejects the model.
     pub fn from_bytes(runtime: &Runtime, model: &[u8]) -> Result<Self, ModelError> {
-        let session = crate::runtime::lean(Session::builder(runtime.environment())?)?
+        let session = Session::builder(runtime.environment())?
             .with_optimization_level(GraphOptimizationLevel::Level3)?
             .with_intra_threads(1)?
             .with_inter_threads(1)?
