@@ -108,7 +108,9 @@ pub(super) async fn start(inputs: CoreInputs, tasks: &mut Tasks) -> Result<Core,
     }
     engine.restore(open);
     let resumed = engine.resume(clock.now());
-    let (changes, _) = broadcast::channel(1024);
+    // Every slot is allocated and written up front (~400 bytes an alert): 256 changes in flight is
+    // minutes of a busy home's changes, and a dashboard that still lags behind resyncs (web/events.rs).
+    let (changes, _) = broadcast::channel(256);
     let effects = Effects::new(
         store.clone(),
         targets,

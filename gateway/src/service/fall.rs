@@ -27,7 +27,9 @@ pub(crate) struct MotionBatch {
 /// The pipeline's handle to fall detection.
 #[derive(Debug, Clone)]
 pub(crate) struct FallInput {
-    tx: Option<std::sync::mpsc::SyncSender<MotionBatch>>,
+    // Boxed: the bounded channel allocates and initialises every slot up front, so 4096 slots of
+    // 8 bytes cost 64 KiB where the batches themselves would take 0.8 MiB (docs/BENCHMARKS.md).
+    tx: Option<std::sync::mpsc::SyncSender<Box<MotionBatch>>>,
     /// Batches not scored because the fall thread was behind (counted, never blocking ingest).
     pub dropped: Arc<AtomicU64>,
     /// Whether fall detection runs.
@@ -53,10 +55,10 @@ impl FallInput {
         if !binding.model.is_wearable() {
             return;
         }
-        let batch = MotionBatch {
+        let batch = Box::new(MotionBatch {
             reading: reading.clone(),
             binding: binding.clone(),
-        };
+        });
         if tx.try_send(batch).is_err() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
@@ -96,7 +98,7 @@ pub(crate) fn start(
     };
     available.store(true, Ordering::Relaxed);
     // A few seconds of 50 Hz batches for a large home; beyond that the thread is hopelessly behind.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<MotionBatch>(4096);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Box<MotionBatch>>(4096);
     let spawned = std::thread::Builder::new()
         .name("fall-detection".into())
         .spawn(move || run(pipeline, rx, findings, &metrics));
@@ -130,7 +132,7 @@ pub(crate) fn start(
 
 fn run(
     mut pipeline: FallPipeline,
-    rx: std::sync::mpsc::Receiver<MotionBatch>,
+    rx: std::sync::mpsc::Receiver<Box<MotionBatch>>,
     findings: mpsc::Sender<Finding>,
     metrics: &Metrics,
 ) {
