@@ -161,7 +161,7 @@ struct Candidate {
 #[derive(Debug, Clone)]
 pub struct FallConfirmer {
     cfg: ConfirmerConfig,
-    history: VecDeque<(f64, [f32; 3])>,
+    history: History,
     pending: Vec<Candidate>,
     last_confirmed: Option<f64>,
     second: Option<SecondStageRule>,
@@ -170,13 +170,58 @@ pub struct FallConfirmer {
 /// Seconds of evidence kept before the impact.
 const PRE_S: f64 = 4.0;
 
+/// The last seconds of samples, times and values in two deques: a `(f64, [f32; 3])` pair pads to
+/// 24 bytes where the two take 20, and the deques are sized for the window once instead of
+/// doubling past it (a wearable keeps ~1 000 samples; docs/BENCHMARKS.md, the demo's heap).
+#[derive(Debug, Clone)]
+struct History {
+    times: VecDeque<f64>,
+    samples: VecDeque<[f32; 3]>,
+    keep_s: f64,
+}
+
+impl History {
+    fn new(keep_s: f64) -> Self {
+        // one more than the window holds: a sample is pushed before the oldest is dropped
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let slots = (keep_s * f64::from(MODEL_HZ)).ceil() as usize + 2;
+        Self {
+            times: VecDeque::with_capacity(slots),
+            samples: VecDeque::with_capacity(slots),
+            keep_s,
+        }
+    }
+
+    fn push(&mut self, t: f64, s: [f32; 3]) {
+        self.times.push_back(t);
+        self.samples.push_back(s);
+        while self.times.front().is_some_and(|t0| t - t0 > self.keep_s) {
+            self.times.pop_front();
+            self.samples.pop_front();
+        }
+    }
+
+    fn last_t(&self) -> Option<f64> {
+        self.times.back().copied()
+    }
+
+    /// The samples taken in `[a, b)`, oldest first.
+    fn range(&self, a: f64, b: f64) -> impl Iterator<Item = (f64, [f32; 3])> + '_ {
+        self.times
+            .iter()
+            .copied()
+            .zip(self.samples.iter().copied())
+            .filter(move |(t, _)| *t >= a && *t < b)
+    }
+}
+
 impl FallConfirmer {
     /// A confirmer with no history. `confirm_after_s` is capped at [`MAX_DECISION_S`].
     pub fn new(mut cfg: ConfirmerConfig) -> Self {
         cfg.confirm_after_s = cfg.confirm_after_s.min(MAX_DECISION_S);
         Self {
+            history: History::new(PRE_S + 4.0 + cfg.confirm_after_s + 2.0),
             cfg,
-            history: VecDeque::new(),
             pending: Vec::new(),
             last_confirmed: None,
             second: None,
@@ -200,11 +245,7 @@ impl FallConfirmer {
 
     /// Records one 50 Hz sample at `t` (s).
     pub fn push_sample(&mut self, t: f64, s: [f32; 3]) {
-        self.history.push_back((t, s));
-        let keep = PRE_S + 4.0 + self.cfg.confirm_after_s + 2.0;
-        while self.history.front().is_some_and(|(t0, _)| t - t0 > keep) {
-            self.history.pop_front();
-        }
+        self.history.push(t, s);
     }
 
     /// A scored window starting at `t_start` (s); `window` is the flattened window.
@@ -261,7 +302,7 @@ impl FallConfirmer {
     }
 
     fn now(&self) -> f64 {
-        self.history.back().map_or(f64::NEG_INFINITY, |(t, _)| *t)
+        self.history.last_t().unwrap_or(f64::NEG_INFINITY)
     }
 
     fn decide(&mut self, due: impl Fn(&Candidate, &ConfirmerConfig) -> bool) -> Vec<ConfirmedFall> {
@@ -289,11 +330,11 @@ impl FallConfirmer {
 
     fn evaluate(&self, c: Candidate) -> Option<ConfirmedFall> {
         let cfg = &self.cfg;
-        let in_range = |a: f64, b: f64| self.history.iter().filter(move |(t, _)| *t >= a && *t < b);
-        let pre = mean_vector(in_range(c.t - 3.0, c.t - 1.0).map(|(_, s)| *s))
-            .or_else(|| mean_vector(in_range(f64::NEG_INFINITY, c.t - 0.5).map(|(_, s)| *s)));
+        let in_range = |a: f64, b: f64| self.history.range(a, b);
+        let pre = mean_vector(in_range(c.t - 3.0, c.t - 1.0).map(|(_, s)| s))
+            .or_else(|| mean_vector(in_range(f64::NEG_INFINITY, c.t - 0.5).map(|(_, s)| s)));
         let after: Vec<[f32; 3]> = in_range(c.t + cfg.settle_s, c.t + cfg.confirm_after_s + 1e-6)
-            .map(|(_, s)| *s)
+            .map(|(_, s)| s)
             .collect();
         let post = mean_vector(after.iter().copied());
         let angle = match (pre, post) {
@@ -312,8 +353,8 @@ impl FallConfirmer {
         } else {
             Aftermath::Recovered
         };
-        let pre_samples: Vec<[f32; 3]> = in_range(c.t - 3.0, c.t - 1.0).map(|(_, s)| *s).collect();
-        let impact: Vec<[f32; 3]> = in_range(c.t - 0.5, c.t + 0.5).map(|(_, s)| *s).collect();
+        let pre_samples: Vec<[f32; 3]> = in_range(c.t - 3.0, c.t - 1.0).map(|(_, s)| s).collect();
+        let impact: Vec<[f32; 3]> = in_range(c.t - 0.5, c.t + 0.5).map(|(_, s)| s).collect();
         let features = aftermath::features(c.score, &pre_samples, &impact, &after);
         let (raise, confirm_probability) = match &self.second {
             Some(r) => {
@@ -332,9 +373,7 @@ impl FallConfirmer {
             return None;
         }
         let evidence: Vec<(f64, [f32; 3])> =
-            in_range(c.t - PRE_S, c.t + cfg.confirm_after_s + 1e-6)
-                .copied()
-                .collect();
+            in_range(c.t - PRE_S, c.t + cfg.confirm_after_s + 1e-6).collect();
         Some(ConfirmedFall {
             t: c.t,
             score: c.score,
