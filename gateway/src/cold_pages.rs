@@ -142,12 +142,23 @@ pub fn release() -> Released {
             }
         }
     }
+    done.heap_trimmed = trim_heap();
+    done
+}
+
+/// Returns the free heap to the system (`malloc_trim`); whether any was given back. Also run on
+/// its own between releases: the store's writes leave freed pages inside glibc's heap that it
+/// keeps (20 minutes into the demo, one trim gave back 5.8 of the heap's 28.5 MiB).
+pub fn trim_heap() -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // SAFETY: malloc_trim only returns free memory of glibc's arenas to the system.
-        done.heap_trimmed = unsafe { libc::malloc_trim(0) } == 1;
+        unsafe { libc::malloc_trim(0) == 1 }
     }
-    done
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        false
+    }
 }
 
 #[cfg(test)]
@@ -226,5 +237,33 @@ Anonymous:             0 kB
         assert!(after < before, "before {before} B, after {after} B");
         // Code that was released runs again (it faults back in).
         assert_eq!(parse_smaps(SMAPS).len(), 8);
+    }
+
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[test]
+    fn a_trim_gives_freed_heap_pages_back() {
+        let rss = || -> u64 {
+            let status = std::fs::read_to_string("/proc/self/status").unwrap();
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").parse::<u64>().ok())
+                .unwrap()
+                * 1024
+        };
+        // 48 MiB in blocks below the mmap threshold, written so they are resident; the last one
+        // stays allocated, so the freed pages sit inside the heap and free() keeps them.
+        let mut blocks: Vec<Vec<u8>> = (0..12_288).map(|_| vec![1u8; 4096]).collect();
+        let last = blocks.pop();
+        let before = rss();
+        drop(blocks);
+        assert!(trim_heap(), "malloc_trim gave nothing back");
+        let after = rss();
+        // other tests allocate meanwhile: half of the freed 48 MiB is a safe margin
+        assert!(
+            after + (24 << 20) < before,
+            "before {before} B, after {after} B"
+        );
+        drop(last);
     }
 }
