@@ -148,7 +148,7 @@ pub fn release() -> Released {
 
 /// Returns the free heap to the system (`malloc_trim`); whether any was given back. Also run on
 /// its own between releases: the store's writes leave freed pages inside glibc's heap that it
-/// keeps (20 minutes into the demo, one trim gave back 5.8 of the heap's 28.5 MiB).
+/// keeps (21 minutes into the demo, one trim gave back 5.7 of the heap's 27.9 MiB).
 pub fn trim_heap() -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
