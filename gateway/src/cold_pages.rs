@@ -243,13 +243,8 @@ Anonymous:             0 kB
     #[test]
     fn a_trim_gives_freed_heap_pages_back() {
         let rss = || -> u64 {
-            let status = std::fs::read_to_string("/proc/self/status").unwrap();
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches(" kB").parse::<u64>().ok())
-                .unwrap()
-                * 1024
+            let text = std::fs::read_to_string("/proc/self/smaps").unwrap();
+            parse_smaps(&text).iter().map(|m| m.rss).sum()
         };
         // 48 MiB in blocks below the mmap threshold, written so they are resident; the last one
         // stays allocated, so the freed pages sit inside the heap and free() keeps them.

@@ -117,9 +117,7 @@ fn parse_id(id: &str) -> Result<Ulid, String> {
 async fn execute(cmd: AlertsCommand) -> Result<(), String> {
     match cmd {
         AlertsCommand::List { json, at } => {
-            let store = super::local_api::open_store(&data_dir(&at)?)
-                .await
-                .map_err(|e| e.to_string())?;
+            let store = Store::open(&data_dir(&at)?).map_err(|e| e.to_string())?;
             let loc = locale(&store);
             for a in store.alerts().map_err(|e| e.to_string())? {
                 if json {
@@ -141,9 +139,7 @@ async fn execute(cmd: AlertsCommand) -> Result<(), String> {
         }
         AlertsCommand::Audit { id, json, at } => {
             let id = parse_id(&id)?;
-            let store = super::local_api::open_store(&data_dir(&at)?)
-                .await
-                .map_err(|e| e.to_string())?;
+            let store = Store::open(&data_dir(&at)?).map_err(|e| e.to_string())?;
             let trail = store.audit(id).map_err(|e| e.to_string())?;
             if trail.is_empty() {
                 return Err(format!("no alert with id {id}"));
@@ -182,7 +178,7 @@ async fn person(
     let id = parse_id(id)?;
     let by = crate::alert::check_person(by).map_err(|e| format!("--by: {e}"))?;
     let dir = data_dir(at)?;
-    match super::local_api::open_store(&dir).await {
+    match Store::open(&dir) {
         Ok(store) => offline(&store, action, id, by, note.as_deref()).await,
         Err(StoreError::Locked { .. }) => online(&dir, action, id, by, note).await,
         Err(e) => Err(e.to_string()),

@@ -12,10 +12,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::service::{HTTP_FILE, TOKEN_FILE};
-use crate::store::{Store, StoreError};
-
-/// How long a tool retries a locked store while no gateway has left its address.
-const RELEASE_WAIT: Duration = Duration::from_secs(5);
 
 /// How long a request may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -54,27 +50,6 @@ pub(crate) fn access(data_dir: &Path) -> Result<(SocketAddr, String), String> {
         SocketAddr::new(ip, addr.port()),
         read(TOKEN_FILE)?.trim().to_owned(),
     ))
-}
-
-/// Opens the store for a command-line tool; `Locked` means a running gateway holds it and the
-/// caller asks that gateway instead.
-///
-/// A store closed a moment ago can still be locked: sled's I/O threads drop their handle of the
-/// database file, and the lock with it, just after the last `Store` goes (two `pingan user add`
-/// in a row on a loaded box). So while no gateway has left its address here, a locked store is
-/// tried again for up to [`RELEASE_WAIT`].
-pub(crate) async fn open_store(dir: &Path) -> Result<Store, StoreError> {
-    let deadline = tokio::time::Instant::now() + RELEASE_WAIT;
-    loop {
-        match Store::open(dir) {
-            Err(StoreError::Locked { .. })
-                if !dir.join(HTTP_FILE).exists() && tokio::time::Instant::now() < deadline =>
-            {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            other => return other,
-        }
-    }
 }
 
 /// `GET path` with the tool token.
@@ -188,36 +163,6 @@ mod tests {
             (401, &b"abcde"[..])
         );
         assert!(parse(b"garbage").is_none());
-    }
-
-    #[tokio::test]
-    async fn a_store_released_while_waiting_is_opened_not_taken_for_a_gateway() {
-        let dir = tempfile::tempdir().unwrap();
-        let held = Store::open(dir.path()).unwrap();
-        let path = dir.path().to_owned();
-        let opening = tokio::spawn(async move { open_store(&path).await.map(drop) });
-        // the waiting tool sees the lock first, then the handle goes
-        tokio::task::yield_now().await;
-        drop(held);
-        let opened = tokio::time::timeout(Duration::from_secs(60), opening)
-            .await
-            .expect("open_store gave up")
-            .unwrap();
-        assert!(opened.is_ok(), "{opened:?}");
-    }
-
-    #[tokio::test]
-    async fn a_store_locked_by_a_gateway_that_left_its_address_is_locked_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let _held = Store::open(dir.path()).unwrap();
-        std::fs::write(dir.path().join(HTTP_FILE), "127.0.0.1:9").unwrap();
-        let started = std::time::Instant::now();
-        let second = open_store(dir.path()).await;
-        assert!(
-            matches!(second, Err(StoreError::Locked { .. })),
-            "{second:?}"
-        );
-        assert!(started.elapsed() < RELEASE_WAIT, "it waited for the lock");
     }
 
     proptest! {

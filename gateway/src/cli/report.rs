@@ -74,7 +74,7 @@ async fn execute(args: &ReportArgs) -> Result<String, String> {
             dir.display()
         ));
     }
-    let report = match super::local_api::open_store(&dir).await {
+    let report = match Store::open(&dir) {
         Ok(store) => local(args, &store)?,
         Err(StoreError::Locked { .. }) => remote(args, &dir).await?,
         Err(e) => return Err(e.to_string()),

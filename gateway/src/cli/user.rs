@@ -161,7 +161,7 @@ pub async fn run(args: UserArgs, out: &mut impl Write) -> Result<(), UserCliErro
         }
         UserCommand::Role(r) => (r.at.data_dir, Request::Change(r.name, Change::Role(r.role))),
     };
-    let answer = match super::local_api::open_store(&dir).await {
+    let answer = match Store::open(&dir) {
         Ok(store) => offline(&store, request).await?,
         Err(StoreError::Locked { .. }) => online(&dir, request).await?,
         Err(e) => return Err(e.into()),

@@ -28,7 +28,7 @@ pub(crate) struct MotionBatch {
 #[derive(Debug, Clone)]
 pub(crate) struct FallInput {
     // Boxed: the bounded channel allocates and initialises every slot up front, so 4096 slots of
-    // 8 bytes cost 64 KiB where the batches themselves would take 0.8 MiB (docs/BENCHMARKS.md).
+    // 8 bytes cost 64 KiB where the batches themselves would take 0.8 MiB (docs/BENCHMARKS_PEERS.md).
     tx: Option<std::sync::mpsc::SyncSender<Box<MotionBatch>>>,
     /// Batches not scored because the fall thread was behind (counted, never blocking ingest).
     pub dropped: Arc<AtomicU64>,

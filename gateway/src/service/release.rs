@@ -11,31 +11,43 @@ use tokio_util::sync::CancellationToken;
 
 /// The first releases, counted from start-up.
 const FIRST: [Duration; 2] = [Duration::from_secs(5), Duration::from_secs(55)];
-/// Later releases.
-const EVERY: Duration = Duration::from_secs(600);
-
-/// Between releases the free heap alone is given back this often: the store's writes keep
-/// leaving freed pages in the heap that glibc would otherwise hold until the next release.
+/// After them, the free heap alone is given back this often: the store's writes keep leaving
+/// freed pages in the heap that glibc would otherwise hold until the next release.
 const TRIM_EVERY: Duration = Duration::from_secs(60);
+/// Every this many trims, a whole release instead (every ten minutes).
+const RELEASE_EVERY_TRIMS: u32 = 10;
 
 /// Releases until `stop`.
 pub(super) async fn run(stop: CancellationToken) {
-    for wait in FIRST.into_iter().chain(std::iter::repeat(EVERY)) {
-        let mut left = wait;
-        while !left.is_zero() {
-            let step = left.min(TRIM_EVERY);
-            tokio::select! {
-                () = stop.cancelled() => return,
-                () = tokio::time::sleep(step) => {}
-            }
-            left -= step;
-            if !left.is_zero() {
-                let _ = tokio::task::spawn_blocking(crate::cold_pages::trim_heap).await;
-            }
+    for wait in FIRST {
+        if !pause(&stop, wait).await {
+            return;
         }
-        // Reading smaps and trimming the heap take a few milliseconds: off the async workers.
-        if let Ok(done) = tokio::task::spawn_blocking(crate::cold_pages::release).await {
-            tracing::debug!(%done, "start-up memory given back");
+        release().await;
+    }
+    for tick in 1u32.. {
+        if !pause(&stop, TRIM_EVERY).await {
+            return;
         }
+        if tick % RELEASE_EVERY_TRIMS == 0 {
+            release().await;
+        } else {
+            let _ = tokio::task::spawn_blocking(crate::cold_pages::trim_heap).await;
+        }
+    }
+}
+
+/// Waits `d`; false when `stop` came first.
+async fn pause(stop: &CancellationToken, d: Duration) -> bool {
+    tokio::select! {
+        () = stop.cancelled() => false,
+        () = tokio::time::sleep(d) => true,
+    }
+}
+
+async fn release() {
+    // Reading smaps and trimming the heap take a few milliseconds: off the async workers.
+    if let Ok(done) = tokio::task::spawn_blocking(crate::cold_pages::release).await {
+        tracing::debug!(%done, "start-up memory given back");
     }
 }

@@ -16,8 +16,10 @@ pub mod outbox;
 mod private;
 mod readings;
 pub mod records;
+mod reopen;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use pingan_drivers::{DeviceId, Measurement, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -54,6 +56,8 @@ impl StoredReading {
 #[derive(Debug, Clone)]
 pub struct Store {
     path: PathBuf,
+    /// Marks the directory closed here when the last clone goes (`reopen`); none when temporary.
+    _open_mark: Option<Arc<reopen::OpenMark>>,
     db: sled::Db,
     readings: sled::Tree,
     alerts: sled::Tree,
@@ -84,7 +88,8 @@ impl Store {
             .cache_capacity(16 << 20)
             // The writer gathers readings for up to 1 s: one sync per batch (docs/STORAGE.md).
             .flush_every_ms(Some(1000));
-        let store = Self::open_with(config, dir)?;
+        let (mut store, mark) = reopen::open(dir, || Self::open_with(config.clone(), dir))?;
+        store._open_mark = Some(Arc::new(mark));
         private::tighten(dir);
         Ok(store)
     }
@@ -131,6 +136,7 @@ impl Store {
             handovers: db.open_tree(records::HANDOVERS_TREE).map_err(db_err)?,
             db,
             path,
+            _open_mark: None,
         })
     }
 

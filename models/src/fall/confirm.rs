@@ -172,7 +172,7 @@ const PRE_S: f64 = 4.0;
 
 /// The last seconds of samples, times and values in two deques: a `(f64, [f32; 3])` pair pads to
 /// 24 bytes where the two take 20, and the deques are sized for the window once instead of
-/// doubling past it (a wearable keeps ~1 000 samples; docs/BENCHMARKS.md, the demo's heap).
+/// doubling past it (a wearable keeps ~1 000 samples; docs/BENCHMARKS_PEERS.md).
 #[derive(Debug, Clone)]
 struct History {
     times: VecDeque<f64>,
