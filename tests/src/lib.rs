@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -38,12 +39,38 @@ pub fn python() -> PathBuf {
     p
 }
 
-/// A free TCP port on 127.0.0.1 (bound, then released for the peer to take).
+/// A free TCP port on 127.0.0.1 for a peer to bind a moment later.
+///
+/// Why not `bind(0)`: the kernel hands its ephemeral ports to client sockets too, so between this
+/// call and the peer's bind, a test's own client (mosquitto_sub, a driver's connection) could take
+/// the port as its local end and the peer would fail to listen, or a test would talk to the wrong
+/// process. The ports come from below the kernel's ephemeral range instead, each handed out once
+/// per test process, starting at an offset drawn from the PID so two test processes rarely meet;
+/// one still bound by someone else is skipped.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let (low, high) = below_ephemeral_range();
+    let span = u32::from(high - low);
+    let start = std::process::id().wrapping_mul(2_654_435_761) % span;
+    for _ in 0..span {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = low + ((start + n) % span) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {low}..{high}");
+}
+
+/// Ports below the kernel's ephemeral range (`net.ipv4.ip_local_port_range`, 32768–60999 by
+/// default), above the registered services most machines run.
+fn below_ephemeral_range() -> (u16, u16) {
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let high = ephemeral_low.clamp(12_000, 32_768);
+    (high - 8_000, high)
 }
 
 /// Waits until something accepts on `port`.
