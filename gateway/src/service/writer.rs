@@ -12,7 +12,7 @@ use pingan_drivers::{DeviceId, Reading, Timestamp};
 use tokio::sync::mpsc;
 
 use super::live::Live;
-use crate::store::Store;
+use crate::store::{OpenChunks, Store};
 
 /// How long the writer gathers readings into one batch.
 const GATHER: Duration = Duration::from_secs(1);
@@ -32,6 +32,8 @@ pub(super) fn spawn(
     std::thread::spawn(move || {
         let mut batch = Vec::with_capacity(BATCH_MAX);
         let mut failures = 0u64;
+        // Each device's newest chunk grows over later batches (store/append.rs).
+        let mut open = OpenChunks::default();
         let mut last: HashMap<(DeviceId, &'static str), Timestamp> = HashMap::new();
         let mut keep = |r: &Reading| {
             if downsample.is_zero() || r.measurement.is_critical() {
@@ -81,7 +83,7 @@ pub(super) fn spawn(
             let stored = if shedding.load(Ordering::Relaxed) {
                 c.readings_shed.fetch_add(n, Ordering::Relaxed);
                 false
-            } else if let Err(e) = store.put_readings(&batch) {
+            } else if let Err(e) = store.append_readings(&batch, &mut open) {
                 c.readings_shed.fetch_add(n, Ordering::Relaxed);
                 failures += 1;
                 if failures.is_power_of_two() {

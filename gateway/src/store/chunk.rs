@@ -165,8 +165,23 @@ impl Encoder {
         }
     }
 
+    /// Readings pushed so far.
+    pub(crate) fn count(&self) -> u64 {
+        self.n
+    }
+
+    /// The time of the newest reading pushed (the start while empty).
+    pub(crate) fn last(&self) -> Timestamp {
+        self.last
+    }
+
     /// The chunk value.
     pub(crate) fn finish(self) -> Vec<u8> {
+        self.value()
+    }
+
+    /// The chunk value of the readings pushed so far; more may be pushed after.
+    pub(crate) fn value(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(10 + self.times.len() + self.records.len());
         put_varint(&mut out, self.n);
         out.extend_from_slice(&self.times);

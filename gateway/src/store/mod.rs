@@ -8,10 +8,12 @@
 //! [`Store::put_alert_unflushed`] and calls [`Store::flush`] once per batch).
 
 pub mod accounts;
+mod append;
 mod chunk;
 mod commit;
 mod error;
 mod keys;
+mod open;
 pub mod outbox;
 mod private;
 mod readings;
@@ -29,6 +31,7 @@ use crate::alert::{Alert, AlertState, AlertTrail, AuditEntry};
 use crate::config::LinkId;
 pub use accounts::{Accounts, SessionRecord, UserRecord};
 pub use error::StoreError;
+pub use open::OpenChunks;
 pub use outbox::{Outbox, OutboxEntry, OutboxKey};
 
 /// The on-disk layout version this build reads and writes.

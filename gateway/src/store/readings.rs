@@ -1,10 +1,12 @@
-//! Readings in per-device chunks: one sled key per device and write batch (see [`super::chunk`]
-//! for the value, [`super::keys::chunk`] for the key). One key per reading capped ingest at sled's
+//! Readings in per-device chunks: one sled key per device and write batch, or run of batches the
+//! writer extends ([`super::append`]; see [`super::chunk`] for the value, [`super::keys::chunk`]
+//! for the key). One key per reading capped ingest at sled's
 //! ~100 k inserts/s; a chunk carries a batch's dozen readings of a device in one insert.
 
 use pingan_drivers::{DeviceId, Reading, Timestamp};
 
 use super::chunk::{self, MAX_SPAN_MS};
+use super::open::OpenChunks;
 use super::{Store, StoreError, StoredReading, keys, next_key, prefix_end};
 
 /// Chunks a sweep step reads and rewrites at once, so the writer never waits long on it.
@@ -19,26 +21,8 @@ impl Store {
     /// call here (measured), which dominated small batches, and a crash already loses the last
     /// ~0.5 s of readings. After an error, some chunks of the batch may be stored.
     pub fn put_readings(&self, readings: &[Reading]) -> Result<(), StoreError> {
-        if readings.is_empty() {
-            return Ok(());
-        }
-        // Unique across restarts, so chunks of one device at one start time never collide.
-        let batch_id = self.db.generate_id().map_err(|e| self.err(e))?;
-        let (order, ranges) = chunk::plan(readings, |r| keys::device_bytes(&r.device));
-        for range in ranges {
-            let Some(rs @ [first, ..]) = order.get(range) else {
-                continue;
-            };
-            let mut enc = chunk::Encoder::new(first.at);
-            for r in rs {
-                enc.push_measurement(r.at, &r.measurement);
-            }
-            let key = keys::chunk(keys::device_bytes(&first.device), first.at, batch_id);
-            self.readings
-                .insert(key, enc.finish())
-                .map_err(|e| self.err(e))?;
-        }
-        Ok(())
+        // Without chunks open from earlier batches, every chunk is new.
+        self.append_readings(readings, &mut OpenChunks::default())
     }
 
     /// Readings of `device` with `from <= at < to`, oldest first (readings at the same
@@ -76,6 +60,11 @@ impl Store {
         // when they do not.
         out.sort_by_key(|r| r.at);
         Ok(out)
+    }
+
+    /// Number of reading chunks, i.e. sled keys (for tools and benchmarks).
+    pub fn reading_chunks(&self) -> usize {
+        self.readings.len()
     }
 
     /// Number of stored readings (a full scan of chunk headers: for tests and tools). Corrupt
