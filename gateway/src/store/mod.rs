@@ -87,8 +87,10 @@ impl Store {
         let config = sled::Config::new()
             .path(dir)
             // The page cache fills with whatever was written or read last and stays full: on a
-            // 1 GB box it is the gateway's largest long-run allocation (docs/STORAGE.md).
-            .cache_capacity(16 << 20)
+            // 1 GB box it is the gateway's largest long-run allocation. 4 MiB instead of 16 took
+            // 13 MiB off the store's memory after 12 M readings and read back 9 % slower
+            // (docs/STORAGE.md "Memory").
+            .cache_capacity(4 << 20)
             // The writer gathers readings for up to 1 s: one sync per batch (docs/STORAGE.md).
             .flush_every_ms(Some(1000));
         let (mut store, mark) = reopen::open(dir, || Self::open_with(config.clone(), dir))?;
