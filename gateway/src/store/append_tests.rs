@@ -1,16 +1,7 @@
 use super::*;
 use crate::store::open::{EXTEND_MAX_READINGS, EXTEND_MAX_SPAN_MS};
-use pingan_drivers::{DeviceId, Measurement, Timestamp};
-
-fn hr(device: &str, at: i64) -> Reading {
-    Reading::new(
-        device,
-        Timestamp(at),
-        Measurement::HeartRate {
-            bpm: 60.0 + (at % 50) as f32,
-        },
-    )
-}
+use crate::store::tests::hr;
+use pingan_drivers::{DeviceId, Timestamp};
 
 fn times(store: &Store, device: &str) -> Vec<i64> {
     store

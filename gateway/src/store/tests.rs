@@ -212,7 +212,8 @@ fn outbox_keeps_send_order_across_reopen() {
     );
 }
 
-fn hr(device: &str, at: i64) -> Reading {
+/// A heart-rate reading of `device` at `at` (shared with the other store tests).
+pub(super) fn hr(device: &str, at: i64) -> Reading {
     Reading::new(
         device,
         Timestamp(at),
