@@ -1,12 +1,11 @@
 //! Giving back memory that start-up touched and the steady state never uses again.
 //!
 //! Start-up runs code that runs once — configuration parsing, the store's recovery, TLS set-up,
-//! and above all the ONNX Runtime's registration of every operator kernel it carries — and the
-//! kernel maps the pages of such code (64 KiB around each page touched) into the process for the
-//! rest of its life. They are clean file pages: the kernel could read them again from the binary
-//! at any time, but until memory runs short they stay counted in the gateway's RSS, the figure a
-//! site sizes its box by (docs/BENCHMARKS.md: 20 MB of the demo's 58 MB were the ONNX Runtime
-//! library, 11 MB the binary's own code). The same holds for heap memory freed after start-up that
+//! the models' parsing — and the kernel maps the pages of such code (64 KiB around each page
+//! touched) into the process for the rest of its life. They are clean file pages: the kernel could
+//! read them again from the binary at any time, but until memory runs short they stay counted in
+//! the gateway's RSS, the figure a site sizes its box by (docs/BENCHMARKS.md: 11 MB of the demo's
+//! RSS were once the binary's own code). The same holds for heap memory freed after start-up that
 //! glibc keeps in its arena.
 //!
 //! [`release`] unmaps the clean, read-only file-backed mappings (`MADV_DONTNEED`: the pages stay

@@ -7,7 +7,7 @@
 use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
 
 /// Descriptors kept for everything but client connections: the database, uplinks, Modbus and
-/// serial ports, the ONNX runtime, logs.
+/// serial ports, logs.
 pub const RESERVE: u64 = 256;
 /// Descriptors one client of the embedded broker costs: its socket, the guard's socket to
 /// rumqttd, and rumqttd's end of it.

@@ -45,7 +45,7 @@ pub enum ProblemCode {
     DiskLow,
     /// A device is reported offline by its driver.
     DeviceOffline,
-    /// The fall model is not loaded (ONNX Runtime missing or broken).
+    /// Fall detection is not running (its threads could not be started).
     FallDetectionUnavailable,
     /// The pipeline has not turned for [`PIPELINE_STALLED_AFTER_S`].
     PipelineStalled,
@@ -112,8 +112,8 @@ pub struct StoreHealth {
 pub struct ModelsHealth {
     /// The fall model is loaded and its thread runs.
     pub fall_detection: bool,
-    /// Whether the site needs it: false when no wearable is configured, and the ONNX Runtime is
-    /// then never loaded (absent in reports of earlier versions: needed).
+    /// Whether the site needs it: false when no wearable is configured, and the model is then
+    /// never loaded (absent in reports of earlier versions: needed).
     #[serde(default = "needed")]
     pub fall_needed: bool,
 }
@@ -229,7 +229,7 @@ fn problems(r: &HealthReport) -> Vec<Problem> {
         add(
             ProblemCode::FallDetectionUnavailable,
             "fall",
-            "fall detection is not running (the ONNX Runtime library could not be loaded)".into(),
+            "fall detection is not running (its threads could not be started; see the log)".into(),
         );
     }
     if r.pipeline_idle_s >= PIPELINE_STALLED_AFTER_S {

@@ -222,7 +222,7 @@ impl Metrics {
         let inference: Histograms<ModelLabels> = Family::new_with_constructor(inference_buckets);
         registry.register_with_unit(
             "model_inference",
-            "Time to score one batch with a model (fall: resampling, windowing and ONNX inference)",
+            "Time to score one batch with a model (fall: resampling, windowing, features and trees)",
             Unit::Seconds,
             inference.clone(),
         );

@@ -3,7 +3,8 @@
 //! (models/training/evaluate.py), with a model file and several confirmation configurations in
 //! one pass (the scores are computed once, each configuration confirms them).
 //!
-//! `fall_replay MODEL.onnx CONFIGS.json RECORDINGS.bin > ALARMS.txt`
+//! `fall_replay MODEL.json CONFIGS.json RECORDINGS.bin > ALARMS.txt`
+//! - MODEL.json: the trees model.py exports beside the ONNX graph (`pingan-fall-trees/1`)
 //! - CONFIGS.json: `{"wrist": [ConfirmerConfig, …], "waist": [ConfirmerConfig, …]}`
 //! - RECORDINGS.bin, little-endian, repeated: u32 id, u8 placement (0 wrist, 1 waist), u32 n,
 //!   n × f64 time (s), n × 3 × f32 acceleration (g)
@@ -48,12 +49,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     let [_, model, configs, recordings] = &args[..] else {
-        return Err("usage: fall_replay MODEL.onnx CONFIGS.json RECORDINGS.bin".into());
+        return Err("usage: fall_replay MODEL.json CONFIGS.json RECORDINGS.bin".into());
     };
     let cfgs: HashMap<String, Vec<ConfirmerConfig>> =
         serde_json::from_str(&std::fs::read_to_string(configs)?)?;
-    let runtime = pingan_models::runtime::load()?;
-    let mut detector = FallDetector::from_bytes(&runtime, &std::fs::read(model)?)?;
+    let mut detector = FallDetector::from_json(&std::fs::read_to_string(model)?)?;
     let mut buf = Vec::new();
     std::fs::File::open(recordings)?.read_to_end(&mut buf)?;
     let with_features = std::env::var("FALL_REPLAY_FEATURES").is_ok_and(|v| v == "1");

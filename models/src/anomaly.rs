@@ -1,15 +1,17 @@
-//! The daily-pattern anomaly model (`models/anomaly.onnx`): a one-class SVM over the robust
-//! z-scores of one resident-day's features against that resident's own baseline. Input `z`
-//! float32 `[N, 5]` in [`FEATURES`] order; outputs `label` int64 `[N, 1]` (−1 = anomalous) and
-//! `scores` float32 `[N, 1]` (the decision function: negative = anomalous).
+//! The daily-pattern anomaly model: a one-class SVM (RBF kernel) over the robust z-scores of one
+//! resident-day's features against that resident's own baseline, evaluated in plain Rust.
+//!
+//! File format (`models/anomaly.json`, written by models/training/export_json.py from the
+//! training's `models/anomaly.onnx`): `{"format": "pingan-anomaly-svm/1", "features": [5 names],
+//! "gamma": γ, "rho": ρ, "coefficients": [cᵢ…], "support_vectors": [[5 values]…]}`. The decision
+//! function is `Σ cᵢ·exp(−γ‖z − svᵢ‖²) + ρ`, as ONNX's `SVMRegressor` computes it: negative is
+//! anomalous. `models/tests/anomaly.rs` checks it against the ONNX graph run by onnxruntime.
 //!
 //! Training: `models/training/anomaly/train.py`; card: `models/ANOMALY_MODEL_CARD.md`.
 
 use std::path::{Path, PathBuf};
 
-use ort::environment::Environment;
-use ort::session::Session;
-use ort::value::Tensor;
+use serde::Deserialize;
 
 /// Feature names, in the model's input order.
 pub const FEATURES: [&str; 5] = [
@@ -23,24 +25,21 @@ pub const FEATURES: [&str; 5] = [
 /// z-scores are clipped to ±this before scoring, as in training.
 pub const Z_CLIP: f32 = 8.0;
 
+/// The format tag the loader accepts.
+pub const FORMAT: &str = "pingan-anomaly-svm/1";
+
 /// Why the model cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AnomalyError {
-    /// The ONNX Runtime library could not be found or loaded.
-    #[error("ONNX Runtime unavailable: {0}")]
-    Runtime(String),
-    /// The model file could not be loaded.
+    /// The model file could not be read or is not a model of this format.
     #[error("cannot load the anomaly model {path}: {reason}")]
     Load {
         /// The model file.
         path: PathBuf,
-        /// What ort said.
+        /// What was wrong with it.
         reason: String,
     },
-    /// Inference failed or the outputs were not the expected shape.
-    #[error("anomaly model inference: {0}")]
-    Inference(String),
-    /// Not loaded: no configured device feeds it (the runtime stays out of memory).
+    /// Not loaded: no configured device feeds it.
     #[error("anomaly model not loaded: no resident's wearable or bed mat is configured")]
     NotNeeded,
 }
@@ -54,67 +53,98 @@ pub struct AnomalyScore {
     pub score: f32,
 }
 
-/// The process-wide ONNX Runtime environment, from the shared loader ([`crate::runtime::load`]):
-/// ort allows one environment per process. Never panics: a missing library is an error the caller
-/// degrades on.
-pub fn ensure_runtime() -> Result<Environment, AnomalyError> {
-    crate::runtime::load()
-        .map(|rt| rt.environment().clone())
-        .map_err(|e| AnomalyError::Runtime(e.to_string()))
+#[derive(Deserialize)]
+struct File {
+    format: String,
+    features: Vec<String>,
+    gamma: f64,
+    rho: f64,
+    coefficients: Vec<f64>,
+    support_vectors: Vec<[f64; 5]>,
 }
 
 /// The loaded anomaly model.
+#[derive(Debug, Clone)]
 pub struct AnomalyModel {
-    session: Session,
+    gamma: f64,
+    rho: f64,
+    coefficients: Vec<f64>,
+    support_vectors: Vec<[f64; 5]>,
     path: PathBuf,
 }
 
-impl std::fmt::Debug for AnomalyModel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AnomalyModel")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The trained model, embedded so a deployment needs no model file (2.7 KB).
-pub const EMBEDDED_MODEL: &[u8] = include_bytes!("../anomaly.onnx");
+/// The trained model, embedded so a deployment needs no model file (7.6 KB).
+pub const EMBEDDED_MODEL: &str = include_str!("../anomaly.json");
 
 impl AnomalyModel {
-    /// Loads the embedded model (and the runtime, once).
+    /// The model built into the binary.
+    ///
+    /// # Errors
+    /// [`AnomalyError::Load`] when the embedded file does not match this build (a build defect,
+    /// caught by the tests).
     pub fn embedded() -> Result<Self, AnomalyError> {
-        let env = ensure_runtime()?;
-        let path = PathBuf::from("<embedded anomaly.onnx>");
-        let load_err = |e: ort::Error| AnomalyError::Load {
-            path: path.clone(),
-            reason: e.to_string(),
-        };
-        let session = Session::builder(&env)
-            .map_err(load_err)?
-            .with_intra_threads(1)
-            .map_err(|e| load_err(e.into()))?
-            .commit_from_memory(EMBEDDED_MODEL)
-            .map_err(load_err)?;
-        Ok(Self { session, path })
+        Self::parse(EMBEDDED_MODEL, PathBuf::from("<embedded anomaly.json>"))
     }
 
-    /// Loads the model (and the runtime, once) from `path`.
+    /// Loads a model file (a site's retrained model).
+    ///
+    /// # Errors
+    /// [`AnomalyError::Load`] when the file cannot be read or is not a model of this format
+    /// (an ONNX file is named as such: convert it with models/training/export_json.py).
     pub fn load(path: &Path) -> Result<Self, AnomalyError> {
-        let env = ensure_runtime()?;
-        let load_err = |e: ort::Error| AnomalyError::Load {
+        let load_err = |reason: String| AnomalyError::Load {
             path: path.to_path_buf(),
-            reason: e.to_string(),
+            reason,
         };
-        let session = Session::builder(&env)
-            .map_err(load_err)?
-            // One day per resident per day: a single thread is plenty and leaves the cores free.
-            .with_intra_threads(1)
-            .map_err(|e| load_err(e.into()))?
-            .commit_from_file(path)
-            .map_err(load_err)?;
+        let bytes = std::fs::read(path).map_err(|e| load_err(e.to_string()))?;
+        let text = String::from_utf8(bytes).unwrap_or_default();
+        if !text.trim_start().starts_with('{') {
+            return Err(load_err(
+                "not a JSON model file (an ONNX model? the gateway reads the JSON that \
+                 models/training/export_json.py writes from it)"
+                    .into(),
+            ));
+        }
+        Self::parse(&text, path.to_path_buf())
+    }
+
+    fn parse(text: &str, path: PathBuf) -> Result<Self, AnomalyError> {
+        let load_err = |reason: String| AnomalyError::Load {
+            path: path.clone(),
+            reason,
+        };
+        let f: File = serde_json::from_str(text).map_err(|e| load_err(e.to_string()))?;
+        if f.format != FORMAT {
+            return Err(load_err(format!(
+                "format {:?}, expected {FORMAT:?}",
+                f.format
+            )));
+        }
+        if f.features != FEATURES {
+            return Err(load_err(format!(
+                "features {:?}, expected {FEATURES:?}",
+                f.features
+            )));
+        }
+        let finite = [f.gamma, f.rho]
+            .iter()
+            .chain(&f.coefficients)
+            .chain(f.support_vectors.iter().flatten())
+            .all(|v| v.is_finite());
+        if !finite || f.gamma <= 0.0 {
+            return Err(load_err("a parameter is not a finite number".into()));
+        }
+        if f.coefficients.len() != f.support_vectors.len() || f.coefficients.is_empty() {
+            return Err(load_err(
+                "as many coefficients as support vectors needed".into(),
+            ));
+        }
         Ok(Self {
-            session,
-            path: path.to_path_buf(),
+            gamma: f.gamma,
+            rho: f.rho,
+            coefficients: f.coefficients,
+            support_vectors: f.support_vectors,
+            path,
         })
     }
 
@@ -124,40 +154,30 @@ impl AnomalyModel {
     }
 
     /// Scores one day's z-scores (clipped to ±[`Z_CLIP`]; NaN counts as 0, no deviation).
-    pub fn score(&mut self, z: &[f32; 5]) -> Result<AnomalyScore, AnomalyError> {
-        let input: Vec<f32> = z
+    ///
+    /// # Errors
+    /// None today; the `Result` keeps the callers' degradation path for future model kinds.
+    #[allow(clippy::unnecessary_wraps, clippy::cast_possible_truncation)]
+    pub fn score(&self, z: &[f32; 5]) -> Result<AnomalyScore, AnomalyError> {
+        let x = z.map(|v| {
+            if v.is_nan() {
+                0.0
+            } else {
+                f64::from(v.clamp(-Z_CLIP, Z_CLIP))
+            }
+        });
+        let sum: f64 = self
+            .support_vectors
             .iter()
-            .map(|v| {
-                if v.is_nan() {
-                    0.0
-                } else {
-                    v.clamp(-Z_CLIP, Z_CLIP)
-                }
+            .zip(&self.coefficients)
+            .map(|(sv, c)| {
+                let d2: f64 = sv.iter().zip(&x).map(|(s, v)| (s - v) * (s - v)).sum();
+                c * (-self.gamma * d2).exp()
             })
-            .collect();
-        let err = |e: ort::Error| AnomalyError::Inference(e.to_string());
-        let tensor = Tensor::from_array(([1_usize, FEATURES.len()], input)).map_err(err)?;
-        let outputs = self.session.run(ort::inputs!["z" => tensor]).map_err(err)?;
-        let label = outputs
-            .get("label")
-            .ok_or_else(|| AnomalyError::Inference("no `label` output".to_owned()))?
-            .try_extract_tensor::<i64>()
-            .map_err(err)?
-            .1
-            .first()
-            .copied()
-            .ok_or_else(|| AnomalyError::Inference("empty `label`".to_owned()))?;
-        let score = outputs
-            .get("scores")
-            .ok_or_else(|| AnomalyError::Inference("no `scores` output".to_owned()))?
-            .try_extract_tensor::<f32>()
-            .map_err(err)?
-            .1
-            .first()
-            .copied()
-            .ok_or_else(|| AnomalyError::Inference("empty `scores`".to_owned()))?;
+            .sum();
+        let score = (sum + self.rho) as f32;
         Ok(AnomalyScore {
-            anomalous: label == -1,
+            anomalous: score < 0.0,
             score,
         })
     }
@@ -167,20 +187,9 @@ impl AnomalyModel {
 mod tests {
     use super::*;
 
-    fn model_path() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("anomaly.onnx")
-    }
-
-    fn runtime_here() -> bool {
-        ensure_runtime().is_ok()
-    }
-
     #[test]
     fn an_ordinary_day_passes_and_a_large_deviation_is_anomalous() {
-        if !runtime_here() {
-            panic!("ONNX Runtime not found: run scripts/setup (needs .venv/lib/libonnxruntime.so)");
-        }
-        let mut m = AnomalyModel::load(&model_path()).unwrap();
+        let m = AnomalyModel::embedded().unwrap();
         let normal = m.score(&[0.3, -0.5, 0.0, 0.4, -0.2]).unwrap();
         assert!(!normal.anomalous && normal.score > 0.0, "{normal:?}");
         let high_hr = m.score(&[6.0, 0.5, 0.0, 0.2, 0.1]).unwrap();
@@ -194,11 +203,22 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_model_file_is_an_error_not_a_panic() {
-        if !runtime_here() {
-            panic!("ONNX Runtime not found: run scripts/setup (needs .venv/lib/libonnxruntime.so)");
-        }
-        let err = AnomalyModel::load(Path::new("/nonexistent/anomaly.onnx")).unwrap_err();
+    fn a_missing_or_foreign_model_file_is_an_error_not_a_panic() {
+        let err = AnomalyModel::load(Path::new("/nonexistent/anomaly.json")).unwrap_err();
         assert!(matches!(err, AnomalyError::Load { .. }), "{err}");
+        let onnx = Path::new(env!("CARGO_MANIFEST_DIR")).join("anomaly.onnx");
+        let err = AnomalyModel::load(&onnx).unwrap_err().to_string();
+        assert!(err.contains("export_json.py"), "{err}");
+        for bad in [
+            EMBEDDED_MODEL.replacen(FORMAT, "pingan-anomaly-svm/0", 1),
+            EMBEDDED_MODEL.replacen("resting_hr", "hr", 1),
+            EMBEDDED_MODEL.replacen("\"gamma\":", "\"gamma\":-", 1),
+            "{}".to_owned(),
+        ] {
+            assert!(
+                AnomalyModel::parse(&bad, PathBuf::from("x")).is_err(),
+                "{bad:.60}"
+            );
+        }
     }
 }

@@ -1,13 +1,16 @@
-//! Pingan models: ONNX artefacts and the Rust side that runs them through `ort` (load-dynamic).
-//! Knows nothing of MQTT or storage.
+//! Pingan models: the on-box models, evaluated in plain Rust (no inference runtime in the
+//! process). Knows nothing of MQTT or storage.
 //!
 //! Modules:
-//! - [`runtime`]: finds and loads the ONNX Runtime shared library (`ORT_DYLIB_PATH`, `.venv`,
-//!   `/usr/lib/pingan`), with a clear [`ModelError::RuntimeMissing`] when there is none.
-//! - [`anomaly`]: the per-resident daily anomaly model (one-class SVM in ONNX).
-//! - [`fall`]: fall detection — resampling to 50 Hz, sliding windows, the embedded ONNX model on a
-//!   dedicated inference thread, the confirmation state machine (still down / got up at once),
-//!   and the offline analysis of recordings that the CLI and the training's evaluation share.
+//! - [`trees`]: boosted regression trees (the fall detector and its second stage).
+//! - [`anomaly`]: the per-resident daily anomaly model (one-class SVM, RBF kernel).
+//! - [`fall`]: fall detection — resampling to 50 Hz, sliding windows, window features and trees
+//!   on a dedicated inference thread, the confirmation state machine (still down / got up at
+//!   once), and the offline analysis of recordings that the CLI and the training's evaluation share.
+//!
+//! The model files (`models/fall_detector.json`, `models/anomaly.json`) are read out of the
+//! training's ONNX graphs by models/training/export_json.py; the tests check the Rust evaluation
+//! against those graphs run by Python onnxruntime within 1e-4.
 //!
 //! Data flow: `Measurement::Motion` batches (from the gateway) → [`fall::FallPipeline::push`] →
 //! [`fall::ConfirmedFall`] (to the gateway's alert engine).
@@ -15,7 +18,6 @@
 pub mod anomaly;
 mod error;
 pub mod fall;
-pub mod runtime;
+pub mod trees;
 
 pub use error::ModelError;
-pub use runtime::Runtime;

@@ -14,6 +14,7 @@ import onnxruntime as ort
 from onnx import TensorProto, helper
 from sklearn.ensemble import HistGradientBoostingClassifier
 
+import export_json
 import features as fx
 
 SEED = 20261201
@@ -98,7 +99,8 @@ def tree_nodes(clf: HistGradientBoostingClassifier, g: fx._G, features: str) -> 
 
 
 def export(clf, path: Path) -> onnx.ModelProto:
-    """One graph: window [N,200,3] + placement [N,1] -> features -> trees -> `score` [N]."""
+    """One graph: window [N,200,3] + placement [N,1] -> features -> trees -> `score` [N], written to
+    `path`; beside it (`.json`) the trees as the gateway evaluates them without a runtime."""
     g = fx._G()
     fx.build_feature_nodes(g, "window", "placement", "features")
     prob = tree_nodes(clf, g, "features")
@@ -121,4 +123,5 @@ def export(clf, path: Path) -> onnx.ModelProto:
     model.doc_string = "Pingan fall detector; window [N,200,3] g at 50 Hz, placement [N,1] 0=wrist 1=waist -> score [N]"
     onnx.checker.check_model(model)
     path.write_bytes(model.SerializeToString())
+    path.with_suffix(".json").write_text(export_json.text(export_json.fall_trees(model, fx.FEATURE_NAMES)))
     return model

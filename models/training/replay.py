@@ -52,13 +52,14 @@ class Alarm:
 def run(model: Path, configs: dict, streams: list[rd.Stream], binary: Path = REPLAY,
         features: bool = False) -> list[Alarm]:
     """Replays every stream with each configuration of its placement (with `features`, each
-    alarm also carries its candidate's second-stage features)."""
+    alarm also carries its candidate's second-stage features). `model` is the exported .onnx; the
+    replay reads the trees model.export wrote beside it (.json), as the gateway does."""
     with tempfile.TemporaryDirectory() as d:
         rec, cfg = Path(d) / "rec.bin", Path(d) / "cfg.json"
         write_recordings(streams, rec)
         cfg.write_text(json.dumps(configs))
         env = {**os.environ, "FALL_REPLAY_FEATURES": "1" if features else "0"}
-        r = subprocess.run([str(binary), str(model), str(cfg), str(rec)], capture_output=True, text=True, env=env)
+        r = subprocess.run([str(binary), str(model.with_suffix(".json")), str(cfg), str(rec)], capture_output=True, text=True, env=env)
         if r.returncode != 0 or not r.stdout.rstrip().endswith(f"done {len(streams)}"):
             raise SystemExit(f"fall_replay failed ({r.returncode}): {r.stderr[-2000:]}")
     alarms = []

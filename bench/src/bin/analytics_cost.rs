@@ -26,7 +26,7 @@ struct Args {
     #[arg(long, default_value = "seeds/traces/config.toml")]
     config: PathBuf,
     /// The anomaly model.
-    #[arg(long, default_value = "models/anomaly.onnx")]
+    #[arg(long, default_value = "models/anomaly.json")]
     model: PathBuf,
 }
 
@@ -202,7 +202,7 @@ fn main() -> anyhow::Result<()> {
 
     // One anomaly inference (once per resident per day in the gateway).
     let mut inference = serde_json::Value::Null;
-    if let Ok(mut m) = AnomalyModel::load(&args.model) {
+    if let Ok(m) = AnomalyModel::load(&args.model) {
         let mut times = Vec::with_capacity(10_000);
         for i in 0..10_000 {
             let z = [

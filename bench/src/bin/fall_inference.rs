@@ -1,7 +1,7 @@
 //! Fall-detection inference benchmark: latency per window (p50/p99), windows/s on one core for
-//! several batch sizes, runtime and model load times, RSS with the model loaded.
+//! several batch sizes, model load time, RSS with the model loaded (plain Rust: features and trees).
 //!
-//! `cargo run --release -p pingan-bench --bin fall_inference -- [--calls N] [--model FILE.onnx]`
+//! `cargo run --release -p pingan-bench --bin fall_inference -- [--calls N] [--model FILE.json]`
 //! `… --bin fall_inference -- analyze fall --input FILE.csv [--placement wrist|waist]` runs the
 //! same code as `pingan analyze fall`.
 
@@ -11,16 +11,16 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use pingan_gateway::cli::analyze::{self, AnalyzeArgs};
-use pingan_models::fall::{FallDetector, MODEL_BYTES, Placement, WINDOW, resample_irregular};
+use pingan_models::fall::{FallDetector, MODEL_JSON, Placement, WINDOW, resample_irregular};
 
 #[derive(Debug, Parser)]
 struct Cli {
     /// Timed inference calls per measurement.
     #[arg(long, default_value_t = 3000)]
     calls: usize,
-    /// Measure this ONNX file instead of the embedded model (e.g. the previous model, to compare
-    /// memory and latency).
-    #[arg(long, value_name = "FILE.onnx")]
+    /// Measure this model file (`pingan-fall-trees/1`, as models/training/model.py exports it)
+    /// instead of the embedded model (e.g. the previous model, to compare memory and latency).
+    #[arg(long, value_name = "FILE.json")]
     model: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
@@ -85,15 +85,11 @@ fn main() -> anyhow::Result<ExitCode> {
     }
     let rss0 = rss_kib();
     let t = Instant::now();
-    let rt = pingan_models::runtime::load()?;
-    let load_runtime_ms = t.elapsed().as_secs_f64() * 1e3;
-    let rss_runtime = rss_kib();
-    let t = Instant::now();
-    let model_bytes = match &cli.model {
-        Some(path) => std::fs::read(path)?,
-        None => MODEL_BYTES.to_vec(),
+    let model_text = match &cli.model {
+        Some(path) => std::fs::read_to_string(path)?,
+        None => MODEL_JSON.to_owned(),
     };
-    let mut det = FallDetector::from_bytes(&rt, &model_bytes)?;
+    let mut det = FallDetector::from_json(&model_text)?;
     let load_model_ms = t.elapsed().as_secs_f64() * 1e3;
     let wins = windows()?;
     // warm-up
@@ -109,17 +105,23 @@ fn main() -> anyhow::Result<ExitCode> {
         lat.push(t.elapsed().as_secs_f64() * 1e6);
     }
     lat.sort_by(f64::total_cmp);
-    println!("runtime: {}", rt.path().display());
     match &cli.model {
-        Some(path) => println!("model: {} bytes ({})", model_bytes.len(), path.display()),
-        None => println!("model: {} bytes (embedded)", model_bytes.len()),
+        Some(path) => println!(
+            "model: {} trees, {} bytes ({})",
+            det.trees(),
+            model_text.len(),
+            path.display()
+        ),
+        None => println!(
+            "model: {} trees, {} bytes (embedded)",
+            det.trees(),
+            model_text.len()
+        ),
     }
-    println!("load: runtime {load_runtime_ms:.1} ms, model session {load_model_ms:.1} ms");
+    println!("load: model {load_model_ms:.1} ms");
     println!(
-        "RSS: start {} MiB, runtime loaded {} MiB, model loaded and warm {} MiB",
-        rss0 / 1024,
-        rss_runtime / 1024,
-        rss_model / 1024
+        "RSS: start {} KiB, model loaded and warm {} KiB",
+        rss0, rss_model
     );
     println!(
         "batch 1 latency per window: p50 {:.1} us, p99 {:.1} us, max {:.1} us ({} calls)",

@@ -1,10 +1,10 @@
 //! Per-resident daily-pattern anomalies. Each care day (closing at `anomaly.day_close` local
 //! time) yields the features of [`baseline`](super::baseline); after `learning_days` complete
-//! days, each new day's robust z-scores against the resident's own history go through the ONNX
-//! model (`pingan_models::anomaly`), and an anomalous day raises a Low `vitals` event (awareness:
+//! days, each new day's robust z-scores against the resident's own history go through the
+//! one-class SVM (`pingan_models::anomaly`, plain Rust), and an anomalous day raises a Low `vitals` event (awareness:
 //! look at the resident on the next round) that names the features that deviated and by how much.
 //!
-//! Without the model (runtime or file missing) the rule says so once and falls back to the
+//! Without the model (a configured file that does not load) the rule says so once and falls back to the
 //! baselines alone: a day is anomalous when any feature reaches `fallback_z`.
 //!
 //! Anomaly events are one-shot (no clear): a person resolves them after looking.
@@ -114,7 +114,7 @@ impl AnomalyRule {
                 Err(why) => Err(why.clone()),
             };
             let (anomalous, score, model_note) = match verdict {
-                Ok((a, s)) => (a, s, "anomaly.onnx".to_owned()),
+                Ok((a, s)) => (a, s, "anomaly.json".to_owned()),
                 Err(why) => {
                     let a = z.iter().flatten().any(|v| v.abs() >= cfg.fallback_z);
                     (a, None, format!("unavailable ({why}); baselines only"))

@@ -84,7 +84,7 @@ impl Analytics {
     /// on baselines alone and says so once.
     pub fn for_site(config: &Config) -> Self {
         // A configured file wins; otherwise the model built into the binary. A site whose
-        // devices feed no daily pattern never loads the ONNX Runtime for it (issue 14).
+        // devices feed no daily pattern never loads it (issue 14).
         let path = &config.analytics.anomaly.model;
         let model = if !config.needs_anomaly_model() {
             Err(AnomalyError::NotNeeded)

@@ -10,7 +10,7 @@
 //! Stdout gets one JSON line per confirmed fall, `{"t": <seconds>, "score": <0..1>}`, and nothing
 //! else; messages go to stderr.
 //! Exit codes: 0 success (with or without falls), 2 malformed input file, 1 fall detection
-//! unavailable (no ONNX Runtime library).
+//! failed (the built-in model did not load or inference failed: a defect of the build).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -246,14 +246,7 @@ fn run_fall(args: &FallArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             return 2;
         }
     };
-    let runtime = match pingan_models::runtime::load() {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = writeln!(err, "error: fall detection unavailable: {e}");
-            return 1;
-        }
-    };
-    let mut detector = match FallDetector::new(&runtime) {
+    let mut detector = match FallDetector::new() {
         Ok(d) => d,
         Err(e) => {
             let _ = writeln!(err, "error: fall detection unavailable: {e}");

@@ -190,7 +190,7 @@ fn render(r: &HealthReport) -> String {
     let fall = if r.models.fall_detection {
         "running"
     } else if !r.models.fall_needed {
-        "not needed (no wearable configured; the ONNX Runtime is not loaded)"
+        "not needed (no wearable configured; the model is not loaded)"
     } else {
         "NOT running"
     };

@@ -381,10 +381,11 @@ pub struct AnomalyConfig {
     pub day_close: super::window::ClockTime,
     /// A feature is named in the explanation when its robust z-score reaches this.
     pub explain_z: f32,
-    /// Without the model (runtime missing), a day is anomalous when any feature reaches this
+    /// Without the model (a configured file that does not load), a day is anomalous when any feature reaches this
     /// robust z-score.
     pub fallback_z: f32,
-    /// The ONNX model; relative paths resolve against the working directory. When the file does
+    /// The model file (`pingan-anomaly-svm/1` JSON, models/training/export_json.py); relative
+    /// paths resolve against the working directory. When the file does
     /// not exist, the model built into the binary is used.
     pub model: PathBuf,
 }
@@ -398,7 +399,7 @@ impl Default for AnomalyConfig {
             day_close: LocalWindow::hm((12, 0), (12, 0)).start,
             explain_z: 2.0,
             fallback_z: 4.0,
-            model: PathBuf::from("models/anomaly.onnx"),
+            model: PathBuf::from("models/anomaly.json"),
         }
     }
 }

@@ -1,6 +1,6 @@
-//! Which on-box models a site needs. The ONNX Runtime and a model cost ~20 MB of RSS and a
-//! second of start-up: a box that only reads Modbus room sensors must not pay for them
-//! (issue 14), so the gateway loads a model only when a configured device feeds it.
+//! Which on-box models a site needs. A box that only reads Modbus room sensors must not pay for
+//! the fall model's trees, its inference thread and per-device windows (issue 14), so the
+//! gateway loads a model only when a configured device feeds it.
 
 use super::{Config, DeviceModel};
 

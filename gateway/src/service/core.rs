@@ -47,7 +47,7 @@ pub(super) struct CoreInputs {
     pub watched: Vec<(LinkId, Outbox)>,
     /// The alert task's inputs (links already hold senders from it).
     pub alerts: AlertTaskBuilder,
-    /// Run the ONNX fall model (tests of other rules leave it off).
+    /// Run the fall model (tests of other rules leave it off).
     pub fall_detection: bool,
     /// Technical events found while starting (uplinks left out).
     pub problems: Vec<Event>,

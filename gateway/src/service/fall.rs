@@ -1,7 +1,7 @@
 //! Fall detection at the edge: motion batches from wearables go to a dedicated thread that runs
-//! the ONNX fall pipeline (`pingan-models`); confirmed falls come back as fall events. Without the
-//! ONNX Runtime library, fall detection is marked unavailable, a technical alert is raised, and
-//! everything else keeps running.
+//! the fall pipeline (`pingan-models`, plain Rust); confirmed falls come back as fall events. When
+//! it cannot start (its threads cannot be spawned), fall detection is marked unavailable, a
+//! technical alert is raised, and everything else keeps running.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -73,8 +73,7 @@ pub(crate) fn start(
 ) -> (FallInput, Option<Event>) {
     let dropped = Arc::new(AtomicU64::new(0));
     let available = Arc::new(AtomicBool::new(false));
-    let pipeline = pingan_models::runtime::load()
-        .and_then(|rt| FallDetector::new(&rt))
+    let pipeline = FallDetector::new()
         .and_then(|d| InferenceWorker::spawn(d, 64))
         .map(|(worker, _join)| FallPipeline::new(worker));
     let pipeline = match pipeline {

@@ -330,7 +330,7 @@ impl Gateway {
             .iter()
             .map(|l| (l.id.clone(), l.outbox.clone()))
             .collect();
-        // The ONNX Runtime is loaded only for a site with wearables (issue 14).
+        // The fall model and its threads start only for a site with wearables (issue 14).
         let fall_needed = site.config.needs_fall_model();
         let core = core::start(
             core::CoreInputs {

@@ -82,7 +82,7 @@ impl Tasks {
         self.entry(part).handles.push(Handle::Task(handle));
     }
 
-    /// Records a thread of `part` (blocking work: sled writes, ONNX inference).
+    /// Records a thread of `part` (blocking work: sled writes, fall inference).
     pub(super) fn thread(&mut self, part: Part, handle: std::thread::JoinHandle<()>) {
         self.entry(part).handles.push(Handle::Thread(handle));
     }

@@ -141,7 +141,7 @@ pub struct StatusView {
     pub storage_bytes: u64,
     /// Disk budget, bytes.
     pub storage_max_bytes: u64,
-    /// Fall detection runs (the ONNX runtime loaded).
+    /// Fall detection runs (the model loaded and its threads started).
     pub fall_detection: bool,
     /// The site's IANA time zone: the dashboard shows times and dates in it, whatever the
     /// station PC's own zone.

@@ -21,8 +21,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::aftermath::{self, FEATURE_NAMES};
-use super::second_stage::Forest;
 use super::spec::{IMPACT_SEGMENT, MODEL_HZ, Placement};
+use crate::trees::Forest;
 
 /// The decision comes at the latest this long after the impact (s).
 pub const MAX_DECISION_S: f64 = 15.0;

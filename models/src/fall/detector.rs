@@ -1,51 +1,85 @@
-//! The ONNX session wrapper: batches of raw windows in, fall scores out.
+//! The fall detector: raw windows in, fall scores out, in plain Rust — the window features
+//! ([`super::features`]) and the boosted trees ([`crate::trees`]) of `models/fall_detector.onnx`,
+//! read from `models/fall_detector.json` (models/training/export_json.py writes it from the ONNX
+//! graph). No inference runtime is loaded: that kept ~20 MiB out of the gateway's RSS.
 
-use ort::session::Session;
-use ort::session::builder::GraphOptimizationLevel;
-use ort::value::Tensor;
+use serde::Deserialize;
 
+use super::features::{FEATURE_NAMES, N_FEATURES, features};
 use super::spec::{Placement, WINDOW};
-use crate::{ModelError, Runtime};
+use crate::ModelError;
+use crate::trees::{Forest, Tree};
 
-/// The trained model, embedded (under 1 MB): deployments need no model file next to the binary.
-pub static MODEL_BYTES: &[u8] = include_bytes!("../../fall_detector.onnx");
+/// The format tag the loader accepts.
+pub const FORMAT: &str = "pingan-fall-trees/1";
+
+/// The trained model, embedded (350 KB of JSON): deployments need no model file next to the binary.
+pub static MODEL_JSON: &str = include_str!("../../fall_detector.json");
+
+#[derive(Deserialize)]
+struct File {
+    format: String,
+    features: Vec<String>,
+    baseline: f64,
+    trees: Vec<Tree>,
+}
 
 /// A loaded fall-detection model.
 ///
-/// Input `window` [N, 200, 3] (g, 50 Hz) and `placement` [N, 1] (0 wrist, 1 waist); output
-/// `score` [N], the probability that a fall's impact lies in the window's 1.5–2.5 s segment.
-#[derive(Debug)]
+/// Input: windows of 200 samples × 3 axes (g, 50 Hz) flattened, and one placement value per
+/// window (0 wrist, 1 waist); output: the probability that a fall's impact lies in the window's
+/// 1.5–2.5 s segment.
+#[derive(Debug, Clone)]
 pub struct FallDetector {
-    session: Session,
+    forest: Forest,
 }
 
 impl FallDetector {
-    /// Loads the embedded model with one intra-op thread (measured faster than two for this size).
+    /// Loads the embedded model.
     ///
     /// # Errors
-    /// [`ModelError::Ort`] when ONNX Runtime rejects the model.
-    pub fn new(runtime: &Runtime) -> Result<Self, ModelError> {
-        Self::from_bytes(runtime, MODEL_BYTES)
+    /// [`ModelError::Model`] when the embedded file does not match this build (a build defect,
+    /// caught by the tests).
+    pub fn new() -> Result<Self, ModelError> {
+        Self::from_json(MODEL_JSON)
     }
 
-    /// Loads a model from ONNX bytes (for tests and A/B comparisons of retrained models).
+    /// Loads a model from its JSON (for tests and A/B comparisons of retrained models).
     ///
     /// # Errors
-    /// [`ModelError::Ort`] when ONNX Runtime rejects the model.
-    pub fn from_bytes(runtime: &Runtime, model: &[u8]) -> Result<Self, ModelError> {
-        let session = Session::builder(runtime.environment())?
-            .with_optimization_level(GraphOptimizationLevel::Level3)?
-            .with_intra_threads(1)?
-            .with_inter_threads(1)?
-            .commit_from_memory(model)?;
-        Ok(Self { session })
+    /// [`ModelError::Model`] when the text is not a fall model of this format and feature list.
+    pub fn from_json(text: &str) -> Result<Self, ModelError> {
+        let f: File = serde_json::from_str(text)
+            .map_err(|e| ModelError::Model(format!("fall model: {e}")))?;
+        if f.format != FORMAT {
+            return Err(ModelError::Model(format!(
+                "fall model: format {:?}, expected {FORMAT:?}",
+                f.format
+            )));
+        }
+        if f.features != FEATURE_NAMES {
+            return Err(ModelError::Model(format!(
+                "fall model: features {:?}, expected {FEATURE_NAMES:?}",
+                f.features
+            )));
+        }
+        let forest = Forest::new(f.baseline, f.trees);
+        forest
+            .check(N_FEATURES)
+            .map_err(|e| ModelError::Model(format!("fall model: {e}")))?;
+        Ok(Self { forest })
+    }
+
+    /// Number of trees (for the model card and the benchmarks).
+    pub fn trees(&self) -> usize {
+        self.forest.len()
     }
 
     /// Scores a batch: `windows` holds N windows flattened (N × 200 × 3 values), `placements` one
     /// value per window (see [`Placement::model_input`]).
     ///
     /// # Errors
-    /// [`ModelError::Input`] on a length mismatch, [`ModelError::Ort`] when inference fails.
+    /// [`ModelError::Input`] on a length mismatch.
     pub fn score(&mut self, windows: &[f32], placements: &[f32]) -> Result<Vec<f32>, ModelError> {
         let n = placements.len();
         if windows.len() != n * WINDOW * 3 {
@@ -55,25 +89,13 @@ impl FallDetector {
                 WINDOW * 3
             )));
         }
-        if n == 0 {
-            return Ok(Vec::new());
-        }
-        let w = Tensor::from_array(([n, WINDOW, 3], windows.to_vec()))?;
-        let p = Tensor::from_array(([n, 1], placements.to_vec()))?;
-        let outputs = self
-            .session
-            .run(ort::inputs!["window" => w, "placement" => p])?;
-        let score = outputs
-            .get("score")
-            .ok_or_else(|| ModelError::Ort("the model has no `score` output".into()))?;
-        let (_, values) = score.try_extract_tensor::<f32>()?;
-        if values.len() != n {
-            return Err(ModelError::Ort(format!(
-                "{} scores for {n} windows",
-                values.len()
-            )));
-        }
-        Ok(values.to_vec())
+        #[allow(clippy::cast_possible_truncation)]
+        let scores = windows
+            .chunks_exact(WINDOW * 3)
+            .zip(placements)
+            .map(|(w, &p)| self.forest.predict(&features(w, p)) as f32)
+            .collect();
+        Ok(scores)
     }
 
     /// Scores windows that all come from devices at the same placement.
@@ -87,5 +109,29 @@ impl FallDetector {
     ) -> Result<Vec<f32>, ModelError> {
         let n = windows.len() / (WINDOW * 3);
         self.score(windows, &vec![placement.model_input(); n])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_model_loads_and_scores_a_still_window_low() {
+        let mut d = FallDetector::new().unwrap();
+        assert!(d.trees() > 0);
+        let still: Vec<f32> = (0..WINDOW).flat_map(|_| [0.0, 0.0, 1.0]).collect();
+        let s = d.score_placement(&still, Placement::Waist).unwrap();
+        assert!(s[0] < 0.1, "{s:?}");
+        assert!(d.score(&still[..30], &[1.0]).is_err());
+    }
+
+    #[test]
+    fn a_file_of_another_format_or_feature_list_is_refused() {
+        let other = MODEL_JSON.replacen(FORMAT, "pingan-fall-trees/0", 1);
+        assert!(FallDetector::from_json(&other).is_err());
+        let renamed = MODEL_JSON.replacen("\"pre_min\"", "\"pre_minimum\"", 1);
+        assert!(FallDetector::from_json(&renamed).is_err());
+        assert!(FallDetector::from_json("{}").is_err());
     }
 }

@@ -1,13 +1,11 @@
 //! The learned second stage: gradient-boosted trees over the candidate's [`super::aftermath`]
-//! features, evaluated in plain Rust (no ONNX session: a few hundred comparisons per candidate).
+//! features, evaluated in plain Rust by [`crate::trees`].
 //!
 //! File format (`models/fall_confirm.json`, written by models/training/second_stage.py from a
 //! scikit-learn `HistGradientBoostingClassifier`):
 //! `{"format": "pingan-fall-confirm/1", "features": [names…], "wrist": Forest, "waist": Forest}`,
-//! a Forest being `{"baseline": f, "trees": [Tree…]}` and a Tree parallel arrays over its nodes:
-//! `feature` (−1 for a leaf), `threshold`, `left`, `right`, `missing_left`, `value` (leaf values,
-//! raw log-odds). A sample goes left when `x[feature] <= threshold` (NaN: `missing_left`), as in
-//! scikit-learn. The probability is the logistic of `baseline` + the sum of the leaves reached.
+//! a Forest being `{"baseline": f, "trees": [Tree…]}` as [`crate::trees`] describes. The
+//! probability is the logistic of `baseline` + the sum of the leaves reached.
 
 use std::sync::Arc;
 
@@ -15,27 +13,10 @@ use serde::Deserialize;
 
 use super::aftermath::FEATURE_NAMES;
 use super::spec::Placement;
+use crate::trees::Forest;
 
 /// The format tag the loader accepts.
 pub const FORMAT: &str = "pingan-fall-confirm/1";
-
-/// One regression tree, nodes in parallel arrays (node 0 the root).
-#[derive(Debug, Clone, Deserialize)]
-struct Tree {
-    feature: Vec<i32>,
-    threshold: Vec<f64>,
-    left: Vec<u32>,
-    right: Vec<u32>,
-    missing_left: Vec<bool>,
-    value: Vec<f64>,
-}
-
-/// A boosted ensemble for one placement.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Forest {
-    baseline: f64,
-    trees: Vec<Tree>,
-}
 
 /// Why a second-stage file was refused.
 #[derive(Debug, thiserror::Error)]
@@ -63,81 +44,6 @@ pub struct SecondStage {
     waist: Arc<Forest>,
 }
 
-impl Tree {
-    fn check(&self, n_features: usize) -> Result<(), String> {
-        let n = self.feature.len();
-        if n == 0
-            || [
-                self.threshold.len(),
-                self.left.len(),
-                self.right.len(),
-                self.missing_left.len(),
-                self.value.len(),
-            ]
-            .iter()
-            .any(|&l| l != n)
-        {
-            return Err("tree arrays of different lengths".into());
-        }
-        for i in 0..n {
-            let f = self.feature[i];
-            if f < 0 {
-                continue;
-            }
-            #[allow(clippy::cast_sign_loss)]
-            let bad_feature = f as usize >= n_features;
-            // children after their parent: no cycles, so evaluation always ends
-            let bad_child = [self.left[i], self.right[i]]
-                .iter()
-                .any(|&c| c as usize >= n || c as usize <= i);
-            if bad_feature || bad_child {
-                return Err(format!("tree node {i} is malformed"));
-            }
-        }
-        Ok(())
-    }
-
-    fn leaf(&self, x: &[f64]) -> f64 {
-        let mut i = 0usize;
-        loop {
-            let f = self.feature[i];
-            if f < 0 {
-                return self.value[i];
-            }
-            #[allow(clippy::cast_sign_loss)]
-            let v = x[f as usize];
-            let go_left = if v.is_nan() {
-                self.missing_left[i]
-            } else {
-                v <= self.threshold[i]
-            };
-            i = if go_left { self.left[i] } else { self.right[i] } as usize;
-        }
-    }
-}
-
-impl Forest {
-    /// Raw log-odds of a fall.
-    pub fn raw(&self, x: &[f64]) -> f64 {
-        self.baseline + self.trees.iter().map(|t| t.leaf(x)).sum::<f64>()
-    }
-
-    /// Probability of a fall (0..1).
-    pub fn predict(&self, x: &[f64]) -> f64 {
-        1.0 / (1.0 + (-self.raw(x)).exp())
-    }
-
-    /// Number of trees.
-    pub fn len(&self) -> usize {
-        self.trees.len()
-    }
-
-    /// No trees (predicts the baseline).
-    pub fn is_empty(&self) -> bool {
-        self.trees.is_empty()
-    }
-}
-
 impl SecondStage {
     /// Parses and checks a second-stage file.
     pub fn from_json(text: &str) -> Result<Self, SecondStageError> {
@@ -155,10 +61,9 @@ impl SecondStage {
             )));
         }
         for forest in [&f.wrist, &f.waist] {
-            for t in &forest.trees {
-                t.check(FEATURE_NAMES.len())
-                    .map_err(SecondStageError::Mismatch)?;
-            }
+            forest
+                .check(FEATURE_NAMES.len())
+                .map_err(SecondStageError::Mismatch)?;
         }
         Ok(Self {
             wrist: Arc::new(f.wrist),

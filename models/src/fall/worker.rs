@@ -1,6 +1,6 @@
 //! The dedicated inference thread: requests arrive over a bounded channel and are scored in batches.
 //!
-//! ONNX inference is CPU-bound and must stay off the async reactor. Requests queued while the
+//! Inference is CPU-bound and must stay off the async reactor. Requests queued while the
 //! thread is busy are merged into one batch (up to [`MAX_BATCH`] windows), which amortizes the
 //! per-call overhead when many wearables report at once.
 
@@ -39,7 +39,7 @@ impl InferenceWorker {
     /// is full, [`InferenceWorker::score`] blocks (backpressure on the callers).
     ///
     /// # Errors
-    /// [`ModelError::Ort`] when the thread cannot be spawned.
+    /// [`ModelError::Worker`] when the thread cannot be spawned.
     pub fn spawn(
         detector: FallDetector,
         queue: usize,
@@ -48,7 +48,7 @@ impl InferenceWorker {
         let handle = std::thread::Builder::new()
             .name("pingan-fall-inference".into())
             .spawn(move || run(detector, &rx))
-            .map_err(|e| ModelError::Ort(format!("cannot start the inference thread: {e}")))?;
+            .map_err(|e| ModelError::Worker(format!("cannot start: {e}")))?;
         Ok((Self { tx }, handle))
     }
 
@@ -115,7 +115,7 @@ fn run(mut detector: FallDetector, rx: &Receiver<Job>) {
             Err(e) => {
                 let msg = e.to_string();
                 for job in jobs {
-                    let _ = job.reply.send(Err(ModelError::Ort(msg.clone())));
+                    let _ = job.reply.send(Err(ModelError::Worker(msg.clone())));
                 }
             }
         }

@@ -16,11 +16,13 @@ z of 8 scores like the most extreme 1 % of ordinary days), catching 17 % of inje
     .venv-train/bin/pip install -r models/training/anomaly/requirements.txt
     .venv-train/bin/python models/training/anomaly/train.py
 
-Outputs: models/anomaly.onnx, models/training/anomaly/metrics.json. Deterministic (SEED).
+Outputs: models/anomaly.onnx, models/anomaly.json (what the gateway reads),
+models/training/anomaly/metrics.json. Deterministic (SEED).
 """
 
 import json
 import os
+import sys
 
 import numpy as np
 import onnx
@@ -117,6 +119,12 @@ def main():
     # skl2onnx names the graph with a random UUID; a fixed name keeps the file reproducible.
     onx.graph.name = "pingan_anomaly"
     onnx.save_model(onx, OUT)
+    # the gateway evaluates the SVM itself, from the JSON read out of this graph
+    sys.path.insert(0, os.path.dirname(HERE))
+    import export_json  # noqa: PLC0415
+
+    with open(OUT.replace(".onnx", ".json"), "w") as f:
+        f.write(export_json.text(export_json.anomaly_svm(onx)))
 
     sess = ort.InferenceSession(OUT, providers=["CPUExecutionProvider"])
     names = [o.name for o in sess.get_outputs()]

@@ -89,7 +89,10 @@ fn simulate(
 }
 
 fn no_model() -> Result<AnomalyModel, AnomalyError> {
-    Err(AnomalyError::Runtime("not loaded in this test".into()))
+    Err(AnomalyError::Load {
+        path: "/nonexistent/anomaly.json".into(),
+        reason: "not loaded in this test".into(),
+    })
 }
 
 #[test]
@@ -130,15 +133,15 @@ fn after_learning_a_raised_resting_heart_rate_is_explained_by_baselines_alone() 
 }
 
 #[test]
-fn the_onnx_model_flags_the_changed_day_and_not_the_ordinary_ones() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/anomaly.onnx");
+fn the_svm_model_flags_the_changed_day_and_not_the_ordinary_ones() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/anomaly.json");
     let model = AnomalyModel::load(&path).unwrap_or_else(|e| panic!("{e} (run scripts/setup)"));
     let kit = Kit::new();
     let mut rule = AnomalyRule::new(Ok(model));
     let out = simulate(&mut rule, &kit, 11, |d| if d == 10 { 70.0 } else { 58.0 });
     assert_eq!(out.len(), 1, "{out:?}");
     let ev = &out[0].1;
-    assert_eq!(ev.evidence["anomaly"]["model"], "anomaly.onnx");
+    assert_eq!(ev.evidence["anomaly"]["model"], "anomaly.json");
     assert!(ev.evidence["anomaly"]["score"].as_f64().unwrap() < 0.0);
     assert_eq!(ev.evidence["anomaly"]["deviated"][0], "resting_hr");
 }
