@@ -27,6 +27,28 @@ pub struct Forest {
     trees: Vec<Tree>,
 }
 
+/// Checks a model file's `format` tag and feature list against what this build computes: a file
+/// of another version, or trained on other features, must be refused rather than mis-scored.
+///
+/// # Errors
+/// A message naming the mismatch.
+pub fn check_header(
+    format: &str,
+    expected_format: &str,
+    features: &[String],
+    expected_features: &[&str],
+) -> Result<(), String> {
+    if format != expected_format {
+        return Err(format!("format {format:?}, expected {expected_format:?}"));
+    }
+    if features != expected_features {
+        return Err(format!(
+            "features {features:?}, expected {expected_features:?}"
+        ));
+    }
+    Ok(())
+}
+
 impl Tree {
     /// Checks the arrays' lengths, the feature indices and that every child comes after its
     /// parent (no cycles, so evaluation always ends and never indexes out of bounds).

@@ -1,8 +1,11 @@
 //! The plain-Rust anomaly SVM against the training's ONNX graph run by Python onnxruntime.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
+use common::{max_abs_diff, read_f32, to_le_bytes};
 use pingan_models::anomaly::{AnomalyModel, Z_CLIP};
 
 #[test]
@@ -33,12 +36,8 @@ fn rust_decision_values_match_python_onnxruntime_within_1e_4() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let (z, out) = (dir.path().join("z.f32"), dir.path().join("o.f32"));
-    let bytes: Vec<u8> = days
-        .iter()
-        .flatten()
-        .flat_map(|v| v.to_le_bytes())
-        .collect();
-    std::fs::write(&z, bytes).expect("write");
+    let flat: Vec<f32> = days.iter().flatten().copied().collect();
+    std::fs::write(&z, to_le_bytes(&flat)).expect("write");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let python = root.join("../.venv/bin/python");
     let status = Command::new(&python)
@@ -48,18 +47,8 @@ fn rust_decision_values_match_python_onnxruntime_within_1e_4() {
         .status()
         .unwrap_or_else(|e| panic!("cannot run {} (run scripts/setup): {e}", python.display()));
     assert!(status.success(), "python reference failed");
-    let py: Vec<f32> = std::fs::read(&out)
-        .expect("python output")
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    assert_eq!(py.len(), rust.len());
-    let max_diff = rust
-        .iter()
-        .zip(&py)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
-    eprintln!("max |rust - python| = {max_diff} over {} days", rust.len());
+    let py = read_f32(&out);
+    let max_diff = max_abs_diff(&rust, &py, "days");
     assert!(max_diff <= 1e-4, "max |rust - python| = {max_diff}");
     assert!(rust.iter().any(|&s| s < 0.0) && rust.iter().any(|&s| s > 0.0));
 }

@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pingan_models::ModelError;
+mod common;
+
+use common::{max_abs_diff, read_f32, to_le_bytes};
 use pingan_models::fall::{
     ConfirmerConfig, FallDetector, FallPipeline, HOP, InferenceWorker, Placement, WINDOW,
     analyze_recording, padded_part, resample_irregular, split_at_gaps,
@@ -53,10 +56,6 @@ fn lcg_values(n: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
-fn to_le_bytes(v: &[f32]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
-
 #[test]
 fn rust_inference_matches_python_onnxruntime_within_1e_4() {
     // fixed inputs: windows from the recordings (falls and activities), plus random windows
@@ -96,22 +95,9 @@ fn rust_inference_matches_python_onnxruntime_within_1e_4() {
         .status()
         .unwrap_or_else(|e| panic!("cannot run {} (run scripts/setup): {e}", python.display()));
     assert!(status.success(), "python reference failed");
-    let py: Vec<f32> = std::fs::read(&out)
-        .expect("python output")
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    assert_eq!(py.len(), rust.len());
+    let py = read_f32(&out);
+    let max_diff = max_abs_diff(&rust, &py, "windows");
     assert!(rust.len() > 40, "too few windows compared: {}", rust.len());
-    let max_diff = rust
-        .iter()
-        .zip(&py)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
-    eprintln!(
-        "max |rust - python| = {max_diff} over {} windows",
-        rust.len()
-    );
     assert!(max_diff <= 1e-4, "max |rust - python| = {max_diff}");
     // the comparison covers both decisions, not only confident negatives
     assert!(rust.iter().any(|&s| s > 0.5) && rust.iter().any(|&s| s < 0.5));
@@ -261,21 +247,8 @@ fn rust_path_matches_the_python_evaluation_path_within_1e_4() {
         .status()
         .unwrap_or_else(|e| panic!("cannot run {} (run scripts/setup): {e}", python.display()));
     assert!(status.success(), "python path failed");
-    let py: Vec<f32> = std::fs::read(&out)
-        .expect("python output")
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    assert_eq!(py.len(), rust.len(), "same windows on both sides");
-    let max_diff = rust
-        .iter()
-        .zip(&py)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
-    eprintln!(
-        "max |rust - python| = {max_diff} over {} windows",
-        rust.len()
-    );
+    let py = read_f32(&out);
+    let max_diff = max_abs_diff(&rust, &py, "windows");
     assert!(max_diff <= 1e-4, "max |rust - python| = {max_diff}");
     assert!(rust.iter().any(|&s| s > 0.5) && rust.iter().any(|&s| s < 0.5));
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::features::{FEATURE_NAMES, N_FEATURES, features};
 use super::spec::{Placement, WINDOW};
 use crate::ModelError;
-use crate::trees::{Forest, Tree};
+use crate::trees::{Forest, Tree, check_header};
 
 /// The format tag the loader accepts.
 pub const FORMAT: &str = "pingan-fall-trees/1";
@@ -51,18 +51,8 @@ impl FallDetector {
     pub fn from_json(text: &str) -> Result<Self, ModelError> {
         let f: File = serde_json::from_str(text)
             .map_err(|e| ModelError::Model(format!("fall model: {e}")))?;
-        if f.format != FORMAT {
-            return Err(ModelError::Model(format!(
-                "fall model: format {:?}, expected {FORMAT:?}",
-                f.format
-            )));
-        }
-        if f.features != FEATURE_NAMES {
-            return Err(ModelError::Model(format!(
-                "fall model: features {:?}, expected {FEATURE_NAMES:?}",
-                f.features
-            )));
-        }
+        check_header(&f.format, FORMAT, &f.features, &FEATURE_NAMES)
+            .map_err(|e| ModelError::Model(format!("fall model: {e}")))?;
         let forest = Forest::new(f.baseline, f.trees);
         forest
             .check(N_FEATURES)

@@ -117,14 +117,13 @@ fn arg_extreme(mag: &[f32], better: impl Fn(f32, f32) -> bool) -> usize {
     best
 }
 
-/// Per-axis mean of the clipped window over `seg`.
+/// Per-axis mean of the clipped window over `seg` (f64 sums, as [`mean`], without a column copy:
+/// this runs three times per window on the fall thread).
+#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
 fn axis_mean(w: &[[f32; 3]], seg: (usize, usize)) -> [f32; 3] {
-    let mut out = [0.0; 3];
-    for (a, o) in out.iter_mut().enumerate() {
-        let col: Vec<f32> = w[seg.0..seg.1].iter().map(|s| s[a]).collect();
-        *o = mean(&col);
-    }
-    out
+    let rows = &w[seg.0..seg.1];
+    [0, 1, 2]
+        .map(|a| (rows.iter().map(|s| f64::from(s[a])).sum::<f64>() / rows.len() as f64) as f32)
 }
 
 fn dot(a: [f32; 3], b: [f32; 3]) -> f32 {

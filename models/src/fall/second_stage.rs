@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::aftermath::FEATURE_NAMES;
 use super::spec::Placement;
-use crate::trees::Forest;
+use crate::trees::{Forest, check_header};
 
 /// The format tag the loader accepts.
 pub const FORMAT: &str = "pingan-fall-confirm/1";
@@ -48,18 +48,8 @@ impl SecondStage {
     /// Parses and checks a second-stage file.
     pub fn from_json(text: &str) -> Result<Self, SecondStageError> {
         let f: File = serde_json::from_str(text)?;
-        if f.format != FORMAT {
-            return Err(SecondStageError::Mismatch(format!(
-                "format {:?}, expected {FORMAT:?}",
-                f.format
-            )));
-        }
-        if f.features != FEATURE_NAMES {
-            return Err(SecondStageError::Mismatch(format!(
-                "features {:?}, expected {FEATURE_NAMES:?}",
-                f.features
-            )));
-        }
+        check_header(&f.format, FORMAT, &f.features, &FEATURE_NAMES)
+            .map_err(SecondStageError::Mismatch)?;
         for forest in [&f.wrist, &f.waist] {
             forest
                 .check(FEATURE_NAMES.len())
